@@ -1,0 +1,87 @@
+"""create_app(settings): wires store, broker and services; the lifespan opens and closes them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from imagechat import __version__
+from imagechat.bus.base import Broker, channel_topic
+from imagechat.bus.factory import broker_from_url
+from imagechat.domain.clock import Clock, SystemClock
+from imagechat.domain.models import StoredEvent
+from imagechat.http import comments, event_log, image_chats, server_api
+from imagechat.http.body_limit import BodyLimitMiddleware
+from imagechat.http.errors import install_error_handlers
+from imagechat.http.responses import OrjsonResponse
+from imagechat.services.container import build_services
+from imagechat.settings import Settings
+from imagechat.store.database import Database
+from imagechat.store.migrate import upgrade
+
+log = logging.getLogger("imagechat")
+
+DEMO_TENANT_ID = "demo"
+
+
+class BrokerSink:
+    """Hands committed events to the broker, on their channel's topic, as stored bytes."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    async def publish(self, events: Sequence[StoredEvent]) -> None:
+        for event in events:
+            await self.broker.publish(channel_topic(event.tenant_id, event.url_id),
+                                      event.data.encode())
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        broker = broker_from_url(settings.broker_url)
+        try:
+            if settings.migrate_on_start:
+                await upgrade(db.writer, settings.database_url)
+            await broker.start()
+            services = build_services(db, clock, BrokerSink(broker))
+            if settings.demo_tenant:
+                await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
+            app.state.settings = settings
+            app.state.broker = broker
+            app.state.services = services
+            yield
+        finally:
+            await broker.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="ImageChat",
+        version=__version__,
+        summary="Live conversations pinned to spots on images.",
+        default_response_class=OrjsonResponse,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    for module in (image_chats, comments, event_log, server_api):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, Any]:
+        return {"status": "success", "version": __version__}
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> dict[str, Any]:
+        return {"status": "success", "name": "ImageChat", "version": __version__,
+                "docs": "/docs", "openapi": "/openapi.json"}
+
+    return app

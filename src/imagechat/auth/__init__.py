@@ -1,0 +1,1 @@
+"""Identity: SSO verification, the acting visitor, API secrets."""

@@ -1,0 +1,1 @@
+"""Brokers: how nodes hand events to each other. Picked by URL scheme."""

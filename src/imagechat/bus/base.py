@@ -1,0 +1,28 @@
+"""The broker interface: a handful of methods, one topic per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+# Called with the topic and the payload exactly as published.
+MessageHandler = Callable[[str, bytes], Awaitable[None]]
+
+
+class Broker(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, topic: str, payload: bytes) -> None: ...
+
+    async def subscribe(self, topic: str) -> None: ...
+
+    async def unsubscribe(self, topic: str) -> None: ...
+
+    def set_handler(self, handler: MessageHandler) -> None: ...
+
+
+def channel_topic(tenant_id: str, url_id: str) -> str:
+    """One topic per image. The unit separator cannot occur in a validated tenant id."""
+    return f"imagechat\x1f{tenant_id}\x1f{url_id}"

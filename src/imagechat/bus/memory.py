@@ -1,0 +1,31 @@
+"""The in-process broker (memory://): the embedded default for a single node."""
+
+from __future__ import annotations
+
+from imagechat.bus.base import MessageHandler
+
+
+class MemoryBroker:
+    def __init__(self) -> None:
+        self._topics: set[str] = set()
+        self._handler: MessageHandler | None = None
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self._topics.clear()
+
+    def set_handler(self, handler: MessageHandler) -> None:
+        self._handler = handler
+
+    async def subscribe(self, topic: str) -> None:
+        self._topics.add(topic)
+
+    async def unsubscribe(self, topic: str) -> None:
+        self._topics.discard(topic)
+
+    async def publish(self, topic: str, payload: bytes) -> None:
+        # Delivered in the publisher's task, in publish order: per-channel order holds.
+        if self._handler is not None and topic in self._topics:
+            await self._handler(topic, payload)

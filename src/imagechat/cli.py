@@ -1,0 +1,151 @@
+"""The `imagechat` command: serve, migrate, tenants. Calls services, never http or ws."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from imagechat.domain.clock import SystemClock
+from imagechat.domain.errors import ImageChatError
+from imagechat.services.container import Services, build_services
+from imagechat.services.recorder import NullSink
+from imagechat.settings import Settings
+from imagechat.store.database import Database
+from imagechat.store.migrate import upgrade
+
+app = typer.Typer(help="ImageChat: live conversations pinned to spots on images.",
+                  no_args_is_help=True, add_completion=False)
+tenant_app = typer.Typer(help="Manage tenants (sites).", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+console = Console()
+
+T = TypeVar("T")
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="IMAGECHAT_DATABASE_URL",
+                 help="sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db"),
+]
+
+
+def _settings(database_url: str | None) -> Settings:
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings.database_url)
+        try:
+            await upgrade(db.writer, settings.database_url)
+            return await work(build_services(db, SystemClock(), NullSink()))
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ImageChatError as exc:
+        console.print(f"[red]error:[/red] {exc.reason}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    database_url: DatabaseOption = None,
+    redis_url: Annotated[str | None, typer.Option(
+        "--redis-url", envvar="IMAGECHAT_REDIS_URL",
+        help="redis://host:6379/0 to share live events between nodes.")] = None,
+) -> None:
+    """Run the server (REST API, live sync, widget, demo)."""
+    from imagechat.app import create_app
+
+    settings = _settings(database_url)
+    updates: dict[str, object] = {}
+    if host:
+        updates["host"] = host
+    if port:
+        updates["port"] = port
+    if redis_url is not None:
+        updates["redis_url"] = redis_url
+    settings = settings.model_copy(update=updates)
+    console.print(f"ImageChat on http://{settings.host}:{settings.port}  "
+                  f"(API docs: /docs, database: {settings.database_url})")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level, proxy_headers=True)
+
+
+@app.command()
+def migrate(database_url: DatabaseOption = None) -> None:
+    """Apply database migrations."""
+    settings = _settings(database_url)
+
+    async def work(_services: Services) -> None:
+        return None
+
+    _with_services(settings, work)
+    console.print("Database is up to date.")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Argument(help="A name for the site.")],
+    origin: Annotated[list[str] | None, typer.Option(
+        "--origin", help="An allowed origin (repeatable); none = any.")] = None,
+    tenant_id: Annotated[str | None, typer.Option("--id", help="Choose the tenant id.")] = None,
+    anonymous: Annotated[bool, typer.Option(help="Let visitors write without SSO.")] = True,
+    simple_sso: Annotated[bool, typer.Option(help="Accept unsigned (Simple) SSO.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a tenant; prints its id and API secret (shown only now)."""
+
+    async def work(services: Services) -> None:
+        tenant = await services.tenants.create(
+            name, tenant_id=tenant_id, origins=origin or (), allow_anonymous=anonymous,
+            allow_simple_sso=simple_sso,
+        )
+        console.print(f"tenant id:  {tenant.id}")
+        console.print(f"API secret: {tenant.api_secret}")
+
+    _with_services(_settings(database_url), work)
+
+
+@tenant_app.command("list")
+def tenant_list(database_url: DatabaseOption = None) -> None:
+    """List tenants (never their secrets)."""
+
+    async def work(services: Services) -> None:
+        table = Table("id", "name", "anonymous", "simple SSO", "origins")
+        for t in await services.tenants.list():
+            table.add_row(t.id, t.name, "yes" if t.allow_anonymous else "no",
+                          "yes" if t.allow_simple_sso else "no",
+                          ", ".join(t.allowed_origins) or "any")
+        console.print(table)
+
+    _with_services(_settings(database_url), work)
+
+
+@tenant_app.command("rotate-secret")
+def tenant_rotate_secret(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant whose secret to replace.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Replace a tenant's API secret; prints the new one (shown only now)."""
+
+    async def work(services: Services) -> None:
+        tenant = await services.tenants.rotate_secret(tenant_id)
+        console.print(f"API secret: {tenant.api_secret}")
+
+    _with_services(_settings(database_url), work)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Entities, event types, validation rules and errors. Pure Python, no I/O."""

@@ -1,0 +1,109 @@
+"""Entities as plain frozen dataclasses: what the store returns and services pass around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: str
+    name: str
+    api_secret: str
+    allow_anonymous: bool
+    allow_simple_sso: bool
+    allowed_origins: tuple[str, ...]
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPosition:
+    """Where a channel's event stream stands: the last `seq` written, and its `epoch`."""
+
+    seq: int
+    epoch: str
+    locked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    tenant_id: str
+    url_id: str
+    window_url_id: str
+    page_url: str | None
+    page_title: str | None
+    src: str | None
+    x: float
+    y: float
+    comment_count: int
+    resolved: bool
+    user_id: str | None
+    anon_user_id: str | None
+    commenter_name: str | None
+    edit_key_hash: str | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: str
+    tenant_id: str
+    conversation_id: str
+    url_id: str
+    url: str
+    parent_id: str | None
+    commenter_name: str
+    comment: str
+    comment_html: str
+    user_id: str | None
+    anon_user_id: str | None
+    avatar: str | None
+    verified: bool
+    approved: bool
+    is_by_admin: bool
+    is_by_moderator: bool
+    votes_up: int
+    votes_down: int
+    edit_key_hash: str | None
+    created_at: int
+    updated_at: int
+
+    @property
+    def votes(self) -> int:
+        return self.votes_up - self.votes_down
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    id: str
+    tenant_id: str
+    comment_id: str
+    voter_key: str
+    user_id: str | None
+    anon_user_id: str | None
+    direction: int
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: str
+    tenant_id: str
+    url_id: str
+    seq: int
+    type: str
+    broadcast_id: str | None
+    created_at: int
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageBucket:
+    hour: int
+    pubsub_message_count: int = 0
+    pubsub_bandwidth: int = 0
+    conversation_create_count: int = 0
+    comment_create_count: int = 0
+    peak_viewers: int = 0

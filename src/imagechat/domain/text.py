@@ -1,0 +1,33 @@
+"""Turning what a visitor typed into HTML that is safe to show every other visitor.
+
+Visitors write plain text with optional light markup. We keep a small allowlist of tags,
+force safe link attributes and drop everything else (scripts, handlers, styles, unknown
+URL schemes) with nh3, a maintained sanitizer (Rust's ammonia).
+"""
+
+from __future__ import annotations
+
+import nh3
+
+_ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "s", "code", "pre", "br", "p", "a",
+                 "ul", "ol", "li", "blockquote"}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_comment_html(text: str) -> str:
+    """Sanitized HTML for a comment: allowlisted markup kept, line breaks preserved."""
+    cleaned = nh3.clean(
+        text.replace("\r\n", "\n"),
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow ugc",
+        strip_comments=True,
+    )
+    return cleaned.strip().replace("\n", "<br>")
+
+
+def plain_name(text: str) -> str:
+    """A display name is text, never markup: strip every tag and collapse white space."""
+    return " ".join(nh3.clean(text, tags=set()).split())

@@ -1,0 +1,1 @@
+"""FastAPI routers: validate, call a service, present. Thin by design."""

@@ -1,0 +1,59 @@
+"""What every route needs: the services, the tenant, and who is acting."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import Request
+
+from imagechat.auth.identity import resolve_actor
+from imagechat.domain import rules
+from imagechat.domain.actor import Actor
+from imagechat.domain.models import Tenant
+from imagechat.services.container import Services
+
+
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def tenant_of(request: Request, tenant_id: str) -> Tenant:
+    rules.require_id(tenant_id, "tenantId")
+    return await services_of(request).tenants.get(tenant_id)
+
+
+def actor_of(request: Request, tenant: Tenant, body: Any = None) -> Actor:
+    """The visitor, from `sso`/`anonUserId` in the query string or the JSON body."""
+    query = request.query_params
+    sso_token = query.get("sso")
+    anon = query.get("anonUserId")
+    if isinstance(body, dict):
+        sso_token = body.get("sso", sso_token)
+        anon = body.get("anonUserId", anon)
+    return resolve_actor(tenant, sso_token=sso_token, anon_user_id=anon,
+                         now_ms=services_of(request).clock.now_ms())
+
+
+def broadcast_id_of(request: Request, body: Any = None) -> str | None:
+    value = request.query_params.get("broadcastId")
+    if isinstance(body, dict) and body.get("broadcastId") is not None:
+        value = body.get("broadcastId")
+    return rules.optional_id(value, "broadcastId")
+
+
+def edit_key_of(request: Request, body: Any = None) -> str | None:
+    value = request.query_params.get("editKey")
+    if isinstance(body, dict) and isinstance(body.get("editKey"), str):
+        value = body["editKey"]
+    return value or None
+
+
+def ws_ids(tenant: Tenant, url_id: str, actor: Actor) -> dict[str, Any]:
+    """Ids the widget needs to open its live connection."""
+    return {
+        "tenantIdWS": tenant.id,
+        "urlIdWS": url_id,
+        "userIdWS": actor.ws_user_id or f"v-{secrets.token_hex(8)}",
+    }

@@ -1,0 +1,83 @@
+"""/comment-image-chats: markers on an image (SPEC §2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from imagechat.http.deps import (
+    actor_of,
+    broadcast_id_of,
+    edit_key_of,
+    services_of,
+    tenant_of,
+    ws_ids,
+)
+from imagechat.http.json_body import optional_body
+from imagechat.http.schemas import CreateImageChatBody
+from imagechat.services.comment_drafts import CommentDraft
+from imagechat.services.image_chats import NewImageChatInput
+from imagechat.wire.present import chat_detail_json, comment_json, user_json
+
+router = APIRouter(tags=["image chats"])
+
+
+@router.get("/comment-image-chats/{tenantId}")
+async def list_image_chats(request: Request, tenantId: str, urlId: str) -> dict[str, Any]:
+    tenant = await tenant_of(request, tenantId)
+    actor = actor_of(request, tenant)
+    listing = await services_of(request).image_chats.list(tenant, urlId)
+    return {
+        "status": "success",
+        "user": user_json(actor),
+        "conversations": [chat_detail_json(c) for c in listing.conversations],
+        "urlIdClean": listing.url_id,
+        "isSiteAdmin": actor.is_admin,
+        **ws_ids(tenant, listing.url_id, actor),
+        "seq": listing.position.seq,
+        "epoch": listing.position.epoch,
+        "locked": listing.position.locked,
+    }
+
+
+@router.post("/comment-image-chats/{tenantId}")
+async def create_image_chat(
+    request: Request, tenantId: str, body: CreateImageChatBody
+) -> dict[str, Any]:
+    tenant = await tenant_of(request, tenantId)
+    raw = body.model_dump()
+    actor = actor_of(request, tenant, raw)
+    draft = None
+    if body.comment is not None:
+        draft = CommentDraft(text=body.comment, commenter_name=body.commenterName,
+                             url=body.url or body.windowUrlId)
+    created = await services_of(request).image_chats.create(
+        tenant, actor,
+        NewImageChatInput(url_id=body.urlId, x=body.x, y=body.y,
+                          window_url_id=body.windowUrlId, page_title=body.pageTitle,
+                          src=body.src, first_comment=draft),
+        broadcast_id_of(request, raw),
+    )
+    result: dict[str, Any] = {
+        "status": "success",
+        "createdChatId": created.chat.id,
+        "chat": chat_detail_json(created.chat),
+        "user": user_json(actor),
+    }
+    if created.comment is not None:
+        result["comment"] = comment_json(created.comment)
+    if created.edit_key is not None:
+        result["editKey"] = created.edit_key
+    return result
+
+
+@router.delete("/comment-image-chats/{tenantId}/{chatId}")
+async def delete_image_chat(request: Request, tenantId: str, chatId: str) -> dict[str, Any]:
+    tenant = await tenant_of(request, tenantId)
+    body = await optional_body(request)
+    actor = actor_of(request, tenant, body)
+    await services_of(request).image_chats.delete(
+        tenant, actor, chatId, broadcast_id_of(request, body), edit_key_of(request, body)
+    )
+    return {"status": "success"}

@@ -1,0 +1,62 @@
+"""Request bodies. Types are checked here; ranges and lengths by the domain rules, so that
+every transport reports them the same way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Body(BaseModel):
+    # Reference clients send more fields than we use; ignore them rather than fail.
+    model_config = ConfigDict(extra="ignore")
+
+
+class CreateImageChatBody(_Body):
+    urlId: str = Field(description="The image's id within the tenant.")
+    x: float = Field(description="Horizontal position, percent of the image width (0-100).")
+    y: float = Field(description="Vertical position, percent of the image height (0-100).")
+    windowUrlId: str | None = Field(default=None, description="The page the image is on.")
+    pageTitle: str | None = None
+    src: str | None = Field(default=None, description="The image's src.")
+    createdFromCommentId: str | None = None
+    broadcastId: str | None = Field(default=None, description="Client-generated UUID.")
+    comment: str | None = Field(default=None, description="The first message, created atomically.")
+    commenterName: str | None = None
+    url: str | None = None
+    anonUserId: str | None = None
+    sso: dict[str, Any] | str | None = None
+
+
+class PostCommentBody(_Body):
+    comment: str
+    commenterName: str | None = None
+    url: str | None = None
+    urlId: str | None = None
+    parentId: str | None = None
+    broadcastId: str | None = None
+    anonUserId: str | None = None
+    sso: dict[str, Any] | str | None = None
+
+
+class UpdateTextBody(_Body):
+    comment: str
+    editKey: str | None = None
+    sso: dict[str, Any] | str | None = None
+    anonUserId: str | None = None
+
+
+class VoteBody(_Body):
+    voteDir: str = Field(description='"up" or "down"')
+    anonUserId: str | None = None
+    sso: dict[str, Any] | str | None = None
+
+
+class OptionalKeysBody(_Body):
+    """DELETE bodies: everything may come in the query string instead."""
+
+    broadcastId: str | None = None
+    editKey: str | None = None
+    anonUserId: str | None = None
+    sso: dict[str, Any] | str | None = None

@@ -1,0 +1,1 @@
+"""Use cases: check permission, write state and events in one transaction, publish after."""

@@ -1,0 +1,55 @@
+"""A comment as submitted, validated once, turned into a stored comment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from imagechat.domain import limits, rules
+from imagechat.domain.actor import Actor
+from imagechat.domain.errors import BadInput
+from imagechat.domain.ids import hash_key, new_id
+from imagechat.domain.models import Comment, Conversation
+from imagechat.domain.text import plain_name, render_comment_html
+
+
+@dataclass(slots=True)
+class CommentDraft:
+    text: Any
+    commenter_name: Any = None
+    url: Any = None
+    parent_id: Any = None
+    # Filled by validate().
+    clean_text: str = field(default="", init=False)
+    clean_name: str | None = field(default=None, init=False)
+    clean_url: str = field(default="", init=False)
+    clean_parent_id: str | None = field(default=None, init=False)
+
+    def validate(self, actor: Actor) -> None:
+        self.clean_text = rules.require_text(self.text, "comment", limits.MAX_COMMENT_CHARS)
+        name = rules.optional_text(self.commenter_name, "commenterName", limits.MAX_NAME_CHARS)
+        self.clean_name = plain_name(name) if name else None
+        if not actor.is_signed_in and not actor.is_backend and not self.clean_name:
+            raise BadInput("`commenterName` is required to comment without signing in.",
+                           "missing-field")
+        self.clean_url = rules.optional_text(self.url, "url", limits.MAX_URL_CHARS) or ""
+        self.clean_parent_id = rules.optional_id(self.parent_id, "parentId")
+
+    def name_for(self, actor: Actor) -> str:
+        return actor.display_name or self.clean_name or "Anonymous"
+
+
+def build_comment(
+    draft: CommentDraft, actor: Actor, chat: Conversation, now_ms: int, edit_key: str | None
+) -> Comment:
+    return Comment(
+        id=new_id(), tenant_id=chat.tenant_id, conversation_id=chat.id,
+        url_id=chat.window_url_id, url=draft.clean_url or chat.page_url or "",
+        parent_id=draft.clean_parent_id, commenter_name=draft.name_for(actor),
+        comment=draft.clean_text, comment_html=render_comment_html(draft.clean_text),
+        user_id=actor.user_id, anon_user_id=actor.anon_user_id, avatar=actor.avatar,
+        verified=actor.verified, approved=True, is_by_admin=actor.is_admin,
+        is_by_moderator=actor.is_moderator, votes_up=0, votes_down=0,
+        edit_key_hash=hash_key(edit_key) if edit_key else None,
+        created_at=now_ms, updated_at=now_ms,
+    )

@@ -1,0 +1,34 @@
+"""Every use case, built once per app over one database, clock and event sink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from imagechat.domain.clock import Clock
+from imagechat.services.comments import CommentService
+from imagechat.services.history import HistoryService
+from imagechat.services.image_chats import ImageChatService
+from imagechat.services.recorder import EventSink, Writer
+from imagechat.services.tenants import TenantService
+from imagechat.services.votes import VoteService
+from imagechat.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    db: Database
+    clock: Clock
+    tenants: TenantService
+    image_chats: ImageChatService
+    comments: CommentService
+    votes: VoteService
+    history: HistoryService
+
+
+def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
+    writer = Writer(db, clock, sink)
+    return Services(
+        db=db, clock=clock, tenants=TenantService(db, clock),
+        image_chats=ImageChatService(writer), comments=CommentService(writer),
+        votes=VoteService(writer), history=HistoryService(db),
+    )

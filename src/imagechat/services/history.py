@@ -1,0 +1,75 @@
+"""Reading the event log: the reference's time window, and our `seq`-based resume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from imagechat.domain import rules
+from imagechat.domain.errors import BadInput
+from imagechat.domain.models import ChannelPosition, StoredEvent, Tenant, UsageBucket
+from imagechat.store import channels, event_log, usage
+from imagechat.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """Either every event after `since`, in order, or `resync_required` (never a gap)."""
+
+    events: list[StoredEvent]
+    position: ChannelPosition
+    resync_required: bool
+    has_more: bool
+
+
+def parse_ms(value: Any, field: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"`{field}` must be a time in epoch milliseconds.", "invalid-time") from None
+    if number < 0 or number > 10**14:
+        raise BadInput(f"`{field}` must be a time in epoch milliseconds.", "invalid-time")
+    return number
+
+
+class HistoryService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def by_time(
+        self, tenant: Tenant, raw_url_id: Any, start: Any, end: Any
+    ) -> list[StoredEvent]:
+        url_id = rules.clean_url_id(raw_url_id)
+        start_ms, end_ms = parse_ms(start, "startTime"), parse_ms(end, "endTime")
+        if end_ms < start_ms:
+            raise BadInput("`endTime` must not be before `startTime`.", "invalid-time")
+        async with self.db.read() as conn:
+            return await event_log.between_times(conn, tenant.id, url_id, start_ms, end_ms)
+
+    async def since(
+        self, tenant: Tenant, raw_url_id: Any, since_seq: int, epoch: str | None
+    ) -> Replay:
+        url_id = rules.clean_url_id(raw_url_id)
+        async with self.db.read() as conn:
+            position = await channels.position(conn, tenant.id, url_id)
+            if position is None:
+                # Nothing was ever written here: only seq 0 of no epoch is up to date.
+                empty = ChannelPosition(seq=0, epoch="")
+                return Replay([], empty, resync_required=since_seq != 0, has_more=False)
+            if (epoch and epoch != position.epoch) or since_seq > position.seq or since_seq < 0:
+                return Replay([], position, resync_required=True, has_more=False)
+            if since_seq == position.seq:
+                return Replay([], position, resync_required=False, has_more=False)
+            found = await event_log.since_seq(conn, tenant.id, url_id, since_seq)
+        if not found or found[0].seq != since_seq + 1:
+            # The events right after `since` were trimmed: a replay would have a hole.
+            return Replay([], position, resync_required=True, has_more=False)
+        return Replay(found, position, resync_required=False,
+                      has_more=found[-1].seq < position.seq)
+
+    async def usage(self, tenant: Tenant, start: Any, end: Any) -> list[UsageBucket]:
+        start_ms, end_ms = parse_ms(start, "from"), parse_ms(end, "to")
+        if end_ms < start_ms:
+            raise BadInput("`to` must not be before `from`.", "invalid-time")
+        async with self.db.read() as conn:
+            return await usage.between(conn, tenant.id, start_ms, end_ms)

@@ -1,0 +1,91 @@
+"""Tenants: created by the operator (CLI), looked up on every request."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from imagechat.domain.clock import Clock
+from imagechat.domain.errors import BadInput, Conflict, NotFound
+from imagechat.domain.ids import new_id, new_secret
+from imagechat.domain.models import Tenant
+from imagechat.store import tenants as tenant_rows
+from imagechat.store.database import Database
+
+_TENANT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
+
+
+def check_origin(origin: str) -> str:
+    origin = origin.strip().rstrip("/")
+    if origin != "*" and not _ORIGIN_RE.match(origin):
+        raise BadInput(f"{origin!r} is not an origin like https://example.com", "invalid-origin")
+    return origin
+
+
+class TenantService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def create(
+        self, name: str, *, tenant_id: str | None = None, origins: Sequence[str] = (),
+        allow_anonymous: bool = True, allow_simple_sso: bool = False,
+        api_secret: str | None = None,
+    ) -> Tenant:
+        tenant_id = tenant_id or new_id()
+        if not _TENANT_ID_RE.match(tenant_id):
+            raise BadInput("A tenant id has 1-64 letters, digits, _ or -.", "invalid-tenant-id")
+        if not name.strip():
+            raise BadInput("A tenant needs a name.", "missing-field")
+        tenant = Tenant(
+            id=tenant_id, name=name.strip()[:200], api_secret=api_secret or new_secret(),
+            allow_anonymous=allow_anonymous, allow_simple_sso=allow_simple_sso,
+            allowed_origins=tuple(check_origin(o) for o in origins),
+            created_at=self.clock.now_ms(),
+        )
+        async with self.db.write() as conn:
+            if await tenant_rows.get_tenant(conn, tenant_id) is not None:
+                raise Conflict(f"A tenant with id {tenant_id!r} exists already.", "tenant-exists")
+            await tenant_rows.insert_tenant(conn, tenant)
+        return tenant
+
+    async def ensure(
+        self, tenant_id: str, name: str, *, allow_anonymous: bool = True
+    ) -> Tenant:
+        """Create the tenant unless it exists (used for the demo tenant at start)."""
+        async with self.db.read() as conn:
+            existing = await tenant_rows.get_tenant(conn, tenant_id)
+        if existing is not None:
+            return existing
+        try:
+            return await self.create(name, tenant_id=tenant_id, allow_anonymous=allow_anonymous)
+        except Conflict:
+            # Another node created it between our read and our write.
+            return await self.get(tenant_id)
+
+    async def get(self, tenant_id: str) -> Tenant:
+        async with self.db.read() as conn:
+            tenant = await tenant_rows.get_tenant(conn, tenant_id)
+        if tenant is None:
+            raise NotFound(f"No site with tenant id {tenant_id!r}.", "tenant-not-found")
+        return tenant
+
+    async def list(self) -> list[Tenant]:
+        async with self.db.read() as conn:
+            return await tenant_rows.list_tenants(conn)
+
+    async def rotate_secret(self, tenant_id: str) -> Tenant:
+        tenant = await self.get(tenant_id)
+        rotated = replace(tenant, api_secret=new_secret())
+        async with self.db.write() as conn:
+            await tenant_rows.update_tenant(conn, tenant_id, api_secret=rotated.api_secret)
+        return rotated
+
+    async def set_origins(self, tenant_id: str, origins: Sequence[str]) -> Tenant:
+        tenant = await self.get(tenant_id)
+        checked = tuple(check_origin(o) for o in origins)
+        async with self.db.write() as conn:
+            await tenant_rows.update_tenant(conn, tenant_id, allowed_origins=checked)
+        return replace(tenant, allowed_origins=checked)

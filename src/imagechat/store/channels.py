@@ -1,0 +1,71 @@
+"""Channel rows: the per-image `seq` counter, its `epoch` and the read-only lock."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from imagechat.domain.ids import new_id
+from imagechat.domain.models import ChannelPosition
+from imagechat.store.tables import channels
+
+
+async def ensure_channel(conn: AsyncConnection, tenant_id: str, url_id: str, now_ms: int) -> None:
+    values = {
+        "tenant_id": tenant_id,
+        "url_id": url_id,
+        "seq": 0,
+        "epoch": new_id()[:16],
+        "locked": False,
+        "created_at": now_ms,
+        "updated_at": now_ms,
+    }
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    await conn.execute(insert(channels).values(**values).on_conflict_do_nothing())
+
+
+async def next_seq(
+    conn: AsyncConnection, tenant_id: str, url_id: str, now_ms: int
+) -> ChannelPosition:
+    """Reserve the next `seq` of a channel inside the caller's write transaction.
+
+    The UPDATE takes the row lock (PostgreSQL) or runs under the database write lock
+    (SQLite), so concurrent writers get consecutive numbers in commit order and a rolled
+    back transaction gives its number back: the log has no gaps and no duplicates.
+    """
+    await ensure_channel(conn, tenant_id, url_id, now_ms)
+    row = (
+        await conn.execute(
+            update(channels)
+            .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
+            .values(seq=channels.c.seq + 1, updated_at=now_ms)
+            .returning(channels.c.seq, channels.c.epoch, channels.c.locked)
+        )
+    ).one()
+    return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))
+
+
+async def position(conn: AsyncConnection, tenant_id: str, url_id: str) -> ChannelPosition | None:
+    row = (
+        await conn.execute(
+            select(channels.c.seq, channels.c.epoch, channels.c.locked).where(
+                channels.c.tenant_id == tenant_id, channels.c.url_id == url_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))
+
+
+async def set_locked(
+    conn: AsyncConnection, tenant_id: str, url_id: str, locked: bool, now_ms: int
+) -> None:
+    await ensure_channel(conn, tenant_id, url_id, now_ms)
+    await conn.execute(
+        update(channels)
+        .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
+        .values(locked=locked, updated_at=now_ms)
+    )

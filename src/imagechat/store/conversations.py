@@ -1,0 +1,126 @@
+"""Conversation (marker) rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from imagechat.domain.models import Conversation
+from imagechat.store.tables import conversations
+
+# An image shows at most this many markers; beyond it the list is cut (oldest first).
+MAX_CONVERSATIONS_PER_IMAGE = 2000
+
+
+def _to_conversation(row: Any) -> Conversation:
+    return Conversation(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        url_id=row.url_id,
+        window_url_id=row.window_url_id,
+        page_url=row.page_url,
+        page_title=row.page_title,
+        src=row.src,
+        x=row.x,
+        y=row.y,
+        comment_count=row.comment_count,
+        resolved=bool(row.resolved),
+        user_id=row.user_id,
+        anon_user_id=row.anon_user_id,
+        commenter_name=row.commenter_name,
+        edit_key_hash=row.edit_key_hash,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def insert_conversation(conn: AsyncConnection, c: Conversation) -> None:
+    await conn.execute(
+        insert(conversations).values(
+            id=c.id, tenant_id=c.tenant_id, url_id=c.url_id, window_url_id=c.window_url_id,
+            page_url=c.page_url, page_title=c.page_title, src=c.src, x=c.x, y=c.y,
+            comment_count=c.comment_count, resolved=c.resolved, user_id=c.user_id,
+            anon_user_id=c.anon_user_id, commenter_name=c.commenter_name,
+            edit_key_hash=c.edit_key_hash, created_at=c.created_at, updated_at=c.updated_at,
+        )
+    )
+
+
+async def get_conversation(
+    conn: AsyncConnection, tenant_id: str, chat_id: str
+) -> Conversation | None:
+    row = (
+        await conn.execute(
+            select(conversations).where(
+                conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id
+            )
+        )
+    ).first()
+    return _to_conversation(row) if row else None
+
+
+async def by_window_url_id(
+    conn: AsyncConnection, tenant_id: str, window_url_id: str
+) -> Conversation | None:
+    row = (
+        await conn.execute(
+            select(conversations).where(
+                conversations.c.tenant_id == tenant_id,
+                conversations.c.window_url_id == window_url_id,
+            )
+        )
+    ).first()
+    return _to_conversation(row) if row else None
+
+
+async def list_for_image(
+    conn: AsyncConnection, tenant_id: str, url_id: str,
+    limit: int = MAX_CONVERSATIONS_PER_IMAGE, offset: int = 0,
+) -> list[Conversation]:
+    rows = await conn.execute(
+        select(conversations)
+        .where(conversations.c.tenant_id == tenant_id, conversations.c.url_id == url_id)
+        .order_by(conversations.c.created_at, conversations.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_to_conversation(r) for r in rows]
+
+
+async def list_for_tenant(
+    conn: AsyncConnection, tenant_id: str, limit: int, offset: int
+) -> list[Conversation]:
+    rows = await conn.execute(
+        select(conversations)
+        .where(conversations.c.tenant_id == tenant_id)
+        .order_by(conversations.c.created_at, conversations.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [_to_conversation(r) for r in rows]
+
+
+async def add_to_comment_count(
+    conn: AsyncConnection, tenant_id: str, chat_id: str, delta: int, now_ms: int
+) -> Conversation:
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id)
+        .values(comment_count=func.max(conversations.c.comment_count + delta, 0)
+                if conn.dialect.name == "sqlite"
+                else func.greatest(conversations.c.comment_count + delta, 0),
+                updated_at=now_ms)
+    )
+    updated = await get_conversation(conn, tenant_id, chat_id)
+    assert updated is not None  # the caller holds the row inside this transaction
+    return updated
+
+
+async def delete_conversation(conn: AsyncConnection, tenant_id: str, chat_id: str) -> None:
+    await conn.execute(
+        delete(conversations).where(
+            conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id
+        )
+    )

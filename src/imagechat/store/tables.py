@@ -1,0 +1,183 @@
+"""The schema. Migrations in `migrations/versions` create exactly this; a test checks it.
+
+Times are integer milliseconds since the epoch (UTC): the wire format's unit, and the
+same on SQLite and PostgreSQL. Every table carries `tenant_id` and every query filters on
+it, which is what keeps tenants apart.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("api_secret", String(128), nullable=False),
+    Column("allow_anonymous", Boolean, nullable=False, default=True),
+    Column("allow_simple_sso", Boolean, nullable=False, default=False),
+    # JSON list of origins ("https://example.com"); empty list = any origin.
+    Column("allowed_origins", Text, nullable=False, default="[]"),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    # "sso" (signed by the site), "simple" (unsigned SSO) or "anon".
+    Column("kind", String(8), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("display_name", String(200)),
+    Column("email", String(320)),
+    Column("avatar", String(2000)),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("is_moderator", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "kind", "external_id"),
+)
+
+# One row per image: the ordering point for its events. `seq` is bumped under a row lock
+# inside every write transaction, so events of one image are totally ordered.
+channels = Table(
+    "channels",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("url_id", String(1000), primary_key=True),
+    Column("seq", BigInteger, nullable=False, default=0),
+    # Changes only if the channel's history is lost (e.g. restored from an old backup).
+    Column("epoch", String(32), nullable=False),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url_id", String(1000), nullable=False),
+    # The urlId its comments use ("chat-<id>"): assigned by the server, unique per tenant.
+    Column("window_url_id", String(64), nullable=False),
+    # The page the conversation was started on (the client's `windowUrlId`).
+    Column("page_url", String(2000)),
+    Column("page_title", String(300)),
+    Column("src", String(2000)),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("comment_count", Integer, nullable=False, default=0),
+    Column("resolved", Boolean, nullable=False, default=False),
+    Column("user_id", String(128)),
+    Column("anon_user_id", String(128)),
+    Column("commenter_name", String(200)),
+    Column("edit_key_hash", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "window_url_id"),
+    Index("ix_conversations_tenant_url", "tenant_id", "url_id", "created_at"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("conversation_id", String(32),
+           ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    # The conversation's window_url_id (what the reference calls the comment's urlId).
+    Column("url_id", String(64), nullable=False),
+    Column("url", String(2000), nullable=False, default=""),
+    Column("parent_id", String(32)),
+    Column("commenter_name", String(200), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("comment_html", Text, nullable=False),
+    Column("user_id", String(128)),
+    Column("anon_user_id", String(128)),
+    Column("avatar", String(2000)),
+    Column("verified", Boolean, nullable=False, default=False),
+    Column("approved", Boolean, nullable=False, default=True),
+    Column("is_by_admin", Boolean, nullable=False, default=False),
+    Column("is_by_moderator", Boolean, nullable=False, default=False),
+    Column("votes_up", Integer, nullable=False, default=0),
+    Column("votes_down", Integer, nullable=False, default=0),
+    Column("edit_key_hash", String(64)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_comments_tenant_url_created", "tenant_id", "url_id", "created_at", "id"),
+    Index("ix_comments_conversation", "conversation_id"),
+    Index("ix_comments_parent", "parent_id"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("comment_id", String(32), ForeignKey("comments.id", ondelete="CASCADE"),
+           nullable=False),
+    # "u:<userId>" or "a:<anonUserId>": one vote per voter and comment.
+    Column("voter_key", String(140), nullable=False),
+    Column("user_id", String(128)),
+    Column("anon_user_id", String(128)),
+    Column("direction", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("comment_id", "voter_key"),
+)
+
+# The per-channel event log: what a reconnecting client replays (SPEC §4).
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url_id", String(1000), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("broadcast_id", String(128)),
+    Column("created_at", BigInteger, nullable=False),
+    # The event exactly as it went on the wire (JSON text).
+    Column("data", Text, nullable=False),
+    UniqueConstraint("tenant_id", "url_id", "seq"),
+    Index("ix_events_tenant_url_created", "tenant_id", "url_id", "created_at"),
+)
+
+# Usage per tenant and hour (SPEC §3): `hour` is the bucket's start in epoch ms.
+usage = Table(
+    "usage",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    Column("pubsub_message_count", BigInteger, nullable=False, default=0),
+    Column("pubsub_bandwidth", BigInteger, nullable=False, default=0),
+    Column("conversation_create_count", BigInteger, nullable=False, default=0),
+    Column("comment_create_count", BigInteger, nullable=False, default=0),
+    Column("peak_viewers", BigInteger, nullable=False, default=0),
+)

@@ -1,0 +1,54 @@
+"""Tenant rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from imagechat.domain.models import Tenant
+from imagechat.store.tables import tenants
+
+
+def _to_tenant(row: Any) -> Tenant:
+    return Tenant(
+        id=row.id,
+        name=row.name,
+        api_secret=row.api_secret,
+        allow_anonymous=bool(row.allow_anonymous),
+        allow_simple_sso=bool(row.allow_simple_sso),
+        allowed_origins=tuple(orjson.loads(row.allowed_origins or "[]")),
+        created_at=row.created_at,
+    )
+
+
+async def insert_tenant(conn: AsyncConnection, tenant: Tenant) -> None:
+    await conn.execute(
+        insert(tenants).values(
+            id=tenant.id,
+            name=tenant.name,
+            api_secret=tenant.api_secret,
+            allow_anonymous=tenant.allow_anonymous,
+            allow_simple_sso=tenant.allow_simple_sso,
+            allowed_origins=orjson.dumps(list(tenant.allowed_origins)).decode(),
+            created_at=tenant.created_at,
+        )
+    )
+
+
+async def get_tenant(conn: AsyncConnection, tenant_id: str) -> Tenant | None:
+    row = (await conn.execute(select(tenants).where(tenants.c.id == tenant_id))).first()
+    return _to_tenant(row) if row else None
+
+
+async def list_tenants(conn: AsyncConnection) -> list[Tenant]:
+    rows = await conn.execute(select(tenants).order_by(tenants.c.created_at, tenants.c.id))
+    return [_to_tenant(r) for r in rows]
+
+
+async def update_tenant(conn: AsyncConnection, tenant_id: str, **values: Any) -> None:
+    if "allowed_origins" in values:
+        values["allowed_origins"] = orjson.dumps(list(values["allowed_origins"])).decode()
+    await conn.execute(update(tenants).where(tenants.c.id == tenant_id).values(**values))

@@ -1,0 +1,56 @@
+"""Hourly usage counters per tenant."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from imagechat.domain.models import UsageBucket
+from imagechat.store.tables import usage
+
+HOUR_MS = 3_600_000
+COUNTERS = ("pubsub_message_count", "pubsub_bandwidth", "conversation_create_count",
+            "comment_create_count")
+
+
+def hour_of(ms: int) -> int:
+    return ms - ms % HOUR_MS
+
+
+async def add(conn: AsyncConnection, tenant_id: str, at_ms: int, **deltas: int) -> None:
+    """Add to counters of the hour that holds `at_ms` (an upsert, safe across nodes)."""
+    unknown = set(deltas) - set(COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown usage counters: {sorted(unknown)}")
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    stmt = insert(usage).values(
+        tenant_id=tenant_id, hour=hour_of(at_ms),
+        **{name: deltas.get(name, 0) for name in COUNTERS}, peak_viewers=0,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[usage.c.tenant_id, usage.c.hour],
+        set_={name: getattr(usage.c, name) + deltas[name] for name in deltas},
+    )
+    await conn.execute(stmt)
+
+
+async def between(
+    conn: AsyncConnection, tenant_id: str, from_ms: int, to_ms: int
+) -> list[UsageBucket]:
+    rows = await conn.execute(
+        select(usage)
+        .where(usage.c.tenant_id == tenant_id, usage.c.hour >= hour_of(from_ms),
+               usage.c.hour <= to_ms)
+        .order_by(usage.c.hour)
+    )
+    return [
+        UsageBucket(
+            hour=r.hour, pubsub_message_count=r.pubsub_message_count,
+            pubsub_bandwidth=r.pubsub_bandwidth,
+            conversation_create_count=r.conversation_create_count,
+            comment_create_count=r.comment_create_count, peak_viewers=r.peak_viewers,
+        )
+        for r in rows
+    ]

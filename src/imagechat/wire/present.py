@@ -1,0 +1,98 @@
+"""Entities in the reference's JSON shape.
+
+Reference clients are strict: a comment inside an event must carry every field they
+require (`_id, tenantId, urlId, commenterName, commentHTML, comment, verified, url,
+approved, locale, date`), even in `deleted-comment`. Unknown extra keys are fine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from imagechat.domain.actor import Actor
+from imagechat.domain.clock import iso_from_ms
+from imagechat.domain.models import Comment, Conversation, Vote
+
+
+def comment_json(c: Comment) -> dict[str, Any]:
+    return {
+        "_id": c.id,
+        "tenantId": c.tenant_id,
+        "urlId": c.url_id,
+        "url": c.url,
+        "commenterName": c.commenter_name,
+        "commentHTML": c.comment_html,
+        "comment": c.comment,
+        "date": iso_from_ms(c.created_at),
+        "verified": c.verified,
+        "approved": c.approved,
+        "locale": None,
+        "userId": c.user_id,
+        "anonUserId": c.anon_user_id,
+        "parentId": c.parent_id,
+        "avatarSrc": c.avatar,
+        "votes": c.votes,
+        "votesUp": c.votes_up,
+        "votesDown": c.votes_down,
+        "isByAdmin": c.is_by_admin,
+        "isByModerator": c.is_by_moderator,
+        "chatId": c.conversation_id,
+    }
+
+
+def chat_json(c: Conversation) -> dict[str, Any]:
+    """A marker. Kept small: it travels in every `new-image-chat` event."""
+    return {
+        "_id": c.id,
+        "urlId": c.url_id,
+        "windowUrlId": c.window_url_id,
+        "x": c.x,
+        "y": c.y,
+        "commentCount": c.comment_count,
+        "resolved": c.resolved,
+        "createdAt": c.created_at,
+        "userId": c.user_id,
+        "anonUserId": c.anon_user_id,
+    }
+
+
+def chat_detail_json(c: Conversation) -> dict[str, Any]:
+    """A marker with everything stored about it (REST reads, not events)."""
+    return {
+        **chat_json(c),
+        "tenantId": c.tenant_id,
+        "pageUrl": c.page_url,
+        "pageTitle": c.page_title,
+        "src": c.src,
+        "commenterName": c.commenter_name,
+        "updatedAt": c.updated_at,
+    }
+
+
+def vote_json(v: Vote, url_id: str) -> dict[str, Any]:
+    return {
+        "_id": v.id,
+        "tenantId": v.tenant_id,
+        "urlId": url_id,
+        "urlIdRaw": url_id,
+        "commentId": v.comment_id,
+        "userId": v.user_id,
+        "direction": v.direction,
+        "createdAt": v.created_at,
+        "verificationId": None,
+    }
+
+
+def user_json(actor: Actor) -> dict[str, Any] | None:
+    """The signed-in user as the widget shows it; anonymous visitors have none."""
+    if actor.user_id is None:
+        return None
+    return {
+        "id": actor.user_id,
+        "username": actor.display_name,
+        "displayName": actor.display_name,
+        "avatarSrc": actor.avatar,
+        "isAdmin": actor.is_admin,
+        "isModerator": actor.is_moderator,
+        "verified": actor.verified,
+    }
