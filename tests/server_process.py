@@ -1,0 +1,61 @@
+"""Run `imagechat serve` as a real process on a free local port (integration and e2e tests)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+IMAGECHAT_BIN = str(Path(sys.executable).with_name("imagechat"))
+STARTUP_TIMEOUT_SECS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_server(
+    database_url: str, *, port: int | None = None, env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[str]:
+    """Start the server, wait until it answers, yield its base URL, stop it by PID."""
+    port = port or free_port()
+    full_env = {**os.environ, "IMAGECHAT_DATABASE_URL": database_url, **(env or {})}
+    process = subprocess.Popen(
+        [IMAGECHAT_BIN, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=full_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECS
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise RuntimeError(f"server exited early:\n{output}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in time")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
