@@ -18,6 +18,8 @@ from imagechat.http import comments, event_log, image_chats, server_api
 from imagechat.http.body_limit import BodyLimitMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.responses import OrjsonResponse
+from imagechat.live.connection import LiveConnection
+from imagechat.live.hub import Hub
 from imagechat.services.container import build_services
 from imagechat.settings import Settings
 from imagechat.store.database import Database
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     clock = clock or SystemClock()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         db = Database(settings.database_url)
         broker = broker_from_url(settings.broker_url)
         try:
@@ -55,10 +57,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             services = build_services(db, clock, BrokerSink(broker))
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
+            hub = Hub(services, broker, settings.live_limits())
+            await hub.start()
             app.state.settings = settings
             app.state.broker = broker
             app.state.services = services
-            yield
+            app.state.hub = hub
+            try:
+                # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
+                yield {"hub": hub}
+            finally:
+                await hub.stop()
         finally:
             await broker.stop()
             await db.dispose()
@@ -85,3 +94,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 "docs": "/docs", "openapi": "/openapi.json"}
 
     return app
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options: our own WebSocket protocol on the same port as the REST API.
+
+    `LiveConnection` takes over upgraded sockets at `/sub` and writes pre-encoded frames
+    straight to them (see imagechat.live); per-message deflate stays off, it would cost
+    tens of KiB per connection and the frames are small JSON.
+    """
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level,
+        "proxy_headers": True,
+        "ws": LiveConnection,
+        "lifespan": "on",
+    }

@@ -66,7 +66,7 @@ def serve(
         help="redis://host:6379/0 to share live events between nodes.")] = None,
 ) -> None:
     """Run the server (REST API, live sync, widget, demo)."""
-    from imagechat.app import create_app
+    from imagechat.app import create_app, server_options
 
     settings = _settings(database_url)
     updates: dict[str, object] = {}
@@ -79,8 +79,7 @@ def serve(
     settings = settings.model_copy(update=updates)
     console.print(f"ImageChat on http://{settings.host}:{settings.port}  "
                   f"(API docs: /docs, database: {settings.database_url})")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, proxy_headers=True)
+    uvicorn.run(create_app(settings), **server_options(settings))
 
 
 @app.command()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from imagechat.live.limits import LiveLimits
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IMAGECHAT_", extra="ignore")
@@ -24,6 +26,20 @@ class Settings(BaseSettings):
     log_json: bool = False
     # Largest accepted request body, in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # Live endpoint bounds (see imagechat.live.limits for what each costs).
+    ws_max_send_buffer: int = Field(default=512 * 1024, ge=16 * 1024)
+    ws_max_channels: int = Field(default=100, ge=1)
+    ws_heartbeat_secs: float = Field(default=25.0, gt=0)
+    ws_idle_timeout_secs: float = Field(default=75.0, gt=0)
+
+    def live_limits(self) -> LiveLimits:
+        return LiveLimits(
+            max_send_buffer=self.ws_max_send_buffer,
+            max_channels_per_connection=self.ws_max_channels,
+            heartbeat_interval_secs=self.ws_heartbeat_secs,
+            idle_timeout_secs=self.ws_idle_timeout_secs,
+        )
 
     @property
     def broker_url(self) -> str:

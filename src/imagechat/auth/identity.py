@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from imagechat.auth import sso
@@ -10,6 +11,8 @@ from imagechat.domain.actor import Actor
 from imagechat.domain.errors import NotAuthenticated
 from imagechat.domain.models import Tenant
 from imagechat.domain.text import plain_name
+
+SIMPLE_ID_PREFIX = "simple:"
 
 
 def resolve_actor(
@@ -29,6 +32,9 @@ def resolve_actor(
             raise NotAuthenticated("Simple SSO is not enabled for this site.",
                                    "simple-sso-disabled")
         user = sso.parse_simple(token)
+        # Unsigned ids live in their own namespace: a Simple SSO visitor claiming the id of
+        # a signed-in (Secure SSO) user must not become that user.
+        user = replace(user, id=f"{SIMPLE_ID_PREFIX}{user.id}")
         verified = False
     else:
         user = sso.verify_secure(token, tenant.api_secret, now_ms)
@@ -37,7 +43,7 @@ def resolve_actor(
         tenant_id=tenant.id,
         user_id=user.id,
         anon_user_id=anon,
-        display_name=plain_name(user.name or "")[: limits.MAX_NAME_CHARS] or None,
+        display_name=plain_name(user.name or "", limits.MAX_NAME_CHARS) or None,
         email=user.email,
         avatar=user.avatar,
         verified=verified,

@@ -7,6 +7,9 @@ from typing import Protocol
 
 # Called with the topic and the payload exactly as published.
 MessageHandler = Callable[[str, bytes], Awaitable[None]]
+# Called after the link to a shared broker was lost and is back: messages published in
+# between were missed, and the hub catches up from the event log.
+ReconnectHandler = Callable[[], Awaitable[None]]
 
 
 class Broker(Protocol):
@@ -21,6 +24,12 @@ class Broker(Protocol):
     async def unsubscribe(self, topic: str) -> None: ...
 
     def set_handler(self, handler: MessageHandler) -> None: ...
+
+    def set_reconnect_handler(self, handler: ReconnectHandler) -> None: ...
+
+    async def viewers(self, topic: str, local_count: int) -> int:
+        """Record this node's viewer count of a topic; return the count over all nodes."""
+        ...
 
 
 def channel_topic(tenant_id: str, url_id: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagechat.bus.base import MessageHandler
+from imagechat.bus.base import MessageHandler, ReconnectHandler
 
 
 class MemoryBroker:
@@ -18,6 +18,12 @@ class MemoryBroker:
 
     def set_handler(self, handler: MessageHandler) -> None:
         self._handler = handler
+
+    def set_reconnect_handler(self, handler: ReconnectHandler) -> None:
+        return None  # an in-process broker never loses its link
+
+    async def viewers(self, topic: str, local_count: int) -> int:
+        return local_count  # one node: the local count is the count
 
     async def subscribe(self, topic: str) -> None:
         self._topics.add(topic)

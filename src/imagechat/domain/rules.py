@@ -11,6 +11,7 @@ from imagechat.domain.errors import BadInput, TooLarge
 
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:@\-]+$")
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
+_HOST_RE = re.compile(r"[^/?;]*")
 
 
 def require_text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) -> str:
@@ -57,7 +58,10 @@ def require_percentage(value: Any, field: str) -> float:
     """A marker coordinate: a finite number from 0 to 100 (percent of the image box)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadInput(f"`{field}` must be a number from 0 to 100.", "invalid-coordinate")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise BadInput(f"`{field}` must be a number from 0 to 100.", "invalid-coordinate") from None
     if not math.isfinite(number) or number < 0 or number > 100:
         raise BadInput(f"`{field}` must be a number from 0 to 100.", "invalid-coordinate")
     return number
@@ -74,8 +78,9 @@ def clean_url_id(raw: Any, field: str = "urlId") -> str:
     match = _SCHEME_RE.match(text)
     if match:
         rest = text[match.end() :]
-        host, sep, path = rest.partition("/")
-        text = host.lower() + sep + path
+        host_end = _HOST_RE.match(rest)
+        split = host_end.end() if host_end else 0
+        text = rest[:split].lower() + rest[split:]
     if len(text) > 1 and text.endswith("/"):
         text = text.rstrip("/") or "/"
     if not text:
@@ -99,7 +104,7 @@ def page_number(value: Any) -> int:
         return 0
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise BadInput("`page` must be a whole number.", "invalid-page") from None
     if number < 0 or number > 1_000_000:
         raise BadInput("`page` must be from 0 to 1000000.", "invalid-page")

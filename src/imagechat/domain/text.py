@@ -7,6 +7,8 @@ URL schemes) with nh3, a maintained sanitizer (Rust's ammonia).
 
 from __future__ import annotations
 
+import html
+
 import nh3
 
 _ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "s", "code", "pre", "br", "p", "a",
@@ -28,6 +30,11 @@ def render_comment_html(text: str) -> str:
     return cleaned.strip().replace("\n", "<br>")
 
 
-def plain_name(text: str) -> str:
-    """A display name is text, never markup: strip every tag and collapse white space."""
-    return " ".join(nh3.clean(text, tags=set()).split())
+def plain_name(text: str, max_chars: int | None = None) -> str:
+    """A display name is text, never markup: tags stripped, white space collapsed.
+
+    The result is plain text (`Tom & Jerry`, not `Tom &amp; Jerry`): clients show names as
+    text, never as HTML. Cut to `max_chars` after unescaping, so no entity is cut in half.
+    """
+    name = " ".join(html.unescape(nh3.clean(text, tags=set())).split())
+    return name if max_chars is None else name[:max_chars]

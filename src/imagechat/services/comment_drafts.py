@@ -28,7 +28,7 @@ class CommentDraft:
     def validate(self, actor: Actor) -> None:
         self.clean_text = rules.require_text(self.text, "comment", limits.MAX_COMMENT_CHARS)
         name = rules.optional_text(self.commenter_name, "commenterName", limits.MAX_NAME_CHARS)
-        self.clean_name = plain_name(name) if name else None
+        self.clean_name = plain_name(name, limits.MAX_NAME_CHARS) if name else None
         if not actor.is_signed_in and not actor.is_backend and not self.clean_name:
             raise BadInput("`commenterName` is required to comment without signing in.",
                            "missing-field")

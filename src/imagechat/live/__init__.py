@@ -1,0 +1,1 @@
+"""The live hub: WebSocket connections, channel subscriptions, fan-out, resync, presence."""

@@ -1,0 +1,205 @@
+"""One WebSocket connection, as the asyncio protocol uvicorn hands an upgraded socket to.
+
+No task per connection: the protocol reacts to bytes as they arrive and the hub writes
+pre-encoded frames straight to the transport. That keeps an idle connection small and lets
+one encoded event serve every subscriber.
+
+Backpressure: `transport.write` never blocks; instead, when a connection's unsent bytes
+pass `max_send_buffer`, it is closed with 4001 (slow consumer). The client resumes through
+resync; nobody else waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any, cast
+
+from imagechat.live.close_codes import CloseCode
+from imagechat.live.frames import (
+    OP_BINARY,
+    OP_CLOSE,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    FrameReader,
+    ProtocolError,
+    close_frame,
+    encode_frame,
+    parse_close,
+)
+from imagechat.live.handshake import (
+    MAX_HANDSHAKE_BYTES,
+    HandshakeError,
+    accept_response,
+    error_response,
+    find_end,
+    parse_request,
+)
+
+if TYPE_CHECKING:
+    from imagechat.domain.models import Tenant
+    from imagechat.live.batching import Batch
+    from imagechat.live.hub import Hub
+
+log = logging.getLogger("imagechat.live")
+
+LIVE_PATH = "/sub"
+# A peer that does not finish its closing handshake is cut off after this long.
+CLOSE_GRACE_SECS = 2.0
+# Messages a client may send before its handshake checks are done; more is abuse.
+MAX_EARLY_MESSAGES = 16
+
+
+class LiveConnection(asyncio.Protocol):
+    """uvicorn's `ws` protocol class: `Config(ws=LiveConnection)`."""
+
+    def __init__(self, config: Any = None, server_state: Any = None,
+                 app_state: dict[str, Any] | None = None, **_: Any) -> None:
+        self.hub: Hub | None = (app_state or {}).get("hub")
+        self.transport: asyncio.Transport | None = None
+        self._head: bytearray | None = bytearray()
+        self.reader: FrameReader | None = None
+        self.open = False  # handshake done, not closing
+        self.admitted = False  # the hub's checks passed
+        self.early: list[bytes] | None = None
+        self.closing = False
+        self.tenant: Tenant | None = None
+        self.topics: set[str] = set()
+        self.user_id_ws = ""
+        self.batch: Batch | None = None
+        self.last_received = time.monotonic()
+        self.peer = ""
+
+    # asyncio.Protocol ------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport but behave as one.
+        self.transport = cast(asyncio.Transport, transport)
+        peer = transport.get_extra_info("peername")
+        self.peer = peer[0] if isinstance(peer, tuple) else ""
+
+    def data_received(self, data: bytes) -> None:
+        self.last_received = time.monotonic()
+        if self._head is not None:
+            self._handshake_bytes(data)
+            return
+        if self.reader is None or self.closing:
+            return
+        try:
+            messages = self.reader.feed(data)
+        except ProtocolError as exc:
+            self.close(exc.close_code, exc.reason)
+            return
+        for message in messages:
+            if self.closing:
+                return
+            self._on_message(message.opcode, message.payload)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        was_registered = self.open or self.closing
+        self.open = False
+        self.closing = True
+        if self.hub is not None and was_registered:
+            self.hub.drop(self)
+
+    # handshake --------------------------------------------------------------------------
+    def _handshake_bytes(self, data: bytes) -> None:
+        assert self._head is not None
+        self._head += data
+        end = find_end(self._head)
+        if end < 0:
+            if len(self._head) > MAX_HANDSHAKE_BYTES:
+                self._refuse(HandshakeError(400, "Handshake too large."))
+            return
+        head, rest = bytes(self._head[:end]), bytes(self._head[end:])
+        self._head = None
+        try:
+            request = parse_request(head)
+            if request.path.rstrip("/") != LIVE_PATH:
+                raise HandshakeError(404, f"No WebSocket endpoint at {request.path}.")
+            if self.hub is None:
+                raise HandshakeError(404, "The live hub is not running.")
+        except HandshakeError as exc:
+            self._refuse(exc)
+            return
+        assert self.transport is not None
+        self.transport.write(accept_response(request.key))
+        self.open = True
+        self.reader = FrameReader(self.hub.limits.max_message_bytes)
+        self.early = []
+        self.hub.admit(self, request)
+        if rest:
+            self.data_received(rest)
+
+    def _refuse(self, exc: HandshakeError) -> None:
+        assert self.transport is not None
+        self.transport.write(error_response(exc.status, exc.reason))
+        self.transport.close()
+
+    # messages ---------------------------------------------------------------------------
+    def _on_message(self, opcode: int, payload: bytes) -> None:
+        if opcode == OP_TEXT:
+            if not self.admitted:
+                assert self.early is not None
+                if len(self.early) >= MAX_EARLY_MESSAGES:
+                    self.close(CloseCode.RATE_LIMITED, "Too many messages before admission.")
+                    return
+                self.early.append(payload)
+            elif self.hub is not None:
+                self.hub.on_text(self, payload)
+        elif opcode == OP_PING:
+            self.write(encode_frame(OP_PONG, payload))
+        elif opcode == OP_PONG:
+            pass  # liveness is tracked by `last_received`
+        elif opcode == OP_CLOSE:
+            code, _reason = parse_close(payload)
+            self._on_peer_close(code)
+        elif opcode == OP_BINARY:
+            self.close(CloseCode.UNSUPPORTED_DATA, "This endpoint speaks JSON text frames.")
+
+    def admitted_now(self) -> list[bytes]:
+        """Called by the hub when its checks pass; returns messages that arrived early."""
+        self.admitted = True
+        early, self.early = self.early or [], None
+        return early
+
+    def _on_peer_close(self, code: int) -> None:
+        if not self.closing:
+            # Echo the code (RFC 6455 §5.5.1), then let the peer close the TCP connection.
+            reply = code if 1000 <= code < 5000 and code not in (1005, 1006, 1015) else 1000
+            self.close(reply, "")
+        elif self.transport is not None:
+            self.transport.close()
+
+    # sending ----------------------------------------------------------------------------
+    def write(self, frame: bytes) -> bool:
+        """Queue a frame; False when the connection is closing or just overflowed."""
+        transport = self.transport
+        if self.closing or transport is None:
+            return False
+        transport.write(frame)
+        hub = self.hub
+        if hub is not None and transport.get_write_buffer_size() > hub.limits.max_send_buffer:
+            self.close(CloseCode.SLOW_CONSUMER, "Too far behind; reconnect and resume.")
+            return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closing or self.transport is None:
+            return
+        self.closing = True
+        self.open = False
+        transport = self.transport
+        if self.hub is not None:
+            self.hub.drop(self)
+        if not transport.is_closing():
+            transport.write(close_frame(code, reason))
+            asyncio.get_running_loop().call_later(CLOSE_GRACE_SECS, _abort_if_open, transport)
+            # Closing flushes what is buffered; a peer that reads nothing is aborted above.
+            transport.close()
+
+
+def _abort_if_open(transport: asyncio.Transport) -> None:
+    # A no-op when the transport has flushed and closed in the meantime.
+    transport.abort()

@@ -1,0 +1,27 @@
+"""Bounds of the live endpoint, each with the memory or time it costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LiveLimits:
+    # Largest message a client may send (they send small JSON operations only).
+    max_message_bytes: int = 16 * 1024
+    # Unsent bytes a connection may accumulate before it is closed as a slow consumer
+    # (4001). Worst-case memory per stuck connection; about 1,000 typical events.
+    max_send_buffer: int = 512 * 1024
+    # Images one connection may watch at once (a page with many images shares a socket).
+    max_channels_per_connection: int = 100
+    # Send a ping to a connection silent for this long (reference clients ping every 25 s).
+    heartbeat_interval_secs: float = 25.0
+    # Close a connection that has sent nothing, not even a pong, for this long (4408).
+    idle_timeout_secs: float = 75.0
+    # How long events that arrived out of order wait for the missing ones before the hub
+    # fetches them from the event log.
+    gap_wait_secs: float = 0.1
+    # Presence changes of a channel are coalesced into one `p-u` event per this interval.
+    presence_interval_secs: float = 0.5
+    # Usage counters are written to the database this often (and at shutdown).
+    meter_flush_secs: float = 10.0

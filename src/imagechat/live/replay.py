@@ -1,0 +1,65 @@
+"""Resuming a client from the last `seq` it applied (SPEC §4): all or nothing.
+
+While the client's missed events are read from the log, live events for it are parked on
+its subscription. Then the log's events go out, then the parked ones newer than the last
+replayed seq, and the subscription turns live. Every event is sent once, in order. When
+the log cannot cover the gap (trimmed, other epoch, a seq from the future) the client gets
+`resync-required` instead and reloads its state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import orjson
+
+from imagechat.live.channel import Channel
+from imagechat.live.frames import text_frame
+
+if TYPE_CHECKING:
+    from imagechat.live.connection import LiveConnection
+    from imagechat.live.hub import Hub
+
+
+def resync_required_frame(channel: Channel) -> bytes:
+    return text_frame(orjson.dumps({
+        "type": "resync-required", "urlId": channel.url_id, "seq": channel.last_seq,
+        "epoch": channel.epoch,
+    }))
+
+
+def _resumed_frame(channel: Channel, seq: int) -> bytes:
+    return text_frame(orjson.dumps({
+        "type": "resumed", "urlId": channel.url_id, "seq": seq, "epoch": channel.epoch,
+    }))
+
+
+async def resume(
+    hub: Hub, conn: LiveConnection, channel: Channel, since: int, epoch: str | None
+) -> None:
+    tenant = conn.tenant
+    assert tenant is not None
+    sent = since
+    possible = not (epoch and channel.epoch and epoch != channel.epoch)
+    while possible and not conn.closing:
+        page = await hub.services.history.since(tenant, channel.url_id, sent, epoch)
+        if page.resync_required:
+            possible = False
+            break
+        for event in page.events:
+            conn.write(text_frame(event.data.encode()))
+            sent = event.seq
+        if not page.has_more:
+            break
+    if channel.subscribers.get(conn, False) is False or conn.closing:
+        return  # left or disconnected meanwhile
+    parked = channel.subscribers[conn] or []
+    channel.subscribers[conn] = None
+    if not possible:
+        conn.write(resync_required_frame(channel))
+        return
+    for seq, payload in parked:
+        if seq > sent:
+            conn.write(text_frame(payload))
+            sent = seq
+    conn.write(_resumed_frame(channel, sent))
