@@ -33,12 +33,18 @@ class Settings(BaseSettings):
     ws_heartbeat_secs: float = Field(default=25.0, gt=0)
     ws_idle_timeout_secs: float = Field(default=75.0, gt=0)
 
+    # Event history kept per image for resync: at most this many events, none older.
+    history_max_events: int = Field(default=10_000, ge=1)
+    history_max_age_hours: float = Field(default=7 * 24, gt=0)
+
     def live_limits(self) -> LiveLimits:
         return LiveLimits(
             max_send_buffer=self.ws_max_send_buffer,
             max_channels_per_connection=self.ws_max_channels,
             heartbeat_interval_secs=self.ws_heartbeat_secs,
             idle_timeout_secs=self.ws_idle_timeout_secs,
+            history_max_events=self.history_max_events,
+            history_max_age_ms=int(self.history_max_age_hours * 3_600_000),
         )
 
     @property

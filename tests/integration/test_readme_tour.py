@@ -41,6 +41,7 @@ def test_readme_tour_runs_as_shown(tmp_path: Path) -> None:
         script = "set -u\n"
         for code, _ in blocks:
             code = code.replace("http://127.0.0.1:8000", base)
+            code = code.replace("ws://127.0.0.1:8000", base.replace("http://", "ws://"))
             code = code.replace(".venv/bin/imagechat", IMAGECHAT_BIN)
             script += f"{code}\necho '{DELIMITER}'\n"
         result = subprocess.run(

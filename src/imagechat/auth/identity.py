@@ -12,7 +12,7 @@ from imagechat.domain.errors import NotAuthenticated
 from imagechat.domain.models import Tenant
 from imagechat.domain.text import plain_name
 
-SIMPLE_ID_PREFIX = "simple:"
+SIMPLE_ID_PREFIX = sso.SIMPLE_ID_PREFIX
 
 
 def resolve_actor(

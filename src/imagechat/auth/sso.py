@@ -89,23 +89,42 @@ def verify_secure(token: dict[str, Any], api_secret: str, now_ms: int) -> SSOUse
     return _user_from(user, trusted=True)
 
 
+# Simple SSO ids are stored with this prefix (see auth.identity), so they get less room.
+SIMPLE_ID_PREFIX = "simple:"
+
+
 def parse_simple(raw: dict[str, Any]) -> SSOUser:
     user = raw.get("simpleSSOUser", raw)
-    return _user_from(user, trusted=False)
+    return _user_from(user, trusted=False,
+                      max_id_chars=limits.MAX_ID_CHARS - len(SIMPLE_ID_PREFIX))
 
 
-def _user_from(data: Any, *, trusted: bool) -> SSOUser:
+def _storable(text: str) -> bool:
+    """Text a database column can hold: no NUL, no lone surrogates."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _user_from(data: Any, *, trusted: bool, max_id_chars: int = limits.MAX_ID_CHARS) -> SSOUser:
     if not isinstance(data, dict):
         raise SSOError("The SSO user must be a JSON object.")
     user_id = data.get("id")
     if isinstance(user_id, int) and not isinstance(user_id, bool):
         user_id = str(user_id)
-    if not isinstance(user_id, str) or not user_id or len(user_id) > limits.MAX_ID_CHARS:
-        raise SSOError("The SSO user needs an `id` (a string of at most 128 characters).")
+    if (not isinstance(user_id, str) or not user_id or len(user_id) > max_id_chars
+            or not _storable(user_id)):
+        raise SSOError(f"The SSO user needs an `id` (text of at most {max_id_chars} characters).")
 
     def text(key: str, max_chars: int) -> str | None:
         value = data.get(key)
-        return value[:max_chars] if isinstance(value, str) and value else None
+        if not isinstance(value, str) or not value or not _storable(value):
+            return None
+        return value[:max_chars]
 
     groups = data.get("groupIds")
     return SSOUser(

@@ -23,6 +23,11 @@ def require_text(value: Any, field: str, max_chars: int, *, allow_empty: bool = 
         raise BadInput(f"`{field}` must be a string.", "invalid-field")
     if "\x00" in value:
         raise BadInput(f"`{field}` must not contain NUL characters.", "invalid-field")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON can carry lone surrogate escapes (\ud800) that are not text.
+        raise BadInput(f"`{field}` is not valid Unicode text.", "invalid-field") from None
     if not allow_empty and not value.strip():
         raise BadInput(f"`{field}` must not be empty.", "missing-field")
     if len(value) > max_chars:

@@ -30,8 +30,12 @@ def actor_of(request: Request, tenant: Tenant, body: Any = None) -> Actor:
     sso_token = query.get("sso")
     anon = query.get("anonUserId")
     if isinstance(body, dict):
-        sso_token = body.get("sso", sso_token)
-        anon = body.get("anonUserId", anon)
+        # The body wins only where it says something: validated bodies carry None for
+        # fields the client did not send.
+        if body.get("sso") is not None:
+            sso_token = body["sso"]
+        if body.get("anonUserId") is not None:
+            anon = body["anonUserId"]
     return resolve_actor(tenant, sso_token=sso_token, anon_user_id=anon,
                          now_ms=services_of(request).clock.now_ms())
 

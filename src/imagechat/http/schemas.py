@@ -3,9 +3,13 @@ every transport reports them the same way."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+# Checked by the domain rule (a JSON number from 0 to 100, not "50", not true), so that the
+# error names the field and says what is allowed; documented as a number here.
+Coordinate = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
 
 
 class _Body(BaseModel):
@@ -15,8 +19,8 @@ class _Body(BaseModel):
 
 class CreateImageChatBody(_Body):
     urlId: str = Field(description="The image's id within the tenant.")
-    x: float = Field(description="Horizontal position, percent of the image width (0-100).")
-    y: float = Field(description="Vertical position, percent of the image height (0-100).")
+    x: Coordinate = Field(description="Horizontal position, percent of the image width.")
+    y: Coordinate = Field(description="Vertical position, percent of the image height.")
     windowUrlId: str | None = Field(default=None, description="The page the image is on.")
     pageTitle: str | None = None
     src: str | None = Field(default=None, description="The image's src.")

@@ -39,7 +39,7 @@ async def _backend(
 @router.get("/image-chats")
 async def list_image_chats(
     request: Request, tenantId: str, urlId: str | None = None,
-    skip: int = Query(0, ge=0), limit: int = Query(100, ge=1, le=1000),
+    skip: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(100, ge=1, le=1000),
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
     tenant, _ = await _backend(request, tenantId, x_api_key)
@@ -74,7 +74,7 @@ async def delete_image_chat(
 
 @router.get("/comments")
 async def list_comments(
-    request: Request, tenantId: str, urlId: str, page: int = Query(0, ge=0),
+    request: Request, tenantId: str, urlId: str, page: int = Query(0, ge=0, le=1_000_000),
     count: int = Query(limits.DEFAULT_PAGE_SIZE, ge=1, le=limits.MAX_PAGE_SIZE),
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:

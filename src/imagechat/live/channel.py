@@ -16,9 +16,13 @@ if TYPE_CHECKING:
 # Events held back waiting for a gap to fill; past this the hub fills from the log at once.
 MAX_HELD_EVENTS = 10_000
 
-# A subscriber's value in `Channel.subscribers`: None while live; a list of (seq, payload)
-# while the connection is catching up from the log (live events are parked there).
+# A subscriber's value in `Channel.subscribers`:
+# - None: live;
+# - a list of (seq, payload): catching up from the log; live events are parked there;
+# - an int: live, but it already got every event up to this seq from the log (the log can
+#   be ahead of what this node has delivered), so those are skipped once more.
 Parked = list[tuple[int, bytes]]
+SubscriberState = Parked | int | None
 
 
 class Channel:
@@ -29,7 +33,7 @@ class Channel:
         self.topic = topic
         self.tenant_id = tenant_id
         self.url_id = url_id
-        self.subscribers: dict[LiveConnection, Parked | None] = {}
+        self.subscribers: dict[LiveConnection, SubscriberState] = {}
         # The last seq delivered here; meaningful once `ready` (read from the database).
         self.last_seq = 0
         self.epoch = ""

@@ -153,7 +153,11 @@ class LiveConnection(asyncio.Protocol):
         elif opcode == OP_PONG:
             pass  # liveness is tracked by `last_received`
         elif opcode == OP_CLOSE:
-            code, _reason = parse_close(payload)
+            try:
+                code, _reason = parse_close(payload)
+            except ProtocolError as exc:
+                self.close(exc.close_code, exc.reason)
+                return
             self._on_peer_close(code)
         elif opcode == OP_BINARY:
             self.close(CloseCode.UNSUPPORTED_DATA, "This endpoint speaks JSON text frames.")
@@ -181,6 +185,7 @@ class LiveConnection(asyncio.Protocol):
         transport.write(frame)
         hub = self.hub
         if hub is not None and transport.get_write_buffer_size() > hub.limits.max_send_buffer:
+            hub.stats["slow_consumer_disconnects"] += 1
             self.close(CloseCode.SLOW_CONSUMER, "Too far behind; reconnect and resume.")
             return False
         return True

@@ -46,7 +46,9 @@ def text_frame(payload: bytes) -> bytes:
 
 def close_frame(code: int, reason: str = "") -> bytes:
     # Control frame payloads are limited to 125 bytes: 2 for the code, 123 for the reason.
-    return encode_frame(OP_CLOSE, struct.pack("!H", code) + reason.encode()[:123])
+    # Cut at a character boundary: a reason that is not valid UTF-8 fails the connection.
+    text = reason.encode()[:123].decode("utf-8", "ignore").encode()
+    return encode_frame(OP_CLOSE, struct.pack("!H", code) + text)
 
 
 def unmask(payload: bytes, mask: bytes) -> bytes:
@@ -166,7 +168,13 @@ class FrameReader:
 
 
 def parse_close(payload: bytes) -> tuple[int, str]:
-    if len(payload) < 2:
+    """The code and reason of a close frame; 1005 (no code) for an empty one."""
+    if not payload:
         return 1005, ""
+    if len(payload) == 1:
+        raise ProtocolError(1002, "A close frame's code takes two bytes.")
     code = struct.unpack_from("!H", payload)[0]
-    return code, payload[2:].decode("utf-8", "replace")
+    try:
+        return code, payload[2:].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError(1007, "Close reason is not valid UTF-8.") from None

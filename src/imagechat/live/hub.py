@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -56,6 +57,8 @@ class Hub:
         self.meter = UsageMeter(services.db)
         self.batches = BatchScheduler(self._count_sent)
         self.presence = PresenceTracker(self, limits.presence_interval_secs)
+        # Operator counters (connections refused, resyncs served, slow consumers...).
+        self.stats: Counter[str] = Counter()
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._gap_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -67,7 +70,9 @@ class Hub:
     # lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._loops = [asyncio.create_task(self._heartbeat_loop()),
-                       asyncio.create_task(self._meter_loop())]
+                       asyncio.create_task(self._meter_loop()),
+                       asyncio.create_task(self._audit_loop()),
+                       asyncio.create_task(self._trim_loop())]
 
     async def stop(self) -> None:
         for conn in list(self.connections):
@@ -257,7 +262,7 @@ class Hub:
             return
         seq = _seq_of(payload)
         if seq is None:
-            self._fanout_live(channel, text_frame(payload))
+            self._fanout_live(channel, payload)
             return
         self._deliver(channel, channel.offer(seq, payload))
         if channel.gap is not None and topic not in self._gap_tasks:
@@ -271,20 +276,29 @@ class Hub:
         """The hot path: one encoded frame written to every live subscriber."""
         frame = text_frame(payload)
         sent = 0
-        for conn, parked in list(channel.subscribers.items()):
-            if parked is not None:
-                parked.append((seq, payload))
-            elif conn.batch is not None:
+        for conn, state in list(channel.subscribers.items()):
+            if state is not None:
+                if isinstance(state, list):
+                    state.append((seq, payload))
+                    continue
+                if seq <= state:
+                    continue  # this client had it from the log already
+                channel.subscribers[conn] = None
+            if conn.batch is not None:
                 self.batches.add(conn.batch, payload)
             elif conn.write(frame):
                 sent += 1
         if sent:
             self.meter.count(channel.tenant_id, sent, sent * len(frame))
 
-    def _fanout_live(self, channel: Channel, frame: bytes) -> None:
+    def _fanout_live(self, channel: Channel, payload: bytes) -> None:
+        """Unlogged events (presence, resync notices): to every subscriber, no seq."""
+        frame = text_frame(payload)
         sent = 0
         for conn in list(channel.subscribers):
-            if conn.write(frame):
+            if conn.batch is not None:
+                self.batches.add(conn.batch, payload)
+            elif conn.write(frame):
                 sent += 1
         if sent:
             self.meter.count(channel.tenant_id, sent, sent * len(frame))
@@ -331,7 +345,7 @@ class Hub:
                 position = await channel_rows.position(db, channel.tenant_id, channel.url_id)
             channel.held.clear()
             channel.start(position.seq if position else 0, position.epoch if position else "")
-            self._fanout_live(channel, replay.resync_required_frame(channel))
+            self._fanout_live(channel, replay.resync_required(channel))
 
         self.spawn(restart())
 
@@ -347,6 +361,38 @@ class Hub:
                     conn.close(CloseCode.HEARTBEAT_TIMEOUT, "No traffic for too long.")
                 elif silent > self.limits.heartbeat_interval_secs:
                     conn.write(ping)
+
+    async def _audit_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.limits.audit_interval_secs)
+            try:
+                await self.audit()
+            except Exception:
+                log.warning("channel audit failed", exc_info=True)
+
+    async def audit(self) -> None:
+        """Catch up every channel whose log is ahead of what this node delivered."""
+        ready = [c for c in self.channels.values() if c.ready]
+        if not ready:
+            return
+        async with self.services.db.read() as db:
+            latest = await channel_rows.latest_seqs(db, [(c.tenant_id, c.url_id) for c in ready])
+        for channel in ready:
+            behind = latest.get((channel.tenant_id, channel.url_id), 0) > channel.last_seq
+            if behind and channel.topic not in self._gap_tasks:
+                await self.catch_up(channel)
+
+    async def _trim_loop(self) -> None:
+        while True:
+            try:
+                await self.services.history.trim(
+                    max_events=self.limits.history_max_events,
+                    max_age_ms=self.limits.history_max_age_ms,
+                    now_ms=self.services.clock.now_ms(),
+                )
+            except Exception:
+                log.warning("history trim failed", exc_info=True)
+            await asyncio.sleep(self.limits.history_trim_secs)
 
     async def _meter_loop(self) -> None:
         while True:
@@ -364,7 +410,7 @@ def _since(params: Any) -> tuple[int | None, str | None]:
     epoch = params.get("epoch")
     if raw is None or raw == "":
         return None, None
-    if isinstance(raw, bool):
+    if isinstance(raw, (bool, float)):
         raise ImageChatError("`since` must be a whole number.")
     try:
         since = int(raw)

@@ -23,5 +23,12 @@ class LiveLimits:
     gap_wait_secs: float = 0.1
     # Presence changes of a channel are coalesced into one `p-u` event per this interval.
     presence_interval_secs: float = 0.5
+    # How often the hub compares each watched channel's seq with the database. Catches an
+    # event that was committed but never published (its writer died in between).
+    audit_interval_secs: float = 3.0
+    # History bounds (events per channel, age) and how often they are applied.
+    history_max_events: int = 10_000
+    history_max_age_ms: int = 7 * 24 * 3_600_000
+    history_trim_secs: float = 60.0
     # Usage counters are written to the database this often (and at shutdown).
     meter_flush_secs: float = 10.0

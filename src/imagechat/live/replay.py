@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from imagechat.live.hub import Hub
 
 
-def resync_required_frame(channel: Channel) -> bytes:
-    return text_frame(orjson.dumps({
+def resync_required(channel: Channel) -> bytes:
+    return orjson.dumps({
         "type": "resync-required", "urlId": channel.url_id, "seq": channel.last_seq,
         "epoch": channel.epoch,
-    }))
+    })
 
 
 def _resumed_frame(channel: Channel, seq: int) -> bytes:
@@ -53,11 +53,16 @@ async def resume(
             break
     if channel.subscribers.get(conn, False) is False or conn.closing:
         return  # left or disconnected meanwhile
-    parked = channel.subscribers[conn] or []
-    channel.subscribers[conn] = None
+    state = channel.subscribers[conn]
+    parked = state if isinstance(state, list) else []
+    # The log may be ahead of this node's stream (events not yet received from the
+    # broker); those must not reach the client a second time when they do arrive.
+    channel.subscribers[conn] = sent if possible and sent > channel.last_seq else None
     if not possible:
-        conn.write(resync_required_frame(channel))
+        hub.stats["resyncs_refused"] += 1
+        conn.write(text_frame(resync_required(channel)))
         return
+    hub.stats["resyncs_served"] += 1
     for seq, payload in parked:
         if seq > sent:
             conn.write(text_frame(payload))

@@ -67,6 +67,17 @@ class HistoryService:
         return Replay(found, position, resync_required=False,
                       has_more=found[-1].seq < position.seq)
 
+    async def trim(self, *, max_events: int, max_age_ms: int, now_ms: int) -> int:
+        """Apply the history bounds: per channel at most `max_events`, none older than
+        `max_age_ms`. A client resuming from before what is left gets resync-required."""
+        removed = 0
+        async with self.db.write() as conn:
+            removed += await event_log.trim_older_than(conn, now_ms - max_age_ms)
+            for tenant_id, url_id, seq in await channels.longer_than(conn, max_events):
+                removed += await event_log.trim(conn, tenant_id, url_id,
+                                                keep_after_seq=seq - max_events)
+        return removed
+
     async def usage(self, tenant: Tenant, start: Any, end: Any) -> list[UsageBucket]:
         start_ms, end_ms = parse_ms(start, "from"), parse_ms(end, "to")
         if end_ms < start_ms:

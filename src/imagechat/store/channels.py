@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -69,3 +69,34 @@ async def set_locked(
         .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
         .values(locked=locked, updated_at=now_ms)
     )
+
+
+# Channels looked up per query by `latest_seqs`; keeps each statement small.
+_LOOKUP_CHUNK = 200
+
+
+async def latest_seqs(
+    conn: AsyncConnection, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The current `seq` of many channels at once (the hub's periodic audit)."""
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        chunk = keys[start : start + _LOOKUP_CHUNK]
+        condition = or_(*(and_(channels.c.tenant_id == t, channels.c.url_id == u)
+                          for t, u in chunk))
+        rows = await conn.execute(
+            select(channels.c.tenant_id, channels.c.url_id, channels.c.seq).where(condition)
+        )
+        for row in rows:
+            found[(row.tenant_id, row.url_id)] = row.seq
+    return found
+
+
+async def longer_than(conn: AsyncConnection, count: int) -> list[tuple[str, str, int]]:
+    """Channels whose seq passed `count` (candidates for trimming their history)."""
+    rows = await conn.execute(
+        select(channels.c.tenant_id, channels.c.url_id, channels.c.seq).where(
+            channels.c.seq > count
+        )
+    )
+    return [(r.tenant_id, r.url_id, r.seq) for r in rows]

@@ -16,10 +16,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from imagechat.domain.errors import Unavailable
+from imagechat.domain.errors import Conflict, Unavailable
 
 # How long an SQLite writer of another process may hold the lock before we give up.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -71,6 +71,11 @@ async def _unavailable_on_failure() -> AsyncIterator[None]:
     """A database that cannot be reached is a 503 for the client, not a crash."""
     try:
         yield
+    except IntegrityError as exc:
+        # Two writers raced (the same vote twice, a reply to a comment being deleted):
+        # the loser's whole transaction is rolled back; it may simply try again.
+        raise Conflict("This change conflicts with another one made at the same moment; "
+                       "try again.", "write-conflict") from exc
     except (OperationalError, DBAPIError) as exc:
         if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(
             exc, OperationalError

@@ -91,3 +91,8 @@ async def trim(
         )
     )
     return int(result.rowcount or 0)
+
+
+async def trim_older_than(conn: AsyncConnection, cutoff_ms: int) -> int:
+    result = await conn.execute(delete(events).where(events.c.created_at < cutoff_ms))
+    return int(result.rowcount or 0)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any fixed 64-bit number; it names the advisory lock migrations take on PostgreSQL.
+MIGRATION_LOCK_KEY = 7_114_327_010
 
 
 def alembic_config(url: str) -> Config:
@@ -28,4 +31,9 @@ async def upgrade(engine: AsyncEngine, url: str) -> None:
         command.upgrade(config, "head")
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Nodes started together would race to create the same tables; the first one
+            # migrates, the others wait and then find nothing to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK_KEY})
         await conn.run_sync(_upgrade)

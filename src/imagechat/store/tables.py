@@ -102,6 +102,7 @@ conversations = Table(
     Column("updated_at", BigInteger, nullable=False),
     UniqueConstraint("tenant_id", "window_url_id"),
     Index("ix_conversations_tenant_url", "tenant_id", "url_id", "created_at"),
+    Index("ix_conversations_tenant_created", "tenant_id", "created_at", "id"),
 )
 
 comments = Table(

@@ -80,6 +80,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_conversations_tenant_url", ["tenant_id", "url_id", "created_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_conversations_tenant_created", ["tenant_id", "created_at", "id"], unique=False
+        )
 
     op.create_table(
         "events",
@@ -237,6 +240,7 @@ def downgrade() -> None:
 
     op.drop_table("events")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversations_tenant_created")
         batch_op.drop_index("ix_conversations_tenant_url")
 
     op.drop_table("conversations")

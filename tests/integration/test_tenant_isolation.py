@@ -1,0 +1,652 @@
+"""Tenant isolation over every endpoint (SPEC §5).
+
+Tenants A and B each have conversations, comments and votes; both talk about the same
+image urlId. Then every identity tenant A can hand out (its anonymous visitor holding A's
+edit keys, A's SSO admin and moderator signed with A's secret, A's API secret) is tried on
+every route against B's objects: through A's paths (nothing of B is found) and through B's
+paths (A's credentials are refused). After each route's attempts, B's rows in every table
+and B's own reads must be exactly as before.
+
+The table `CASES` has one entry per route; `test_every_route_has_an_isolation_case` fails
+as soon as a route is added without one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi import routing as fastapi_routing
+from fastapi.routing import APIRoute
+from sqlalchemy import select
+
+from imagechat.app import create_app
+from imagechat.auth.sso import make_token
+from imagechat.domain.clock import FixedClock
+from imagechat.domain.models import Tenant
+from imagechat.settings import Settings
+from imagechat.store import channels
+from imagechat.store.tables import metadata
+from tests.helpers import create_chat, make_tenant, services
+
+A, B = "tenant-a", "tenant-b"
+# Both tenants have conversations on this image: same urlId, two separate channels.
+SHARED_IMAGE = "example.com/shared.png"
+# Only tenant B has conversations here.
+B_ONLY_IMAGE = "example.com/b-only.png"
+HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How one of A's identities travels: in the query string, or in a JSON body."""
+
+    name: str
+    query: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class World:
+    tenant_a: Tenant
+    tenant_b: Tenant
+    now_ms: int
+    # Tenant A's objects and the keys its anonymous author holds.
+    a_chat: str = ""
+    a_first: str = ""
+    a_reply: str = ""
+    a_vote: str = ""
+    a_chat_key: str = ""
+    a_reply_key: str = ""
+    # Tenant B's objects.
+    b_chat1: str = ""
+    b_first: str = ""
+    b_reply: str = ""
+    b_vote: str = ""
+    b_chat2: str = ""
+    b_signed: str = ""
+    b_vote2: str = ""
+    b_chat_key: str = ""
+    b_reply_key: str = ""
+    identities: dict[str, Identity] = field(default_factory=dict)
+
+    @property
+    def b_chats(self) -> list[str]:
+        return [self.b_chat1, self.b_chat2]
+
+    @property
+    def b_comments(self) -> list[str]:
+        return [self.b_first, self.b_reply, self.b_signed]
+
+    @property
+    def b_edit_keys(self) -> list[str]:
+        return [self.b_chat_key, self.b_reply_key]
+
+    def leak_markers(self) -> list[str]:
+        """Strings that must never appear in an answer to one of A's identities."""
+        return ["B-SECRET", self.tenant_b.api_secret, *self.b_edit_keys, *self.b_chats,
+                *self.b_comments, self.b_vote, self.b_vote2]
+
+    @property
+    def a_sso(self) -> list[Identity]:
+        return [self.identities["admin"], self.identities["moderator"]]
+
+    @property
+    def a_visitors(self) -> list[Identity]:
+        """A's anonymous author (with A's edit key), admin and moderator."""
+        return [self.identities["anon"], *self.a_sso]
+
+
+def _sso_identity(name: str, token: dict[str, Any]) -> Identity:
+    return Identity(name, {"sso": json.dumps(token)}, {"sso": token})
+
+
+def _anon_identity(name: str, anon_id: str, edit_key: str) -> Identity:
+    values = {"anonUserId": anon_id, "editKey": edit_key}
+    return Identity(name, dict(values), dict(values))
+
+
+async def _post_comment(
+    client: httpx.AsyncClient, tenant_id: str, chat_id: str, text: str, **extra: Any
+) -> dict[str, Any]:
+    url_id = f"chat-{chat_id}"
+    response = await client.post(f"/comments/{tenant_id}", params={"urlId": url_id},
+                                 json={"comment": text, "urlId": url_id, **extra})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _vote(
+    client: httpx.AsyncClient, tenant_id: str, comment_id: str, direction: str, **extra: Any
+) -> str:
+    response = await client.post(f"/comments/{tenant_id}/{comment_id}/vote",
+                                 json={"voteDir": direction, **extra})
+    assert response.status_code == 200, response.text
+    vote_id: str = response.json()["voteId"]
+    return vote_id
+
+
+async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock) -> World:
+    tenant_a = await make_tenant(app, A)
+    # B also accepts Simple SSO: A's signed token must still not pass as anything there.
+    tenant_b = await make_tenant(app, B, allow_simple_sso=True)
+    w = World(tenant_a=tenant_a, tenant_b=tenant_b, now_ms=clock.now_ms())
+
+    created = await create_chat(client, A, SHARED_IMAGE, comment="A first message",
+                                name="Ann A", anonUserId="anon-a-author")
+    w.a_chat, w.a_first, w.a_chat_key = (created["createdChatId"], created["comment"]["_id"],
+                                         created["editKey"])
+    reply = await _post_comment(client, A, w.a_chat, "A reply", commenterName="Ann A",
+                                anonUserId="anon-a-author", parentId=w.a_first)
+    w.a_reply, w.a_reply_key = reply["comment"]["_id"], reply["editKey"]
+    w.a_vote = await _vote(client, A, w.a_first, "up", anonUserId="anon-a-voter")
+
+    created = await create_chat(client, B, SHARED_IMAGE, x=55, y=66,
+                                comment="B-SECRET first message", name="Bob B",
+                                anonUserId="anon-b-author")
+    w.b_chat1, w.b_first, w.b_chat_key = (created["createdChatId"], created["comment"]["_id"],
+                                          created["editKey"])
+    reply = await _post_comment(client, B, w.b_chat1, "B-SECRET reply", commenterName="Bob B",
+                                anonUserId="anon-b-author", parentId=w.b_first)
+    w.b_reply, w.b_reply_key = reply["comment"]["_id"], reply["editKey"]
+    w.b_vote = await _vote(client, B, w.b_first, "up", anonUserId="anon-b-voter")
+
+    b_user = make_token(tenant_b.api_secret, {"id": "b-user", "username": "Bea"}, w.now_ms)
+    response = await client.post(f"/comment-image-chats/{B}", json={
+        "urlId": B_ONLY_IMAGE, "x": 1, "y": 2, "comment": "B-SECRET signed", "sso": b_user})
+    assert response.status_code == 200, response.text
+    w.b_chat2 = response.json()["createdChatId"]
+    w.b_signed = response.json()["comment"]["_id"]
+    w.b_vote2 = await _vote(client, B, w.b_signed, "down", sso=b_user)
+
+    w.identities = {
+        "anon": _anon_identity("anon", "anon-a-author", w.a_chat_key),
+        "admin": _sso_identity("admin", make_token(
+            tenant_a.api_secret, {"id": "a-admin", "isAdmin": True}, w.now_ms)),
+        "moderator": _sso_identity("moderator", make_token(
+            tenant_a.api_secret, {"id": "a-mod", "isModerator": True}, w.now_ms)),
+    }
+    return w
+
+
+@dataclass
+class Ctx:
+    app: FastAPI
+    client: httpx.AsyncClient
+    w: World
+    attempts: int = 0
+
+    async def call(
+        self, method: str, url: str, expected: int, *, params: dict[str, Any] | None = None,
+        json_body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await self.client.request(method, url, params=params, json=json_body,
+                                             headers=headers)
+        self.attempts += 1
+        where = f"{method} {url} params={params} body={json_body}"
+        assert response.status_code == expected, f"{where}: {response.status_code} {response.text}"
+        body: dict[str, Any] = response.json()
+        assert body["status"] == ("success" if expected == 200 else "failed"), where
+        # The request's own urlId is echoed back; that is not B's data.
+        shown = {k: v for k, v in body.items() if k not in ("urlIdWS", "urlIdClean")}
+        text = json.dumps(shown)
+        for marker in self.w.leak_markers():
+            assert marker not in text, f"{where} leaked {marker!r}: {text}"
+        return body
+
+    def api(self, tenant_id: str, **params: Any) -> dict[str, Any]:
+        return {"tenantId": tenant_id, **params}
+
+    @property
+    def a_key(self) -> dict[str, str]:
+        return {"X-API-Key": self.w.tenant_a.api_secret}
+
+
+Case = Callable[[Ctx], Awaitable[None]]
+
+
+# --- /comment-image-chats -----------------------------------------------------------------
+
+async def case_list_image_chats(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_visitors:
+        body = await c.call("GET", f"/comment-image-chats/{A}", 200,
+                            params={"urlId": B_ONLY_IMAGE, **who.query})
+        assert body["conversations"] == [] and body["seq"] == 0 and body["epoch"] == ""
+        assert body["tenantIdWS"] == A
+        body = await c.call("GET", f"/comment-image-chats/{A}", 200,
+                            params={"urlId": SHARED_IMAGE, **who.query})
+        assert [chat["_id"] for chat in body["conversations"]] == [w.a_chat]
+        assert {chat["tenantId"] for chat in body["conversations"]} == {A}
+        # A's channel on the shared image: new chat, its comment, reply + count, vote.
+        assert body["seq"] == 5
+    for who in w.a_sso:
+        await c.call("GET", f"/comment-image-chats/{B}", 401,
+                     params={"urlId": SHARED_IMAGE, **who.query})
+
+
+async def case_create_image_chat(c: Ctx) -> None:
+    w = c.w
+    made = []
+    for who in w.a_visitors:
+        body = await c.call("POST", f"/comment-image-chats/{A}", 200, json_body={
+            "urlId": B_ONLY_IMAGE, "x": 50, "y": 50, "comment": f"A on B's image ({who.name})",
+            "commenterName": "Ann A", "createdFromCommentId": w.b_first, **who.body})
+        made.append(body["createdChatId"])
+    # The new markers live in A's own channel for that urlId, not in B's.
+    listing = await c.call("GET", f"/comment-image-chats/{A}", 200,
+                           params={"urlId": B_ONLY_IMAGE})
+    assert sorted(chat["_id"] for chat in listing["conversations"]) == sorted(made)
+    assert listing["seq"] == 2 * len(made)
+    for who in w.a_sso:
+        await c.call("POST", f"/comment-image-chats/{B}", 401, json_body={
+            "urlId": SHARED_IMAGE, "x": 5, "y": 5, "comment": "intrusion", **who.body})
+
+
+async def case_delete_image_chat(c: Ctx) -> None:
+    w = c.w
+    for chat_id in w.b_chats:
+        for who in w.a_visitors:
+            await c.call("DELETE", f"/comment-image-chats/{A}/{chat_id}", 404, params=who.query)
+        # Even B's own edit key, had it leaked, finds nothing of B through A's path.
+        await c.call("DELETE", f"/comment-image-chats/{A}/{chat_id}", 404,
+                     params={"editKey": w.b_chat_key, "anonUserId": "anon-b-author"})
+        for who in w.a_sso:
+            await c.call("DELETE", f"/comment-image-chats/{B}/{chat_id}", 401, params=who.query)
+            await c.call("DELETE", f"/comment-image-chats/{B}/{chat_id}", 401,
+                         json_body=who.body)
+        # A's edit key belongs to A's chat; it proves nothing about B's.
+        await c.call("DELETE", f"/comment-image-chats/{B}/{chat_id}", 403,
+                     params=w.identities["anon"].query)
+    for key in (w.a_chat_key, w.a_reply_key):
+        await c.call("DELETE", f"/comment-image-chats/{B}/{w.b_chat1}", 403,
+                     json_body={"editKey": key, "anonUserId": "anon-a-author"})
+
+
+# --- /comments ----------------------------------------------------------------------------
+
+async def case_list_comments(c: Ctx) -> None:
+    w = c.w
+    for chat_id in w.b_chats:
+        for who in w.a_visitors:
+            body = await c.call("GET", f"/comments/{A}", 200,
+                                params={"urlId": f"chat-{chat_id}", **who.query})
+            assert body["comments"] == [] and body["commentCount"] == 0
+            assert body["hasMore"] is False
+        for who in w.a_sso:
+            await c.call("GET", f"/comments/{B}", 401,
+                         params={"urlId": f"chat-{chat_id}", **who.query})
+
+
+async def case_post_comment(c: Ctx) -> None:
+    w = c.w
+    for chat_id in w.b_chats:
+        url_id = f"chat-{chat_id}"
+        for who in w.a_visitors:
+            await c.call("POST", f"/comments/{A}", 404, params={"urlId": url_id},
+                         json_body={"comment": "into B?", "commenterName": "Ann A",
+                                    "urlId": url_id, **who.body})
+            # Without the query parameter the body's urlId is used: same answer.
+            await c.call("POST", f"/comments/{A}", 404,
+                         json_body={"comment": "into B?", "commenterName": "Ann A",
+                                    "urlId": url_id, **who.body})
+        for who in w.a_sso:
+            await c.call("POST", f"/comments/{B}", 401, params={"urlId": url_id},
+                         json_body={"comment": "into B?", "urlId": url_id, **who.body})
+    # A reply in A's own chat cannot hang below B's comment.
+    for who in w.a_visitors:
+        for parent in w.b_comments:
+            await c.call("POST", f"/comments/{A}", 400, params={"urlId": f"chat-{w.a_chat}"},
+                         json_body={"comment": "reply to B?", "commenterName": "Ann A",
+                                    "parentId": parent, **who.body})
+
+
+async def case_update_text(c: Ctx) -> None:
+    w = c.w
+    for comment_id in w.b_comments:
+        for who in w.a_visitors:
+            await c.call("POST", f"/comments/{A}/{comment_id}/update-text", 404,
+                         json_body={"comment": "rewritten by A", **who.body})
+        for key in w.b_edit_keys:
+            await c.call("POST", f"/comments/{A}/{comment_id}/update-text", 404,
+                         params={"editKey": key}, json_body={"comment": "rewritten by A"})
+        for who in w.a_sso:
+            await c.call("POST", f"/comments/{B}/{comment_id}/update-text", 401,
+                         json_body={"comment": "rewritten by A", **who.body})
+        for key in (w.a_chat_key, w.a_reply_key):
+            await c.call("POST", f"/comments/{B}/{comment_id}/update-text", 403,
+                         json_body={"comment": "rewritten by A", "editKey": key,
+                                    "anonUserId": "anon-a-author"})
+            await c.call("POST", f"/comments/{B}/{comment_id}/update-text", 403,
+                         params={"editKey": key}, json_body={"comment": "rewritten by A"})
+
+
+async def case_delete_comment(c: Ctx) -> None:
+    w = c.w
+    for comment_id in w.b_comments:
+        for who in w.a_visitors:
+            await c.call("DELETE", f"/comments/{A}/{comment_id}", 404, params=who.query)
+            await c.call("DELETE", f"/comments/{A}/{comment_id}", 404, json_body=who.body)
+        for key in w.b_edit_keys:
+            await c.call("DELETE", f"/comments/{A}/{comment_id}", 404, params={"editKey": key})
+        for who in w.a_sso:
+            await c.call("DELETE", f"/comments/{B}/{comment_id}", 401, params=who.query)
+            await c.call("DELETE", f"/comments/{B}/{comment_id}", 401, json_body=who.body)
+        for key in (w.a_chat_key, w.a_reply_key):
+            await c.call("DELETE", f"/comments/{B}/{comment_id}", 403,
+                         params={"editKey": key, "anonUserId": "anon-a-author"})
+
+
+async def case_vote(c: Ctx) -> None:
+    w = c.w
+    for comment_id in w.b_comments:
+        for direction in ("up", "down"):
+            for who in w.a_visitors:
+                await c.call("POST", f"/comments/{A}/{comment_id}/vote", 404,
+                             params={"urlId": f"chat-{w.b_chat1}"},
+                             json_body={"voteDir": direction, **who.body})
+            for who in w.a_sso:
+                await c.call("POST", f"/comments/{B}/{comment_id}/vote", 401,
+                             json_body={"voteDir": direction, **who.body})
+
+
+async def case_unvote(c: Ctx) -> None:
+    w = c.w
+    pairs = [(w.b_first, w.b_vote), (w.b_signed, w.b_vote2), (w.a_first, w.b_vote),
+             (w.b_first, w.a_vote), (w.b_first, w.b_vote2)]
+    voter = Identity("a-voter", {"anonUserId": "anon-a-voter"}, {"anonUserId": "anon-a-voter"})
+    for comment_id, vote_id in pairs:
+        for who in [*w.a_visitors, voter]:
+            await c.call("DELETE", f"/comments/{A}/{comment_id}/vote/{vote_id}", 404,
+                         params=who.query)
+    for comment_id, vote_id in [(w.b_first, w.b_vote), (w.b_signed, w.b_vote2)]:
+        for who in w.a_sso:
+            await c.call("DELETE", f"/comments/{B}/{comment_id}/vote/{vote_id}", 401,
+                         params=who.query)
+            await c.call("DELETE", f"/comments/{B}/{comment_id}/vote/{vote_id}", 401,
+                         json_body=who.body)
+        # A's own voter is not the voter of B's votes.
+        await c.call("DELETE", f"/comments/{B}/{comment_id}/vote/{vote_id}", 403,
+                     params=voter.query)
+
+
+# --- live sync history ---------------------------------------------------------------------
+
+async def _check_event_log(c: Ctx, path: str) -> None:
+    w = c.w
+    window = {"startTime": 0, "endTime": w.now_ms + HOUR_MS}
+    for who in w.a_visitors:
+        body = await c.call("GET", path, 200,
+                            params={"urlId": B_ONLY_IMAGE, "userIdWS": "x", **window,
+                                    **who.query})
+        assert body["events"] == []
+        body = await c.call("GET", path, 200, params={"urlId": SHARED_IMAGE, **window,
+                                                      **who.query})
+        assert len(body["events"]) == 5
+        assert {e["tenantId"] for e in body["events"]} == {A}
+        assert [json.loads(e["data"])["seq"] for e in body["events"]] == [1, 2, 3, 4, 5]
+
+
+async def case_event_log(c: Ctx) -> None:
+    await _check_event_log(c, f"/event-log/{A}")
+
+
+async def case_event_log_slash(c: Ctx) -> None:
+    await _check_event_log(c, f"/event-log/{A}/")
+
+
+async def case_events_since(c: Ctx) -> None:
+    w = c.w
+    b_epoch = await channel_epoch(c.app, B, SHARED_IMAGE)
+    for who in w.a_visitors:
+        body = await c.call("GET", f"/events/{A}", 200,
+                            params={"urlId": B_ONLY_IMAGE, "since": 0, **who.query})
+        assert body["events"] == [] and body["seq"] == 0 and body["resyncRequired"] is False
+        body = await c.call("GET", f"/events/{A}", 200,
+                            params={"urlId": SHARED_IMAGE, "since": 0, **who.query})
+        assert [e["seq"] for e in body["events"]] == [1, 2, 3, 4, 5]
+        assert body["epoch"] != b_epoch
+        # B's epoch means nothing in A's channel: A's client is told to reload A's state.
+        body = await c.call("GET", f"/events/{A}", 200,
+                            params={"urlId": SHARED_IMAGE, "since": 3, "epoch": b_epoch})
+        assert body["resyncRequired"] is True and body["events"] == []
+
+
+# --- /api/v1 (server to server) ---------------------------------------------------------
+
+async def _api_refused_for_b(c: Ctx, method: str, path: str, **params: Any) -> None:
+    """A's API secret never opens anything of tenant B, by header or by query."""
+    await c.call(method, path, 401, params=c.api(B, **params), headers=c.a_key)
+    await c.call(method, path, 401,
+                 params=c.api(B, API_KEY=c.w.tenant_a.api_secret, **params))
+    # A's SSO tokens are not API secrets either.
+    for who in c.w.a_sso:
+        await c.call(method, path, 401, params=c.api(B, **params, **who.query))
+
+
+async def case_api_list_image_chats(c: Ctx) -> None:
+    w = c.w
+    path = "/api/v1/image-chats"
+    await _api_refused_for_b(c, "GET", path)
+    await _api_refused_for_b(c, "GET", path, urlId=SHARED_IMAGE)
+    body = await c.call("GET", path, 200, params=c.api(A), headers=c.a_key)
+    assert [chat["_id"] for chat in body["imageChats"]] == [w.a_chat]
+    body = await c.call("GET", path, 200, params=c.api(A, urlId=SHARED_IMAGE), headers=c.a_key)
+    assert [chat["_id"] for chat in body["imageChats"]] == [w.a_chat]
+    body = await c.call("GET", path, 200, params=c.api(A, urlId=B_ONLY_IMAGE), headers=c.a_key)
+    assert body["imageChats"] == []
+
+
+async def _api_object_case(c: Ctx, method: str, prefix: str, ids: list[str]) -> None:
+    for object_id in ids:
+        await _api_refused_for_b(c, method, f"{prefix}/{object_id}")
+        await c.call(method, f"{prefix}/{object_id}", 404, params=c.api(A), headers=c.a_key)
+
+
+async def case_api_get_image_chat(c: Ctx) -> None:
+    await _api_object_case(c, "GET", "/api/v1/image-chats", c.w.b_chats)
+
+
+async def case_api_delete_image_chat(c: Ctx) -> None:
+    await _api_object_case(c, "DELETE", "/api/v1/image-chats", c.w.b_chats)
+
+
+async def case_api_list_comments(c: Ctx) -> None:
+    for chat_id in c.w.b_chats:
+        await _api_refused_for_b(c, "GET", "/api/v1/comments", urlId=f"chat-{chat_id}")
+        body = await c.call("GET", "/api/v1/comments", 200,
+                            params=c.api(A, urlId=f"chat-{chat_id}"), headers=c.a_key)
+        assert body["comments"] == [] and body["commentCount"] == 0
+
+
+async def case_api_get_comment(c: Ctx) -> None:
+    await _api_object_case(c, "GET", "/api/v1/comments", c.w.b_comments)
+
+
+async def case_api_delete_comment(c: Ctx) -> None:
+    await _api_object_case(c, "DELETE", "/api/v1/comments", c.w.b_comments)
+
+
+async def case_api_usage(c: Ctx) -> None:
+    await _api_refused_for_b(c, "GET", "/api/v1/usage")
+    body = await c.call("GET", "/api/v1/usage", 200,
+                        params=c.api(A, to=c.w.now_ms + HOUR_MS), headers=c.a_key)
+    # A made one conversation and two comments; B made two and three.
+    assert sum(b["conversationCreateCount"] for b in body["usage"]) == 1
+    assert sum(b["commentCreateCount"] for b in body["usage"]) == 2
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/comment-image-chats/{tenantId}"): case_list_image_chats,
+    ("POST", "/comment-image-chats/{tenantId}"): case_create_image_chat,
+    ("DELETE", "/comment-image-chats/{tenantId}/{chatId}"): case_delete_image_chat,
+    ("GET", "/comments/{tenantId}"): case_list_comments,
+    ("POST", "/comments/{tenantId}"): case_post_comment,
+    ("POST", "/comments/{tenantId}/{commentId}/update-text"): case_update_text,
+    ("DELETE", "/comments/{tenantId}/{commentId}"): case_delete_comment,
+    ("POST", "/comments/{tenantId}/{commentId}/vote"): case_vote,
+    ("DELETE", "/comments/{tenantId}/{commentId}/vote/{voteId}"): case_unvote,
+    ("GET", "/event-log/{tenantId}"): case_event_log,
+    ("GET", "/event-log/{tenantId}/"): case_event_log_slash,
+    ("GET", "/events/{tenantId}"): case_events_since,
+    ("GET", "/api/v1/image-chats"): case_api_list_image_chats,
+    ("GET", "/api/v1/image-chats/{chatId}"): case_api_get_image_chat,
+    ("DELETE", "/api/v1/image-chats/{chatId}"): case_api_delete_image_chat,
+    ("GET", "/api/v1/comments"): case_api_list_comments,
+    ("GET", "/api/v1/comments/{commentId}"): case_api_get_comment,
+    ("DELETE", "/api/v1/comments/{commentId}"): case_api_delete_comment,
+    ("GET", "/api/v1/usage"): case_api_usage,
+}
+
+
+# --- tenant B's state, before and after -----------------------------------------------------
+
+async def channel_epoch(app: FastAPI, tenant_id: str, url_id: str) -> str:
+    async with services(app).db.read() as conn:
+        position = await channels.position(conn, tenant_id, url_id)
+    assert position is not None
+    return position.epoch
+
+
+async def tenant_rows(app: FastAPI, tenant_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table that belongs to the tenant, in primary-key order."""
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    async with services(app).db.read() as conn:
+        for table in metadata.sorted_tables:
+            owner = table.c.tenant_id if "tenant_id" in table.c else table.c.id
+            rows = await conn.execute(
+                select(table).where(owner == tenant_id).order_by(*table.primary_key.columns))
+            found[table.name] = [tuple(r) for r in rows]
+    return found
+
+
+async def tenant_b_reads(client: httpx.AsyncClient, w: World) -> list[Any]:
+    """What tenant B's own clients and backend see."""
+    key = {"X-API-Key": w.tenant_b.api_secret}
+    requests: list[tuple[str, dict[str, Any], dict[str, str]]] = [
+        (f"/comment-image-chats/{B}", {"urlId": SHARED_IMAGE}, {}),
+        (f"/comment-image-chats/{B}", {"urlId": B_ONLY_IMAGE}, {}),
+        (f"/comments/{B}", {"urlId": f"chat-{w.b_chat1}"}, {}),
+        (f"/comments/{B}", {"urlId": f"chat-{w.b_chat2}"}, {}),
+        (f"/events/{B}", {"urlId": SHARED_IMAGE, "since": 0}, {}),
+        (f"/events/{B}", {"urlId": B_ONLY_IMAGE, "since": 0}, {}),
+        (f"/event-log/{B}", {"urlId": SHARED_IMAGE, "startTime": 0,
+                             "endTime": w.now_ms + HOUR_MS}, {}),
+        ("/api/v1/image-chats", {"tenantId": B}, key),
+        ("/api/v1/usage", {"tenantId": B, "to": w.now_ms + HOUR_MS}, key),
+    ]
+    seen = []
+    for path, params, headers in requests:
+        response = await client.get(path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        body.pop("userIdWS", None)  # a fresh random id for every anonymous viewer
+        seen.append(body)
+    return seen
+
+
+async def test_b_fixture_is_what_the_cases_assume(
+    app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    """The world the cases run in: B's objects exist and are reachable by B itself."""
+    w = await build_world(app, client, clock)
+    reads = await tenant_b_reads(client, w)
+    assert [c["_id"] for c in reads[0]["conversations"]] == [w.b_chat1]
+    assert [c["_id"] for c in reads[1]["conversations"]] == [w.b_chat2]
+    comments = {c["_id"]: c for c in reads[2]["comments"]}
+    assert set(comments) == {w.b_first, w.b_reply}
+    assert comments[w.b_first]["comment"] == "B-SECRET first message"
+    assert comments[w.b_first]["votes"] == 1
+    assert reads[3]["comments"][0]["votes"] == -1
+    assert reads[4]["seq"] == 5
+    rows = await tenant_rows(app, B)
+    assert len(rows["votes"]) == 2 and len(rows["comments"]) == 3
+    assert len(rows["conversations"]) == 2 and len(rows["tenants"]) == 1
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_tenant_a_cannot_read_change_or_delete_tenant_b(
+    app: FastAPI, client: httpx.AsyncClient, clock: FixedClock, route: tuple[str, str]
+) -> None:
+    w = await build_world(app, client, clock)
+    rows_before = await tenant_rows(app, B)
+    reads_before = await tenant_b_reads(client, w)
+
+    ctx = Ctx(app, client, w)
+    await CASES[route](ctx)
+    assert ctx.attempts > 0
+
+    assert await tenant_rows(app, B) == rows_before
+    assert await tenant_b_reads(client, w) == reads_before
+
+
+def _b_write_requests(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
+    """B's POST routes, each with a JSON body that carries no identity of its own."""
+    return {
+        "create-chat": (f"/comment-image-chats/{B}",
+                        {"urlId": SHARED_IMAGE, "x": 5, "y": 5, "comment": "intrusion"}),
+        "post-comment": (f"/comments/{B}",
+                         {"urlId": f"chat-{w.b_chat1}", "comment": "intrusion"}),
+        "update-text": (f"/comments/{B}/{w.b_first}/update-text", {"comment": "intrusion"}),
+        "vote": (f"/comments/{B}/{w.b_first}/vote", {"voteDir": "down"}),
+    }
+
+
+@pytest.mark.parametrize("route", ["create-chat", "post-comment", "update-text", "vote"])
+async def test_a_sso_token_in_the_query_string_is_refused_on_b_write_routes(
+    app: FastAPI, client: httpx.AsyncClient, clock: FixedClock, route: str
+) -> None:
+    """The `sso` query parameter is as much a credential on POST routes as on the others.
+
+    A token signed with A's secret must be refused with 401 on B's paths, never dropped in
+    silence so that the request goes on as B's anonymous visitor.
+    """
+    w = await build_world(app, client, clock)
+    rows_before = await tenant_rows(app, B)
+    path, body = _b_write_requests(w)[route]
+    response = await client.post(path, params=w.identities["admin"].query, json=body)
+    assert response.status_code == 401, response.text
+    assert response.json()["status"] == "failed"
+    assert await tenant_rows(app, B) == rows_before
+
+
+def _api_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
+    """(path, methods) of every APIRoute, including those of included routers.
+
+    FastAPI >= 0.16x keeps included routers as nodes in `app.routes`; `iter_route_contexts`
+    flattens them with their full paths. Older versions list APIRoute objects directly.
+    """
+    flatten = getattr(fastapi_routing, "iter_route_contexts", None)
+    found: list[tuple[str, set[str]]] = []
+    if flatten is None:
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                found.append((route.path, set(route.methods)))
+        return found
+    for context in flatten(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            found.append((context.path, set(context.methods or ())))
+    return found
+
+
+def test_every_route_has_an_isolation_case() -> None:
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    routes = {
+        (method, path)
+        for path, methods in _api_routes(app)
+        if "{tenantId}" in path or path.startswith("/api/v1")
+        for method in methods
+    }
+    # The enumeration itself must see the API (else this test would pass vacuously).
+    assert ("GET", "/comment-image-chats/{tenantId}") in routes
+    assert ("DELETE", "/api/v1/comments/{commentId}") in routes
+    missing = routes - set(CASES)
+    assert not missing, f"routes without a tenant isolation case: {sorted(missing)}"
+    stale = set(CASES) - routes
+    assert not stale, f"isolation cases for routes that no longer exist: {sorted(stale)}"
