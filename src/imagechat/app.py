@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from imagechat import __version__
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
-from imagechat.http import comments, event_log, image_chats, server_api
+from imagechat.http import comments, event_log, image_chats, server_api, widget
 from imagechat.http.body_limit import BodyLimitMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.responses import OrjsonResponse
@@ -81,17 +82,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    for module in (image_chats, comments, event_log, server_api):
+    # The widget runs on the customer's pages and calls this server cross-origin. No
+    # cookies are involved (identity travels as SSO tokens and edit keys), so any origin
+    # may read responses; per-tenant origin lists are enforced on the live handshake.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
+                       allow_methods=["GET", "POST", "DELETE"],
+                       allow_headers=["Content-Type"], max_age=600)
+    for module in (image_chats, comments, event_log, server_api, widget):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, Any]:
         return {"status": "success", "version": __version__}
-
-    @app.get("/", include_in_schema=False)
-    async def index() -> dict[str, Any]:
-        return {"status": "success", "name": "ImageChat", "version": __version__,
-                "docs": "/docs", "openapi": "/openapi.json"}
 
     return app
 

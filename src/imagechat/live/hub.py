@@ -238,7 +238,13 @@ class Hub:
             gap = self._gap_tasks.pop(topic, None)
             if gap is not None:
                 gap.cancel()
-            self.spawn(self.broker.unsubscribe(topic))
+            self.spawn(self._release(topic))
+
+    async def _release(self, topic: str) -> None:
+        # A client may have joined the topic again since this was scheduled; then the
+        # subscription stays (its new channel subscribed, or is about to).
+        if topic not in self.channels:
+            await self.broker.unsubscribe(topic)
 
     # channels ---------------------------------------------------------------------------
     async def _start_channel(self, channel: Channel) -> None:

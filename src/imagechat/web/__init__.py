@@ -1,0 +1,1 @@
+"""Static files: the embeddable widget (widget/) and the demo page (demo/)."""
