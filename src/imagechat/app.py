@@ -105,7 +105,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
     straight to them (see imagechat.live); per-message deflate stays off, it would cost
     tens of KiB per connection and the frames are small JSON.
     """
-    return {
+    options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
@@ -113,3 +113,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "ws": LiveConnection,
         "lifespan": "on",
     }
+    if settings.tls_cert or settings.tls_key:
+        if not (settings.tls_cert and settings.tls_key):
+            raise ValueError("TLS needs both a certificate (--tls-cert) and a key (--tls-key).")
+        options["ssl_certfile"] = settings.tls_cert
+        options["ssl_keyfile"] = settings.tls_key
+    return options

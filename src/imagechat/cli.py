@@ -10,6 +10,8 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from imagechat.domain.clock import SystemClock
 from imagechat.domain.errors import ImageChatError
@@ -64,6 +66,11 @@ def serve(
     redis_url: Annotated[str | None, typer.Option(
         "--redis-url", envvar="IMAGECHAT_REDIS_URL",
         help="redis://host:6379/0 to share live events between nodes.")] = None,
+    tls_cert: Annotated[str | None, typer.Option(
+        "--tls-cert", envvar="IMAGECHAT_TLS_CERT",
+        help="PEM certificate chain: serve HTTPS and WSS.")] = None,
+    tls_key: Annotated[str | None, typer.Option(
+        "--tls-key", envvar="IMAGECHAT_TLS_KEY", help="PEM private key for --tls-cert.")] = None,
 ) -> None:
     """Run the server (REST API, live sync, widget, demo)."""
     from imagechat.app import create_app, server_options
@@ -76,10 +83,20 @@ def serve(
         updates["port"] = port
     if redis_url is not None:
         updates["redis_url"] = redis_url
+    if tls_cert:
+        updates["tls_cert"] = tls_cert
+    if tls_key:
+        updates["tls_key"] = tls_key
     settings = settings.model_copy(update=updates)
-    console.print(f"ImageChat on http://{settings.host}:{settings.port}  "
-                  f"(API docs: /docs, database: {settings.database_url})")
-    uvicorn.run(create_app(settings), **server_options(settings))
+    try:
+        options = server_options(settings)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    scheme = "https" if settings.tls_cert else "http"
+    console.print(f"ImageChat on {scheme}://{settings.host}:{settings.port}/demo  "
+                  f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
+    uvicorn.run(create_app(settings), **options)
 
 
 @app.command()
@@ -144,6 +161,14 @@ def tenant_rotate_secret(
         console.print(f"API secret: {tenant.api_secret}")
 
     _with_services(_settings(database_url), work)
+
+
+def _safe_url(url: str) -> str:
+    """A database URL fit for a log line: the password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
 
 
 def main() -> None:

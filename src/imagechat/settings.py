@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
     # Create the `demo` tenant (anonymous visitors, any origin) if it does not exist.
     demo_tenant: bool = True
+    # Serve HTTPS and WSS with this certificate chain and key (PEM files).
+    tls_cert: str = ""
+    tls_key: str = ""
     log_level: str = "info"
     log_json: bool = False
     # Largest accepted request body, in bytes.
