@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from tests.server_process import running_server
+from tests.server_process import free_port, running_server
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -34,13 +35,15 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running while it is
+# open, and the async tests of other modules need none to be running when they start.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
     try:
@@ -60,3 +63,40 @@ def server(tmp_path: Path) -> Iterator[str]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+class RestartableServer:
+    """`imagechat serve` that a test can stop and start again on the same port and database."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._stack: ExitStack | None = None
+
+    def start(self) -> None:
+        assert self._stack is None, "already running"
+        stack = ExitStack()
+        stack.enter_context(running_server(self.database_url, port=self.port))
+        self._stack = stack
+
+    def stop(self) -> None:
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+    @contextmanager
+    def other_node(self) -> Iterator[str]:
+        """A second server on another port sharing the database (e.g. to write during a gap)."""
+        with running_server(self.database_url) as base:
+            yield base
+
+
+@pytest.fixture
+def restartable_server(tmp_path: Path) -> Iterator[RestartableServer]:
+    srv = RestartableServer(f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

@@ -53,6 +53,10 @@ class EventRecorder:
             "seq": position.seq,
             **body,
         }
+        if "chat" not in body:
+            # Comment and vote events name their thread, not their image; a page showing
+            # several images needs to know which one the event is for.
+            payload["urlId"] = url_id
         event = StoredEvent(
             id=new_id(), tenant_id=tenant_id, url_id=url_id, seq=position.seq,
             type=event_type.value, broadcast_id=broadcast_id, created_at=self.now_ms,

@@ -29,7 +29,7 @@
       sending: 'Sending…', edit: 'Edit', save: 'Save', cancel: 'Cancel', del: 'Delete',
       delChat: 'Delete conversation', reply: 'Reply', replyingTo: 'Replying to {name}',
       loading: 'Loading…', empty: 'No messages yet. Write the first one.', offline: 'Offline',
-      reconnecting: 'Reconnecting…',
+      reconnecting: 'Reconnecting…', unavailable: 'Live updates are unavailable: {reason}',
       refused: 'You are offline: nothing was sent. Try again when the connection is back.',
       errSend: 'Your message could not be sent: {reason}', errEdit: 'Your change could not be saved: {reason}',
       errDel: 'Could not delete: {reason}', errLoad: 'Could not load the messages: {reason}',
@@ -45,7 +45,7 @@
       sending: 'Wysyłanie…', edit: 'Edytuj', save: 'Zapisz', cancel: 'Anuluj', del: 'Usuń',
       delChat: 'Usuń rozmowę', reply: 'Odpowiedz', replyingTo: 'Odpowiedź dla: {name}',
       loading: 'Ładowanie…', empty: 'Brak wiadomości. Napisz pierwszą.', offline: 'Brak połączenia',
-      reconnecting: 'Ponowne łączenie…',
+      reconnecting: 'Ponowne łączenie…', unavailable: 'Aktualizacje na żywo są niedostępne: {reason}',
       refused: 'Brak połączenia: nic nie zostało wysłane. Spróbuj ponownie, gdy połączenie wróci.',
       errSend: 'Nie udało się wysłać wiadomości: {reason}', errEdit: 'Nie udało się zapisać zmiany: {reason}',
       errDel: 'Nie udało się usunąć: {reason}', errLoad: 'Nie udało się wczytać wiadomości: {reason}',
@@ -61,7 +61,7 @@
       sending: 'Wird gesendet…', edit: 'Bearbeiten', save: 'Speichern', cancel: 'Abbrechen', del: 'Löschen',
       delChat: 'Unterhaltung löschen', reply: 'Antworten', replyingTo: 'Antwort an {name}',
       loading: 'Wird geladen…', empty: 'Noch keine Nachrichten. Schreiben Sie die erste.', offline: 'Offline',
-      reconnecting: 'Verbindung wird wiederhergestellt…',
+      reconnecting: 'Verbindung wird wiederhergestellt…', unavailable: 'Live-Aktualisierungen sind nicht verfügbar: {reason}',
       refused: 'Sie sind offline: Es wurde nichts gesendet. Versuchen Sie es erneut, wenn die Verbindung wieder besteht.',
       errSend: 'Ihre Nachricht konnte nicht gesendet werden: {reason}', errEdit: 'Ihre Änderung konnte nicht gespeichert werden: {reason}',
       errDel: 'Löschen fehlgeschlagen: {reason}', errLoad: 'Die Nachrichten konnten nicht geladen werden: {reason}',
@@ -77,7 +77,7 @@
       sending: 'Enviando…', edit: 'Editar', save: 'Guardar', cancel: 'Cancelar', del: 'Eliminar',
       delChat: 'Eliminar conversación', reply: 'Responder', replyingTo: 'Respondiendo a {name}',
       loading: 'Cargando…', empty: 'Aún no hay mensajes. Escribe el primero.', offline: 'Sin conexión',
-      reconnecting: 'Reconectando…',
+      reconnecting: 'Reconectando…', unavailable: 'Las actualizaciones en vivo no están disponibles: {reason}',
       refused: 'Estás sin conexión: no se envió nada. Inténtalo de nuevo cuando vuelva la conexión.',
       errSend: 'No se pudo enviar tu mensaje: {reason}', errEdit: 'No se pudo guardar el cambio: {reason}',
       errDel: 'No se pudo eliminar: {reason}', errLoad: 'No se pudieron cargar los mensajes: {reason}',
@@ -93,7 +93,7 @@
       sending: 'Envoi…', edit: 'Modifier', save: 'Enregistrer', cancel: 'Annuler', del: 'Supprimer',
       delChat: 'Supprimer la conversation', reply: 'Répondre', replyingTo: 'Réponse à {name}',
       loading: 'Chargement…', empty: 'Aucun message pour l’instant. Écrivez le premier.', offline: 'Hors ligne',
-      reconnecting: 'Reconnexion…',
+      reconnecting: 'Reconnexion…', unavailable: 'Les mises à jour en direct sont indisponibles : {reason}',
       refused: 'Vous êtes hors ligne : rien n’a été envoyé. Réessayez quand la connexion sera rétablie.',
       errSend: 'Votre message n’a pas pu être envoyé : {reason}', errEdit: 'Votre modification n’a pas pu être enregistrée : {reason}',
       errDel: 'Suppression impossible : {reason}', errLoad: 'Impossible de charger les messages : {reason}',
@@ -237,8 +237,15 @@
       ws.onclose = (e) => {
         if (this.ws !== ws) return;
         this.ws = null;
+        // The server refused us for good (unknown site, origin not allowed, bad sign-in):
+        // say why instead of retrying forever.
+        if (FATAL_CLOSE.has(e.code)) {
+          this.refusal = e.reason || String(e.code);
+          this.setState('refused');
+          return;
+        }
         this.setState('down');
-        if (!FATAL_CLOSE.has(e.code)) this.retryLater();
+        this.retryLater();
       };
     }
 
@@ -439,7 +446,9 @@
     onConnection() {
       if (!this.hub) return;
       const state = this.hub.state;
-      const text = !navigator.onLine ? this.t('offline') : state === 'down' ? this.t('reconnecting') : '';
+      const text = !navigator.onLine ? this.t('offline')
+        : state === 'refused' ? this.t('unavailable', { reason: this.hub.refusal })
+          : state === 'down' ? this.t('reconnecting') : '';
       this.banner.textContent = text;
       this.banner.hidden = !text;
       this.wrap.classList.toggle('ic-offline', !!text);
@@ -523,9 +532,10 @@
     removeChat(id) {
       const chat = this.chats.get(id);
       if (!chat) return;
+      // Forget it first, so that closing its window sends focus to the image, not the marker.
+      this.chats.delete(id);
       if (this.win && this.win.chatId === id) this.closeWindow(true);
       chat.marker.remove();
-      this.chats.delete(id);
       this.renderMarkers();
       this.reportCount();
     }
@@ -618,7 +628,7 @@
       const w = this.win;
       if (!w) return;
       const target = (w.name && !w.name.value.trim()) ? w.name : w.text || w.root.querySelector('.ic-close');
-      if (target) target.focus({ preventScroll: innerWidth >= FULLSCREEN_BELOW });
+      if (target) target.focus();
     }
 
     // `silent`: closed because of something else (another window opens, the chat vanished);
