@@ -41,8 +41,9 @@ def comment_json(c: Comment) -> dict[str, Any]:
 
 
 def chat_json(c: Conversation) -> dict[str, Any]:
-    """A marker. Kept small: it travels in every `new-image-chat` event."""
-    return {
+    """A marker as events carry it. Kept small (a `new-image-chat` frame stays under 350
+    bytes): its creation time is the event's `timestamp`, and unset author ids are left out."""
+    data: dict[str, Any] = {
         "_id": c.id,
         "urlId": c.url_id,
         "windowUrlId": c.window_url_id,
@@ -50,16 +51,21 @@ def chat_json(c: Conversation) -> dict[str, Any]:
         "y": c.y,
         "commentCount": c.comment_count,
         "resolved": c.resolved,
-        "createdAt": c.created_at,
-        "userId": c.user_id,
-        "anonUserId": c.anon_user_id,
     }
+    if c.user_id is not None:
+        data["userId"] = c.user_id
+    if c.anon_user_id is not None:
+        data["anonUserId"] = c.anon_user_id
+    return data
 
 
 def chat_detail_json(c: Conversation) -> dict[str, Any]:
     """A marker with everything stored about it (REST reads, not events)."""
     return {
         **chat_json(c),
+        "createdAt": c.created_at,
+        "userId": c.user_id,
+        "anonUserId": c.anon_user_id,
         "tenantId": c.tenant_id,
         "pageUrl": c.page_url,
         "pageTitle": c.page_title,

@@ -983,7 +983,9 @@
       switch (ev.type) {
         case 'new-image-chat':
         case 'image-chat-updated':
-          if (ev.chat) { this.upsertChat(ev.chat); if (this.win && this.win.chatId === ev.chat._id) this.placeWindow(); }
+          // Events leave the creation time out of a marker: for one we have not seen yet,
+          // it is this event's timestamp.
+          if (ev.chat) { this.upsertChat(this.chats.has(ev.chat._id) ? ev.chat : Object.assign({ createdAt: ev.timestamp }, ev.chat)); if (this.win && this.win.chatId === ev.chat._id) this.placeWindow(); }
           break;
         case 'deleted-image-chat':
           if (ev.chat && this.chats.has(ev.chat._id)) { this.removeChat(ev.chat._id); this.announce(this.t('removed')); }
