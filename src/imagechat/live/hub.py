@@ -279,29 +279,29 @@ class Hub:
             self._fanout(channel, seq, payload)
 
     def _fanout(self, channel: Channel, seq: int, payload: bytes) -> None:
-        """The hot path: one encoded frame written to every live subscriber."""
-        frame = text_frame(payload)
-        sent = 0
-        for conn, state in list(channel.subscribers.items()):
+        """The hot path: one event to every subscriber that should get it now."""
+        receivers = []
+        for conn, state in channel.subscribers.items():
             if state is not None:
                 if isinstance(state, list):
-                    state.append((seq, payload))
+                    state.append((seq, payload))  # catching up: delivered after the replay
                     continue
                 if seq <= state:
                     continue  # this client had it from the log already
-                channel.subscribers[conn] = None
-            if conn.batch is not None:
-                self.batches.add(conn.batch, payload)
-            elif conn.write(frame):
-                sent += 1
-        if sent:
-            self.meter.count(channel.tenant_id, sent, sent * len(frame))
+                channel.subscribers[conn] = None  # assigning an existing key is safe here
+            receivers.append(conn)
+        self._send(channel, receivers, payload)
 
     def _fanout_live(self, channel: Channel, payload: bytes) -> None:
         """Unlogged events (presence, resync notices): to every subscriber, no seq."""
+        self._send(channel, list(channel.subscribers), payload)
+
+    def _send(self, channel: Channel, receivers: list[LiveConnection], payload: bytes) -> None:
+        # Encoded once; the same bytes go to every socket. A write may close a slow
+        # connection, which unsubscribes it: hence a list, not the live dict.
         frame = text_frame(payload)
         sent = 0
-        for conn in list(channel.subscribers):
+        for conn in receivers:
             if conn.batch is not None:
                 self.batches.add(conn.batch, payload)
             elif conn.write(frame):
