@@ -43,9 +43,6 @@ from imagechat.store import event_log
 
 log = logging.getLogger("imagechat.live")
 
-# Tenants are looked up on every handshake; a short cache spares the database.
-TENANT_CACHE_SECS = 10.0
-
 
 class Hub:
     def __init__(self, services: Services, broker: Broker, limits: LiveLimits) -> None:
@@ -62,7 +59,6 @@ class Hub:
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._gap_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._tenants: dict[str, tuple[float, Tenant]] = {}
         self._loops: list[asyncio.Task[None]] = []
         broker.set_handler(self.on_message)
         broker.set_reconnect_handler(self.on_reconnect)
@@ -137,14 +133,8 @@ class Hub:
             self.on_text(conn, message)
 
     async def tenant(self, tenant_id: str) -> Tenant:
-        now = time.monotonic()
-        cached = self._tenants.get(tenant_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
         rules.require_id(tenant_id, "tenantId")
-        tenant = await self.services.tenants.get(tenant_id)
-        self._tenants[tenant_id] = (now + TENANT_CACHE_SECS, tenant)
-        return tenant
+        return await self.services.tenants.get(tenant_id)
 
     # client operations ------------------------------------------------------------------
     def on_text(self, conn: LiveConnection, payload: bytes) -> None:

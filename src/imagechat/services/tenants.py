@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -24,10 +25,18 @@ def check_origin(origin: str) -> str:
     return origin
 
 
+# Every request and handshake looks its tenant up; for this long a node reuses what it read.
+# A change made on another node (a rotated secret) is seen at most this much later.
+TENANT_CACHE_SECS = 5.0
+# Bound on cached tenants; past it the cache starts over (bounded memory).
+MAX_CACHED_TENANTS = 10_000
+
+
 class TenantService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        self._cache: dict[str, tuple[float, Tenant]] = {}
 
     async def create(
         self, name: str, *, tenant_id: str | None = None, origins: Sequence[str] = (),
@@ -66,10 +75,17 @@ class TenantService:
             return await self.get(tenant_id)
 
     async def get(self, tenant_id: str) -> Tenant:
+        now = time.monotonic()
+        cached = self._cache.get(tenant_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         async with self.db.read() as conn:
             tenant = await tenant_rows.get_tenant(conn, tenant_id)
         if tenant is None:
             raise NotFound(f"No site with tenant id {tenant_id!r}.", "tenant-not-found")
+        if len(self._cache) > MAX_CACHED_TENANTS:
+            self._cache.clear()
+        self._cache[tenant_id] = (now + TENANT_CACHE_SECS, tenant)
         return tenant
 
     async def list(self) -> list[Tenant]:
@@ -81,6 +97,7 @@ class TenantService:
         rotated = replace(tenant, api_secret=new_secret())
         async with self.db.write() as conn:
             await tenant_rows.update_tenant(conn, tenant_id, api_secret=rotated.api_secret)
+        self._cache.pop(tenant_id, None)
         return rotated
 
     async def set_origins(self, tenant_id: str, origins: Sequence[str]) -> Tenant:
@@ -88,4 +105,5 @@ class TenantService:
         checked = tuple(check_origin(o) for o in origins)
         async with self.db.write() as conn:
             await tenant_rows.update_tenant(conn, tenant_id, allowed_origins=checked)
+        self._cache.pop(tenant_id, None)
         return replace(tenant, allowed_origins=checked)

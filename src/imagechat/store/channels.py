@@ -35,15 +35,17 @@ async def next_seq(
     (SQLite), so concurrent writers get consecutive numbers in commit order and a rolled
     back transaction gives its number back: the log has no gaps and no duplicates.
     """
-    await ensure_channel(conn, tenant_id, url_id, now_ms)
-    row = (
-        await conn.execute(
-            update(channels)
-            .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
-            .values(seq=channels.c.seq + 1, updated_at=now_ms)
-            .returning(channels.c.seq, channels.c.epoch, channels.c.locked)
-        )
-    ).one()
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    # One statement: create the channel at seq 1, or bump an existing one (under its lock).
+    stmt = insert(channels).values(
+        tenant_id=tenant_id, url_id=url_id, seq=1, epoch=new_id()[:16], locked=False,
+        created_at=now_ms, updated_at=now_ms,
+    )
+    bump = stmt.on_conflict_do_update(
+        index_elements=[channels.c.tenant_id, channels.c.url_id],
+        set_={"seq": channels.c.seq + 1, "updated_at": now_ms},
+    ).returning(channels.c.seq, channels.c.epoch, channels.c.locked)
+    row = (await conn.execute(bump)).one()
     return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))
 
 
