@@ -165,12 +165,10 @@ class Hub:
         tenant = conn.tenant
         if tenant is None or conn.closing:
             return
-        try:
-            url_id = rules.clean_url_id(raw_url_id)
-        except ImageChatError as exc:
-            conn.close(CloseCode.BAD_MESSAGE, exc.reason)
+        found = self._topic_of(conn, tenant, raw_url_id)
+        if found is None:
             return
-        topic = channel_topic(tenant.id, url_id)
+        topic, url_id = found
         joined_before = topic in conn.topics
         if not joined_before and len(conn.topics) >= self.limits.max_channels_per_connection:
             conn.close(CloseCode.TOO_MANY_CHANNELS,
@@ -201,12 +199,21 @@ class Hub:
     def leave(self, conn: LiveConnection, raw_url_id: Any) -> None:
         if conn.tenant is None:
             return
+        found = self._topic_of(conn, conn.tenant, raw_url_id)
+        if found is not None:
+            self._unsubscribe(conn, found[0])
+
+    @staticmethod
+    def _topic_of(
+        conn: LiveConnection, tenant: Tenant, raw_url_id: Any
+    ) -> tuple[str, str] | None:
+        """The (topic, clean urlId) a client names; a bad urlId closes the connection."""
         try:
             url_id = rules.clean_url_id(raw_url_id)
         except ImageChatError as exc:
             conn.close(CloseCode.BAD_MESSAGE, exc.reason)
-            return
-        self._unsubscribe(conn, channel_topic(conn.tenant.id, url_id))
+            return None
+        return channel_topic(tenant.id, url_id), url_id
 
     def drop(self, conn: LiveConnection) -> None:
         """The connection is gone (or going): forget it everywhere."""
