@@ -15,7 +15,15 @@ from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
-from imagechat.http import comments, event_log, image_chats, server_api, widget
+from imagechat.http import (
+    comments,
+    event_log,
+    image_chats,
+    moderation,
+    server_api,
+    server_moderation,
+    widget,
+)
 from imagechat.http.body_limit import BodyLimitMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.responses import OrjsonResponse
@@ -88,7 +96,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE"],
                        allow_headers=["Content-Type"], max_age=600)
-    for module in (image_chats, comments, event_log, server_api, widget):
+    for module in (image_chats, comments, moderation, event_log, server_api, server_moderation,
+                   widget):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["operations"])

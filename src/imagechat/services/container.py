@@ -8,6 +8,7 @@ from imagechat.domain.clock import Clock
 from imagechat.services.comments import CommentService
 from imagechat.services.history import HistoryService
 from imagechat.services.image_chats import ImageChatService
+from imagechat.services.moderation import ModerationService
 from imagechat.services.recorder import EventSink, Writer
 from imagechat.services.tenants import TenantService
 from imagechat.services.votes import VoteService
@@ -23,6 +24,7 @@ class Services:
     comments: CommentService
     votes: VoteService
     history: HistoryService
+    moderation: ModerationService
 
 
 def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
@@ -31,4 +33,5 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         db=db, clock=clock, tenants=TenantService(db, clock),
         image_chats=ImageChatService(writer), comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
+        moderation=ModerationService(writer),
     )
