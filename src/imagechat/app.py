@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from imagechat import __version__
 from imagechat.bus.base import Broker, channel_topic
@@ -25,6 +24,7 @@ from imagechat.http import (
     widget,
 )
 from imagechat.http.body_limit import BodyLimitMiddleware
+from imagechat.http.cors import TenantCORSMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.responses import OrjsonResponse
 from imagechat.live.connection import LiveConnection
@@ -90,12 +90,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # The widget runs on the customer's pages and calls this server cross-origin. No
-    # cookies are involved (identity travels as SSO tokens and edit keys), so any origin
-    # may read responses; per-tenant origin lists are enforced on the live handshake.
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
-                       allow_methods=["GET", "POST", "DELETE"],
-                       allow_headers=["Content-Type"], max_age=600)
+    app.add_middleware(TenantCORSMiddleware)
     for module in (image_chats, comments, moderation, event_log, server_api, server_moderation,
                    widget):
         app.include_router(module.router)

@@ -134,6 +134,28 @@ def tenant_create(
     _with_services(_settings(database_url), work)
 
 
+@tenant_app.command("origins")
+def tenant_origins(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant whose origins to set.")],
+    origin: Annotated[list[str] | None, typer.Option(
+        "--origin", help="An allowed origin (repeatable); replaces the whole list.")] = None,
+    any_origin: Annotated[bool, typer.Option(
+        "--any", help="Clear the list: pages on any origin may call.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Set the pages (origins) allowed to call a tenant's API and live endpoint."""
+    if bool(origin) == any_origin:
+        console.print("Give either one or more --origin, or --any.")
+        raise typer.Exit(1)
+
+    async def work(services: Services) -> None:
+        tenant = await services.tenants.set_origins(tenant_id, origin or ())
+        console.print(f"{tenant.id}: allowed origins: "
+                      f"{', '.join(tenant.allowed_origins) or 'any'}")
+
+    _with_services(_settings(database_url), work)
+
+
 @tenant_app.command("list")
 def tenant_list(database_url: DatabaseOption = None) -> None:
     """List tenants (never their secrets)."""

@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from imagechat.auth.identity import resolve_actor
+from imagechat.auth.origins import origin_allowed
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.domain import rules
 from imagechat.domain.errors import ImageChatError, NotAuthenticated, NotFound, Unavailable
@@ -401,11 +402,6 @@ class Hub:
         while True:
             await asyncio.sleep(self.limits.meter_flush_secs)
             await self.meter.flush()
-
-
-def origin_allowed(tenant: Tenant, origin: str) -> bool:
-    allowed = tenant.allowed_origins
-    return not allowed or "*" in allowed or origin.rstrip("/") in allowed
 
 
 def _since(params: Any) -> tuple[int | None, str | None]:

@@ -7,9 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
+from imagechat.auth.origins import origin_allowed
 from imagechat.domain.errors import ImageChatError
 from imagechat.domain.models import Tenant
-from imagechat.live.hub import _seq_of, _since, origin_allowed
+from imagechat.live.hub import _seq_of, _since
 
 
 def tenant(*origins: str) -> Tenant:
