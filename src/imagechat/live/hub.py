@@ -128,9 +128,12 @@ class Hub:
         if params.get("batch") in ("1", "true"):
             conn.batch = Batch(conn)
         self.connections.add(conn)
-        early = conn.admitted_now()
+        # Join first, then complete the handshake: once the client has its 101, every
+        # event committed from then on is newer than the channel position read here.
         await self.join(conn, url_id, since, epoch)
-        for message in early:
+        if conn.closing:
+            return
+        for message in conn.admitted_now():
             self.on_text(conn, message)
 
     async def tenant(self, tenant_id: str) -> Tenant:
