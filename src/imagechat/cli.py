@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import logging.config
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -71,6 +73,9 @@ def serve(
         help="PEM certificate chain: serve HTTPS and WSS.")] = None,
     tls_key: Annotated[str | None, typer.Option(
         "--tls-key", envvar="IMAGECHAT_TLS_KEY", help="PEM private key for --tls-cert.")] = None,
+    log_json: Annotated[bool, typer.Option(
+        "--log-json", help="Log one JSON object per line (also IMAGECHAT_LOG_JSON=true).")
+    ] = False,
 ) -> None:
     """Run the server (REST API, live sync, widget, demo)."""
     from imagechat.app import create_app, server_options
@@ -87,6 +92,8 @@ def serve(
         updates["tls_cert"] = tls_cert
     if tls_key:
         updates["tls_key"] = tls_key
+    if log_json:
+        updates["log_json"] = True
     settings = settings.model_copy(update=updates)
     try:
         options = server_options(settings)
@@ -94,8 +101,14 @@ def serve(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     scheme = "https" if settings.tls_cert else "http"
-    console.print(f"ImageChat on {scheme}://{settings.host}:{settings.port}/demo  "
-                  f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
+    banner = (f"ImageChat on {scheme}://{settings.host}:{settings.port}/demo  "
+              f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
+    if settings.log_json:
+        # Every line of output is then a JSON log record, the greeting included.
+        logging.config.dictConfig(options["log_config"])
+        logging.getLogger("imagechat").info(banner)
+    else:
+        console.print(banner)
     uvicorn.run(create_app(settings), **options)
 
 

@@ -35,6 +35,7 @@ from imagechat.live.close_codes import CloseCode
 from imagechat.live.connection import LiveConnection
 from imagechat.live.frames import OP_PING, encode_frame, text_frame
 from imagechat.live.handshake import Request
+from imagechat.live.histogram import BROKER_LAG_BOUNDS_SECS, Histogram
 from imagechat.live.limits import LiveLimits
 from imagechat.live.meter import UsageMeter
 from imagechat.live.presence import PresenceTracker
@@ -55,8 +56,11 @@ class Hub:
         self.meter = UsageMeter(services.db)
         self.batches = BatchScheduler(self._count_sent)
         self.presence = PresenceTracker(self, limits.presence_interval_secs)
-        # Operator counters (connections refused, resyncs served, slow consumers...).
+        # Operator counters (events delivered, resyncs served, slow consumers...), read by
+        # the metrics endpoint when scraped.
         self.stats: Counter[str] = Counter()
+        # Seconds from an event's creation to its arrival here from the broker.
+        self.broker_lag = Histogram(BROKER_LAG_BOUNDS_SECS)
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._gap_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -267,10 +271,13 @@ class Hub:
         channel = self.channels.get(topic)
         if channel is None:
             return
-        seq = _seq_of(payload)
+        seq, created_ms = _stamp_of(payload)
         if seq is None:
             self._fanout_live(channel, payload)
             return
+        if created_ms is not None:
+            # Clocks of different nodes may disagree by a little; a negative lag is noise.
+            self.broker_lag.observe(max(0, self.services.clock.now_ms() - created_ms) / 1000)
         self._deliver(channel, channel.offer(seq, payload))
         if channel.gap is not None and topic not in self._gap_tasks:
             self._gap_tasks[topic] = asyncio.create_task(self._fill_gap(channel))
@@ -291,24 +298,28 @@ class Hub:
                     continue  # this client had it from the log already
                 channel.subscribers[conn] = None  # assigning an existing key is safe here
             receivers.append(conn)
-        self._send(channel, receivers, payload)
+        self.stats["events_delivered"] += self._send(channel, receivers, payload)
 
     def _fanout_live(self, channel: Channel, payload: bytes) -> None:
         """Unlogged events (presence, resync notices): to every subscriber, no seq."""
         self._send(channel, list(channel.subscribers), payload)
 
-    def _send(self, channel: Channel, receivers: list[LiveConnection], payload: bytes) -> None:
+    def _send(self, channel: Channel, receivers: list[LiveConnection], payload: bytes) -> int:
+        """How many connections the event went to (written now or batched)."""
         # Encoded once; the same bytes go to every socket. A write may close a slow
         # connection, which unsubscribes it: hence a list, not the live dict.
         frame = text_frame(payload)
         sent = 0
+        batched = 0
         for conn in receivers:
             if conn.batch is not None:
                 self.batches.add(conn.batch, payload)
+                batched += 1
             elif conn.write(frame):
                 sent += 1
         if sent:
             self.meter.count(channel.tenant_id, sent, sent * len(frame))
+        return sent + batched
 
     def _count_sent(self, conn: LiveConnection, size: int) -> None:
         if conn.tenant is not None:
@@ -423,9 +434,15 @@ def _since(params: Any) -> tuple[int | None, str | None]:
     return since, epoch if isinstance(epoch, str) and epoch else None
 
 
-def _seq_of(payload: bytes) -> int | None:
+def _stamp_of(payload: bytes) -> tuple[int | None, int | None]:
+    """(seq, creation time in epoch ms) of a logged event; seq None for presence."""
     # Logged events carry `"seq":N` right after type, timestamp and broadcastId; presence
     # events carry none. Parsing the whole event is cheap next to writing it to sockets.
     data = orjson.loads(payload)
-    seq = data.get("seq") if isinstance(data, dict) else None
-    return seq if isinstance(seq, int) else None
+    if not isinstance(data, dict):
+        return None, None
+    seq = data.get("seq")
+    if not isinstance(seq, int):
+        return None, None
+    created = data.get("timestamp")
+    return seq, created if isinstance(created, int) else None

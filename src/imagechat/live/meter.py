@@ -1,8 +1,9 @@
 """Usage metering (SPEC §3): frames and bytes sent per tenant and hour.
 
-Counted in memory on the hot path (two integer additions per fan-out), written to the
+Counted in memory on the hot path (a few integer additions per fan-out), written to the
 database every few seconds and at shutdown; each node adds its own counts, so the hourly
-totals are the sum over nodes.
+totals are the sum over nodes. The node's running totals since start stay in memory for
+the metrics endpoint.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ class UsageMeter:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._counts: dict[tuple[str, int], list[int]] = {}
+        self.frames_total = 0
+        self.bytes_total = 0
 
     def count(self, tenant_id: str, frames: int, size: int) -> None:
+        self.frames_total += frames
+        self.bytes_total += size
         key = (tenant_id, usage.hour_of(time.time_ns() // 1_000_000))
         counts = self._counts.get(key)
         if counts is None:
