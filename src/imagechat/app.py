@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from imagechat import __version__
+from imagechat.auth.rate_limit import RateLimits, backend_for
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
@@ -51,6 +52,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         db = Database(settings.database_url)
         broker = broker_from_url(settings.broker_url)
+        rate_limits = RateLimits(
+            backend_for(settings.redis_url, prefix=settings.rate_limit_redis_prefix),
+            writes_per_visitor=settings.rate_limit_writes_per_visitor,
+            writes_per_tenant=settings.rate_limit_writes_per_tenant,
+            connects_per_visitor=settings.rate_limit_connects_per_visitor,
+            connects_per_tenant=settings.rate_limit_connects_per_tenant,
+        )
         try:
             if settings.migrate_on_start:
                 await upgrade(db.writer, settings.database_url)
@@ -58,12 +66,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             services = build_services(db, clock, BrokerSink(broker))
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
-            hub = Hub(services, broker, settings.live_limits())
+            hub = Hub(services, broker, settings.live_limits(), rate_limits)
             await hub.start()
             app.state.settings = settings
             app.state.broker = broker
             app.state.services = services
             app.state.hub = hub
+            app.state.rate_limits = rate_limits
             try:
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
                 yield {"hub": hub}
@@ -71,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await hub.stop()
         finally:
             await broker.stop()
+            await rate_limits.close()
             await db.dispose()
 
     app = FastAPI(
@@ -87,7 +97,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # may read responses; per-tenant origin lists are enforced on the live handshake.
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE"],
-                       allow_headers=["Content-Type"], max_age=600)
+                       allow_headers=["Content-Type"], expose_headers=["Retry-After"],
+                       max_age=600)
     for module in (image_chats, comments, event_log, server_api, widget):
         app.include_router(module.router)
 
