@@ -30,8 +30,9 @@ from imagechat.domain.errors import RateLimited
 # Every limit counts events per minute; a limit of N also lets N come at once.
 PERIOD_SECS = 60.0
 MICROS = 1_000_000
-# Keys the memory backend keeps at most: about 250 bytes each, so about 12 MiB. Past it,
-# idle keys go first, then the least recently used (which makes those limits forget).
+# Keys the memory backend keeps at most: 150-300 bytes each (measured; it depends on the
+# key's length), so at most about 15 MiB. Past it, idle keys go first, then the least
+# recently charged (which makes those limits forget).
 MAX_MEMORY_KEYS = 50_000
 # The longest visitor id used in a key; longer signed-in ids are cut (ids are short).
 MAX_VISITOR_CHARS = 128
