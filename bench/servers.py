@@ -98,6 +98,15 @@ def _answers(port: int, health_path: str | None) -> bool:
         return False
 
 
+# Every benchmark client comes from 127.0.0.1: the per-address and per-tenant limits, meant
+# for abuse, would measure themselves instead of the server.
+NO_ABUSE_LIMITS = {
+    "IMAGECHAT_RATE_LIMIT_WRITES_PER_VISITOR": "0", "IMAGECHAT_RATE_LIMIT_WRITES_PER_TENANT": "0",
+    "IMAGECHAT_RATE_LIMIT_CONNECTS_PER_VISITOR": "0",
+    "IMAGECHAT_RATE_LIMIT_CONNECTS_PER_TENANT": "0", "IMAGECHAT_WS_MAX_CONNECTIONS_PER_IP": "0",
+}
+
+
 class Lab:
     """Owns every process and temporary resource of a run; `close()` releases them all."""
 
@@ -109,7 +118,8 @@ class Lab:
                   port: int | None = None) -> Server:
         port = port or free_port()
         env = {**os.environ, "IMAGECHAT_LOG_LEVEL": SERVER_LOG_LEVEL,
-               "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_DATABASE_URL": database_url}
+               "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_DATABASE_URL": database_url,
+               **NO_ABUSE_LIMITS}
         argv = [IMAGECHAT_BIN, "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--database-url", database_url]
         if redis_url:

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from imagechat import __version__
+from imagechat.auth.rate_limit import RateLimits, backend_for
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
@@ -66,6 +67,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         db = Database(settings.database_url)
         broker = broker_from_url(settings.broker_url)
+        rate_limits = RateLimits(
+            backend_for(settings.redis_url, prefix=settings.rate_limit_redis_prefix),
+            writes_per_visitor=settings.rate_limit_writes_per_visitor,
+            writes_per_tenant=settings.rate_limit_writes_per_tenant,
+            connects_per_visitor=settings.rate_limit_connects_per_visitor,
+            connects_per_tenant=settings.rate_limit_connects_per_tenant,
+        )
         try:
             if settings.migrate_on_start:
                 await upgrade(db.writer, settings.database_url)
@@ -74,7 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             services = build_services(db, clock, sink)
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
-            hub = Hub(services, broker, settings.live_limits())
+            hub = Hub(services, broker, settings.live_limits(), rate_limits)
             await hub.start()
             if metrics is not None:
                 metrics.watch(hub, sink)
@@ -82,6 +90,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.broker = broker
             app.state.services = services
             app.state.hub = hub
+            app.state.rate_limits = rate_limits
             try:
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
                 yield {"hub": hub}
@@ -89,6 +98,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await hub.stop()
         finally:
             await broker.stop()
+            await rate_limits.close()
             await db.dispose()
 
     app = FastAPI(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from imagechat.live.limits import LiveLimits
+from imagechat.live.limits import CLIENT_MESSAGES_BURST, LiveLimits
 
 
 class Settings(BaseSettings):
@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     ws_max_channels: int = Field(default=100, ge=1)
     ws_heartbeat_secs: float = Field(default=25.0, gt=0)
     ws_idle_timeout_secs: float = Field(default=75.0, gt=0)
+    # Live connections one client address may hold open on one node; 0: no bound.
+    ws_max_connections_per_ip: int = Field(default=100, ge=0)
+
+    # Rate limits in events per minute, each also the largest burst; 0 turns one off.
+    # Shared by all nodes through Redis when redis_url is set (see imagechat.auth.rate_limit).
+    rate_limit_writes_per_visitor: int = Field(default=120, ge=0)
+    rate_limit_writes_per_tenant: int = Field(default=3000, ge=0)
+    rate_limit_connects_per_visitor: int = Field(default=120, ge=0)
+    rate_limit_connects_per_tenant: int = Field(default=6000, ge=0)
+    rate_limit_redis_prefix: str = "imagechat:rl:"
 
     # Event history kept per image for resync: at most this many events, none older.
     history_max_events: int = Field(default=10_000, ge=1)
@@ -51,6 +61,9 @@ class Settings(BaseSettings):
             max_channels_per_connection=self.ws_max_channels,
             heartbeat_interval_secs=self.ws_heartbeat_secs,
             idle_timeout_secs=self.ws_idle_timeout_secs,
+            max_connections_per_address=self.ws_max_connections_per_ip,
+            # A page may join all its images at once, and again after a resync.
+            client_messages_burst=max(CLIENT_MESSAGES_BURST, 2 * self.ws_max_channels),
             history_max_events=self.history_max_events,
             history_max_age_ms=int(self.history_max_age_hours * 3_600_000),
         )

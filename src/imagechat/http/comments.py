@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from imagechat.domain import limits
 from imagechat.http.deps import (
@@ -16,11 +16,13 @@ from imagechat.http.deps import (
     ws_ids,
 )
 from imagechat.http.json_body import optional_body
+from imagechat.http.rate_limits import limit_writes
 from imagechat.http.schemas import PostCommentBody, UpdateTextBody, VoteBody
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.wire.present import comment_json, user_json, vote_json
 
-router = APIRouter(tags=["comments"])
+# Every write here counts against the visitor's and the tenant's rate limits.
+router = APIRouter(tags=["comments"], dependencies=[Depends(limit_writes)])
 
 
 @router.get("/comments/{tenantId}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from imagechat.http.deps import (
     actor_of,
@@ -15,12 +15,14 @@ from imagechat.http.deps import (
     ws_ids,
 )
 from imagechat.http.json_body import optional_body
+from imagechat.http.rate_limits import limit_writes
 from imagechat.http.schemas import CreateImageChatBody
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.image_chats import NewImageChatInput
 from imagechat.wire.present import chat_detail_json, comment_json, user_json
 
-router = APIRouter(tags=["image chats"])
+# Every write here counts against the visitor's and the tenant's rate limits.
+router = APIRouter(tags=["image chats"], dependencies=[Depends(limit_writes)])
 
 
 @router.get("/comment-image-chats/{tenantId}")

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from imagechat.http.deps import actor_of, services_of, tenant_of
+from imagechat.http.rate_limits import limit_writes
 from imagechat.http.schemas import BanBody, LockBody
 from imagechat.wire.present import ban_json
 
-router = APIRouter(tags=["moderation"])
+router = APIRouter(tags=["moderation"], dependencies=[Depends(limit_writes)])
 
 
 @router.post("/lock-image/{tenantId}")

@@ -2,7 +2,8 @@
 
 Every call names its tenant (`tenantId` query) and proves it with the tenant's API secret
 (`X-API-Key` header, or `API_KEY` query as in the reference). A wrong secret is a 401
-whatever the tenant, so the answer does not reveal which tenants exist.
+whatever the tenant, so the answer does not reveal which tenants exist. Writes count against
+the tenant's write limit (not a visitor's), once the secret has been checked.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from imagechat.domain.actor import Actor
 from imagechat.domain.errors import NotAuthenticated, NotFound
 from imagechat.domain.models import Tenant
 from imagechat.http.deps import services_of
+from imagechat.http.rate_limits import limit_backend_writes
 from imagechat.store import conversations
 from imagechat.wire.present import chat_detail_json, comment_json
 
@@ -33,7 +35,9 @@ async def backend_of(
     except NotFound:
         raise NotAuthenticated("The API secret does not match this tenant.",
                                "api-key-invalid") from None
-    return tenant, backend_actor(tenant, presented)
+    actor = backend_actor(tenant, presented)
+    await limit_backend_writes(request, tenant)
+    return tenant, actor
 
 
 @router.get("/image-chats")

@@ -16,7 +16,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+from imagechat.auth.rate_limit import MICROS, gcra
 from imagechat.live.close_codes import CloseCode
+from imagechat.live.forwarded import client_address, trusted_proxies_of
 from imagechat.live.frames import (
     OP_BINARY,
     OP_CLOSE,
@@ -58,6 +60,7 @@ class LiveConnection(asyncio.Protocol):
     def __init__(self, config: Any = None, server_state: Any = None,
                  app_state: dict[str, Any] | None = None, **_: Any) -> None:
         self.hub: Hub | None = (app_state or {}).get("hub")
+        self.config = config
         self.transport: asyncio.Transport | None = None
         self._head: bytearray | None = bytearray()
         self.reader: FrameReader | None = None
@@ -72,6 +75,11 @@ class LiveConnection(asyncio.Protocol):
         self.batch: Batch | None = None
         self.last_received = time.monotonic()
         self.peer = ""
+        # The client's address (behind trusted proxies, the one they name), and the key the
+        # hub counts this connection under while it is open.
+        self.address = ""
+        self.address_slot: str | None = None
+        self._messages_tat_us = 0  # client message rate, see LiveLimits
 
     # asyncio.Protocol ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -125,6 +133,8 @@ class LiveConnection(asyncio.Protocol):
             self._refuse(exc)
             return
         assert self.transport is not None
+        self.address = client_address(self.peer, request.headers.get("x-forwarded-for"),
+                                      trusted_proxies_of(self.config))
         # The 101 answer waits until the hub has admitted the connection and joined it to
         # its image (`admitted_now`): a client whose handshake has completed receives every
         # event committed from then on. Refusals complete the handshake to send their code,
@@ -151,10 +161,11 @@ class LiveConnection(asyncio.Protocol):
                     self.close(CloseCode.RATE_LIMITED, "Too many messages before admission.")
                     return
                 self.early.append(payload)
-            elif self.hub is not None:
+            elif self.hub is not None and not self._flooding():
                 self.hub.on_text(self, payload)
         elif opcode == OP_PING:
-            self.write(encode_frame(OP_PONG, payload))
+            if not self._flooding():
+                self.write(encode_frame(OP_PONG, payload))
         elif opcode == OP_PONG:
             pass  # liveness is tracked by `last_received`
         elif opcode == OP_CLOSE:
@@ -166,6 +177,22 @@ class LiveConnection(asyncio.Protocol):
             self._on_peer_close(code)
         elif opcode == OP_BINARY:
             self.close(CloseCode.UNSUPPORTED_DATA, "This endpoint speaks JSON text frames.")
+
+    def _flooding(self) -> bool:
+        """Counts one message (text after admission, or ping) against the connection's
+        message rate; past it, closes the connection with 4429 and returns True."""
+        hub = self.hub
+        if hub is None:
+            return False
+        # `last_received` was just taken for this read: every message in it shares that time.
+        tat, wait = gcra(self._messages_tat_us, int(self.last_received * MICROS),
+                         hub.limits.client_message_rate)
+        if not wait:
+            self._messages_tat_us = tat
+            return False
+        hub.stats["message_flood_disconnects"] += 1
+        self.close(CloseCode.RATE_LIMITED, "Too many messages; slow down.")
+        return True
 
     def admitted_now(self) -> list[bytes]:
         """Called by the hub when its checks pass; returns messages that arrived early."""

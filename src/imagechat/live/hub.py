@@ -24,9 +24,16 @@ import orjson
 
 from imagechat.auth.identity import resolve_actor
 from imagechat.auth.origins import origin_allowed
+from imagechat.auth.rate_limit import RateLimits, address_key, visitor_key
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.domain import rules
-from imagechat.domain.errors import ImageChatError, NotAuthenticated, NotFound, Unavailable
+from imagechat.domain.errors import (
+    ImageChatError,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    Unavailable,
+)
 from imagechat.domain.models import Tenant
 from imagechat.live import replay
 from imagechat.live.batching import Batch, BatchScheduler
@@ -47,12 +54,16 @@ log = logging.getLogger("imagechat.live")
 
 
 class Hub:
-    def __init__(self, services: Services, broker: Broker, limits: LiveLimits) -> None:
+    def __init__(self, services: Services, broker: Broker, limits: LiveLimits,
+                 rate_limits: RateLimits | None = None) -> None:
         self.services = services
         self.broker = broker
         self.limits = limits
+        self.rate_limits = rate_limits
         self.channels: dict[str, Channel] = {}
         self.connections: set[LiveConnection] = set()
+        # Open connections per client address (admitted or not): bounded by connections.
+        self.per_address: Counter[str] = Counter()
         self.meter = UsageMeter(services.db)
         self.batches = BatchScheduler(self._count_sent)
         self.presence = PresenceTracker(self, limits.presence_interval_secs)
@@ -94,6 +105,16 @@ class Hub:
 
     # admission --------------------------------------------------------------------------
     def admit(self, conn: LiveConnection, request: Request) -> None:
+        bound = self.limits.max_connections_per_address
+        if bound:
+            key = address_key(conn.address)
+            if self.per_address[key] >= bound:
+                self.stats["address_full_refusals"] += 1
+                conn.close(CloseCode.RATE_LIMITED,
+                           f"Too many open connections from your address (at most {bound}).")
+                return
+            self.per_address[key] += 1
+            conn.address_slot = key
         self.spawn(self._admit(conn, request))
 
     async def _admit(self, conn: LiveConnection, request: Request) -> None:
@@ -112,6 +133,8 @@ class Hub:
             actor = resolve_actor(tenant, sso_token=params.get("sso") or None,
                                   anon_user_id=None, now_ms=self.services.clock.now_ms())
             since, epoch = _since(params)
+            if self.rate_limits is not None:
+                await self.rate_limits.check_connect(tenant.id, visitor_key(actor, conn.address))
         except NotFound:
             conn.close(CloseCode.TENANT_NOT_FOUND, f"No site with tenant id {tenant_id!r}.")
             return
@@ -120,6 +143,10 @@ class Hub:
             return
         except Unavailable as exc:
             conn.close(CloseCode.UNAVAILABLE, exc.reason)
+            return
+        except RateLimited as exc:
+            self.stats["rate_limited_connects"] += 1
+            conn.close(CloseCode.RATE_LIMITED, exc.reason)
             return
         except ImageChatError as exc:
             conn.close(CloseCode.BAD_MESSAGE, exc.reason)
@@ -226,6 +253,11 @@ class Hub:
     def drop(self, conn: LiveConnection) -> None:
         """The connection is gone (or going): forget it everywhere."""
         self.connections.discard(conn)
+        if conn.address_slot is not None:
+            key, conn.address_slot = conn.address_slot, None
+            self.per_address[key] -= 1
+            if self.per_address[key] <= 0:
+                del self.per_address[key]
         if conn.batch is not None:
             self.batches.discard(conn.batch)
         for topic in list(conn.topics):

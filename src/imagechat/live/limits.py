@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from imagechat.auth.rate_limit import Rate
+
+# Default burst of client messages: twice the default channel bound, so a page can join
+# every image it may watch and do it once more (a resync of each) without pause.
+CLIENT_MESSAGES_BURST = 200
+
 
 @dataclass(frozen=True, slots=True)
 class LiveLimits:
@@ -14,6 +20,14 @@ class LiveLimits:
     max_send_buffer: int = 512 * 1024
     # Images one connection may watch at once (a page with many images shares a socket).
     max_channels_per_connection: int = 100
+    # Connections one client address may hold open on this node (4429); 0: no bound. A
+    # connection costs a few KiB idle and up to max_send_buffer when its client stalls.
+    max_connections_per_address: int = 100
+    # Messages (join, leave, resync, pings) a connection may send: a burst of this
+    # many, then this many per second (4429 past it). Each join or resync may read history
+    # from the database, so a client looping on them would load it for everyone.
+    client_messages_burst: int = CLIENT_MESSAGES_BURST
+    client_messages_per_sec: float = 5.0
     # Send a ping to a connection silent for this long (reference clients ping every 25 s).
     heartbeat_interval_secs: float = 25.0
     # Close a connection that has sent nothing, not even a pong, for this long (4408).
@@ -32,3 +46,8 @@ class LiveLimits:
     history_trim_secs: float = 60.0
     # Usage counters are written to the database this often (and at shutdown).
     meter_flush_secs: float = 10.0
+
+    @property
+    def client_message_rate(self) -> Rate:
+        return Rate(self.client_messages_burst,
+                    self.client_messages_burst / self.client_messages_per_sec)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -376,3 +377,71 @@ async def test_close_on_a_transport_already_closing_writes_nothing() -> None:
     assert transport.written == b""
     assert hub.dropped == [conn]
     assert conn.closing
+
+
+# --- client message rate and address -------------------------------------------------
+
+
+def _admitted_with(limits: LiveLimits) -> tuple[LiveConnection, FakeTransport, FakeHub]:
+    conn, transport, hub = connect(FakeHub(limits))
+    conn.data_received(handshake())
+    conn.admitted_now()
+    transport.take()
+    return conn, transport, hub
+
+
+async def test_a_burst_of_messages_passes_and_one_more_closes_with_4429(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = SimpleNamespace(monotonic=lambda: 500.0)
+    monkeypatch.setattr(connection_module, "time", clock)
+    conn, transport, hub = _admitted_with(LiveLimits(client_messages_burst=3,
+                                                     client_messages_per_sec=1))
+    conn.data_received(b"".join(client_frame(OP_TEXT, b"ping") for _ in range(3)))
+    assert hub.texts == [b"ping"] * 3 and transport.written == b""
+    conn.data_received(client_frame(OP_TEXT, b'{"op":"join","urlId":"x"}'))
+    frames = server_frames(transport.take())
+    assert frames[-1] == (True, OP_CLOSE, close_frame(4429, "Too many messages; slow down.")[2:])
+    assert hub.texts == [b"ping"] * 3  # the message over the limit never reached the hub
+    assert hub.stats["message_flood_disconnects"] == 1
+
+
+def test_messages_are_allowed_again_at_the_sustained_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    now = [500.0]
+    monkeypatch.setattr(connection_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    conn, transport, hub = _admitted_with(LiveLimits(client_messages_burst=2,
+                                                     client_messages_per_sec=4))
+    conn.data_received(client_frame(OP_TEXT, b"a") + client_frame(OP_TEXT, b"b"))
+    for i in range(8):  # one message every 0.25 s is exactly the sustained rate
+        now[0] += 0.25
+        conn.data_received(client_frame(OP_TEXT, str(i).encode()))
+    assert len(hub.texts) == 10 and not conn.closing
+    assert transport.written == b""
+
+
+def test_the_address_is_the_peer_unless_a_trusted_proxy_names_another() -> None:
+    forwarded = handshake().replace(b"\r\n\r\n", b"\r\nX-Forwarded-For: 198.51.100.20\r\n\r\n")
+    plain, _transport, _hub = connect()
+    plain.data_received(forwarded)
+    assert plain.address == "203.0.113.7"  # no proxy is trusted without uvicorn's config
+
+    config = SimpleNamespace(proxy_headers=True, forwarded_allow_ips="203.0.113.7")
+    behind = LiveConnection(config=config, app_state={"hub": FakeHub()})
+    behind.connection_made(FakeTransport())  # type: ignore[arg-type]
+    behind.data_received(forwarded)
+    assert behind.address == "198.51.100.20"
+
+
+async def test_protocol_pings_count_toward_the_message_rate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(connection_module, "time", SimpleNamespace(monotonic=lambda: 500.0))
+    conn, transport, hub = _admitted_with(LiveLimits(client_messages_burst=2,
+                                                     client_messages_per_sec=1))
+    conn.data_received(b"".join(client_frame(OP_PING, b"p") for _ in range(3)))
+    frames = server_frames(transport.take())
+    assert [f[1] for f in frames] == [OP_PONG, OP_PONG, OP_CLOSE]
+    assert parse_close(frames[-1][2])[0] == 4429
+    assert hub.stats["message_flood_disconnects"] == 1

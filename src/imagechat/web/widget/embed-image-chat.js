@@ -249,6 +249,8 @@
           this.setState('refused');
           return;
         }
+        // Rate limited (4429): the socket opened, which reset the back-off; wait the longest.
+        if (e.code === 4429) this.attempt = Math.max(this.attempt, 5);
         this.setState('down');
         this.retryLater();
       };
