@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, or_, select, update
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -35,28 +37,35 @@ async def next_seq(
     (SQLite), so concurrent writers get consecutive numbers in commit order and a rolled
     back transaction gives its number back: the log has no gaps and no duplicates.
     """
-    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    # One statement: create the channel at seq 1, or bump an existing one (under its lock).
-    stmt = insert(channels).values(
-        tenant_id=tenant_id, url_id=url_id, seq=1, epoch=new_id()[:16], locked=False,
-        created_at=now_ms, updated_at=now_ms,
-    )
-    bump = stmt.on_conflict_do_update(
-        index_elements=[channels.c.tenant_id, channels.c.url_id],
-        set_={"seq": channels.c.seq + 1, "updated_at": now_ms},
-    ).returning(channels.c.seq, channels.c.epoch, channels.c.locked)
-    row = (await conn.execute(bump)).one()
+    row = (await conn.execute(_NEXT_SEQ[conn.dialect.name], {
+        "tenant_id": tenant_id, "url_id": url_id, "epoch": new_id()[:16], "now": now_ms,
+    })).one()
     return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))
 
 
+def _next_seq_statement(insert: Any) -> Any:
+    # One statement: create the channel at seq 1, or bump an existing one (under its lock).
+    stmt = insert(channels).values(
+        tenant_id=bindparam("tenant_id"), url_id=bindparam("url_id"), seq=1,
+        epoch=bindparam("epoch"), locked=False, created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[channels.c.tenant_id, channels.c.url_id],
+        set_={"seq": channels.c.seq + 1, "updated_at": stmt.excluded.updated_at},
+    ).returning(channels.c.seq, channels.c.epoch, channels.c.locked)
+
+
+# Built once per dialect: every recorded event runs it (see event_log._APPEND).
+_NEXT_SEQ = {"sqlite": _next_seq_statement(sqlite_insert),
+             "postgresql": _next_seq_statement(pg_insert)}
+
+_POSITION = select(channels.c.seq, channels.c.epoch, channels.c.locked).where(
+    channels.c.tenant_id == bindparam("tenant_id"), channels.c.url_id == bindparam("url_id"))
+
+
 async def position(conn: Connection, tenant_id: str, url_id: str) -> ChannelPosition | None:
-    row = (
-        await conn.execute(
-            select(channels.c.seq, channels.c.epoch, channels.c.locked).where(
-                channels.c.tenant_id == tenant_id, channels.c.url_id == url_id
-            )
-        )
-    ).first()
+    row = (await conn.execute(_POSITION, {"tenant_id": tenant_id, "url_id": url_id})).first()
     if row is None:
         return None
     return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))

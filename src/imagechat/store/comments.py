@@ -24,18 +24,20 @@ def _to_comment(row: Any) -> Comment:
     )
 
 
+_INSERT = insert(comments)  # built once: see event_log._APPEND
+
+
 async def insert_comment(conn: Connection, c: Comment) -> None:
-    await conn.execute(
-        insert(comments).values(
-            id=c.id, tenant_id=c.tenant_id, conversation_id=c.conversation_id, url_id=c.url_id,
-            url=c.url, parent_id=c.parent_id, commenter_name=c.commenter_name,
-            comment=c.comment, comment_html=c.comment_html, user_id=c.user_id,
-            anon_user_id=c.anon_user_id, avatar=c.avatar, verified=c.verified,
-            approved=c.approved, is_by_admin=c.is_by_admin, is_by_moderator=c.is_by_moderator,
-            votes_up=c.votes_up, votes_down=c.votes_down, edit_key_hash=c.edit_key_hash,
-            created_at=c.created_at, updated_at=c.updated_at,
-        )
-    )
+    await conn.execute(_INSERT, {
+        "id": c.id, "tenant_id": c.tenant_id, "conversation_id": c.conversation_id,
+        "url_id": c.url_id, "url": c.url, "parent_id": c.parent_id,
+        "commenter_name": c.commenter_name, "comment": c.comment,
+        "comment_html": c.comment_html, "user_id": c.user_id, "anon_user_id": c.anon_user_id,
+        "avatar": c.avatar, "verified": c.verified, "approved": c.approved,
+        "is_by_admin": c.is_by_admin, "is_by_moderator": c.is_by_moderator,
+        "votes_up": c.votes_up, "votes_down": c.votes_down, "edit_key_hash": c.edit_key_hash,
+        "created_at": c.created_at, "updated_at": c.updated_at,
+    })
 
 
 async def get_comment(conn: Connection, tenant_id: str, comment_id: str) -> Comment | None:

@@ -36,16 +36,18 @@ def _to_conversation(row: Any) -> Conversation:
     )
 
 
+_INSERT = insert(conversations)  # built once: see event_log._APPEND
+
+
 async def insert_conversation(conn: Connection, c: Conversation) -> None:
-    await conn.execute(
-        insert(conversations).values(
-            id=c.id, tenant_id=c.tenant_id, url_id=c.url_id, window_url_id=c.window_url_id,
-            page_url=c.page_url, page_title=c.page_title, src=c.src, x=c.x, y=c.y,
-            comment_count=c.comment_count, resolved=c.resolved, user_id=c.user_id,
-            anon_user_id=c.anon_user_id, commenter_name=c.commenter_name,
-            edit_key_hash=c.edit_key_hash, created_at=c.created_at, updated_at=c.updated_at,
-        )
-    )
+    await conn.execute(_INSERT, {
+        "id": c.id, "tenant_id": c.tenant_id, "url_id": c.url_id,
+        "window_url_id": c.window_url_id, "page_url": c.page_url, "page_title": c.page_title,
+        "src": c.src, "x": c.x, "y": c.y, "comment_count": c.comment_count,
+        "resolved": c.resolved, "user_id": c.user_id, "anon_user_id": c.anon_user_id,
+        "commenter_name": c.commenter_name, "edit_key_hash": c.edit_key_hash,
+        "created_at": c.created_at, "updated_at": c.updated_at,
+    })
 
 
 async def get_conversation(

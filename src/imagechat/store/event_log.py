@@ -27,19 +27,17 @@ def _to_event(row: Any) -> StoredEvent:
     )
 
 
+# Built once: every write appends events, and building the statement per call (values,
+# bind parameters, cache key) costs more than running it.
+_APPEND = insert(events)
+
+
 async def append(conn: Connection, event: StoredEvent) -> None:
-    await conn.execute(
-        insert(events).values(
-            id=event.id,
-            tenant_id=event.tenant_id,
-            url_id=event.url_id,
-            seq=event.seq,
-            type=event.type,
-            broadcast_id=event.broadcast_id,
-            created_at=event.created_at,
-            data=event.data,
-        )
-    )
+    await conn.execute(_APPEND, {
+        "id": event.id, "tenant_id": event.tenant_id, "url_id": event.url_id,
+        "seq": event.seq, "type": event.type, "broadcast_id": event.broadcast_id,
+        "created_at": event.created_at, "data": event.data,
+    })
 
 
 async def since_seq(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from imagechat.domain.models import Ban, ModerationEntry
 from imagechat.store.database import Connection
@@ -34,13 +34,16 @@ def _ban(row: Any) -> Ban:
     )
 
 
+# Built once: every write by a visitor asks it (see event_log._APPEND).
+_IS_BANNED = select(bans.c.subject).where(
+    bans.c.tenant_id == bindparam("tenant_id"),
+    bans.c.subject.in_(bindparam("subjects", expanding=True))).limit(1)
+
+
 async def is_banned(conn: Connection, tenant_id: str, subjects: list[str]) -> bool:
     if not subjects:
         return False
-    row = (await conn.execute(
-        select(bans.c.subject).where(bans.c.tenant_id == tenant_id,
-                                     bans.c.subject.in_(subjects)).limit(1)
-    )).first()
+    row = (await conn.execute(_IS_BANNED, {"tenant_id": tenant_id, "subjects": subjects})).first()
     return row is not None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,16 +26,22 @@ async def add(conn: Connection, tenant_id: str, at_ms: int, **deltas: int) -> No
     unknown = set(deltas) - set(COUNTERS)
     if unknown:
         raise ValueError(f"unknown usage counters: {sorted(unknown)}")
-    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    stmt = insert(usage).values(
-        tenant_id=tenant_id, hour=hour_of(at_ms),
-        **{name: deltas.get(name, 0) for name in COUNTERS}, peak_viewers=0,
-    )
-    stmt = stmt.on_conflict_do_update(
+    await conn.execute(_ADD[conn.dialect.name], {
+        "tenant_id": tenant_id, "hour": hour_of(at_ms),
+        **{name: deltas.get(name, 0) for name in COUNTERS}, "peak_viewers": 0,
+    })
+
+
+def _add_statement(insert: Any) -> Any:
+    stmt = insert(usage)
+    return stmt.on_conflict_do_update(
         index_elements=[usage.c.tenant_id, usage.c.hour],
-        set_={name: getattr(usage.c, name) + deltas[name] for name in deltas},
+        set_={name: usage.c[name] + stmt.excluded[name] for name in COUNTERS},
     )
-    await conn.execute(stmt)
+
+
+# Built once per dialect: writes count usage in their own transaction.
+_ADD = {"sqlite": _add_statement(sqlite_insert), "postgresql": _add_statement(pg_insert)}
 
 
 async def between(
