@@ -15,7 +15,8 @@ from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
-from imagechat.http import comments, event_log, image_chats, server_api, widget
+from imagechat.auth.sessions import SessionCodec
+from imagechat.http import comments, dashboard, event_log, image_chats, server_api, widget
 from imagechat.http.body_limit import BodyLimitMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.responses import OrjsonResponse
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
     )
+    # Dashboard session cookies; with no configured secret they last until a restart.
+    app.state.sessions = SessionCodec.from_setting(settings.session_secret)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # The widget runs on the customer's pages and calls this server cross-origin. No
@@ -88,7 +91,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE"],
                        allow_headers=["Content-Type"], max_age=600)
-    for module in (image_chats, comments, event_log, server_api, widget):
+    for module in (image_chats, comments, event_log, server_api, widget, dashboard):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["operations"])

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     history_max_events: int = Field(default=10_000, ge=1)
     history_max_age_hours: float = Field(default=7 * 24, gt=0)
 
+    # Signs dashboard session cookies. Empty: a random key made at start, so dashboard
+    # sessions end when the server restarts (and are not valid on other nodes).
+    session_secret: str = ""
+
     def live_limits(self) -> LiveLimits:
         return LiveLimits(
             max_send_buffer=self.ws_max_send_buffer,

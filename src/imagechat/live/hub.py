@@ -19,6 +19,7 @@ import secrets
 import time
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -101,7 +102,8 @@ class Hub:
         try:
             tenant = await self.tenant(tenant_id)
             origin = request.headers.get("origin")
-            if origin is not None and not origin_allowed(tenant, origin):
+            if origin is not None and not origin_allowed(tenant, origin,
+                                                         request.headers.get("host")):
                 conn.close(CloseCode.ORIGIN_NOT_ALLOWED, "This origin may not connect here.")
                 return
             actor = resolve_actor(tenant, sso_token=params.get("sso") or None,
@@ -127,6 +129,7 @@ class Hub:
         if params.get("batch") in ("1", "true"):
             conn.batch = Batch(conn)
         self.connections.add(conn)
+        self.meter.viewer_joined(tenant.id)
         early = conn.admitted_now()
         await self.join(conn, url_id, since, epoch)
         for message in early:
@@ -217,7 +220,10 @@ class Hub:
 
     def drop(self, conn: LiveConnection) -> None:
         """The connection is gone (or going): forget it everywhere."""
-        self.connections.discard(conn)
+        if conn in self.connections:
+            self.connections.discard(conn)
+            if conn.tenant is not None:
+                self.meter.viewer_left(conn.tenant.id)
         if conn.batch is not None:
             self.batches.discard(conn.batch)
         for topic in list(conn.topics):
@@ -403,9 +409,21 @@ class Hub:
             await self.meter.flush()
 
 
-def origin_allowed(tenant: Tenant, origin: str) -> bool:
+    async def viewers(self, tenant_id: str, url_id: str) -> int:
+        """Viewers of one image now: this node's subscribers, plus, with a shared broker,
+        the other nodes' (as of their last presence update)."""
+        channel = self.channels.get(channel_topic(tenant_id, url_id))
+        local = len(channel.subscribers) if channel is not None else 0
+        return await self.broker.viewers(channel_topic(tenant_id, url_id), local)
+
+
+def origin_allowed(tenant: Tenant, origin: str, host: str | None = None) -> bool:
+    """A tenant's listed origins may connect; so may this server's own pages (the demo,
+    the dashboard), whose origin names the host the handshake was sent to."""
     allowed = tenant.allowed_origins
-    return not allowed or "*" in allowed or origin.rstrip("/") in allowed
+    if not allowed or "*" in allowed or origin.rstrip("/") in allowed:
+        return True
+    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
 
 
 def _since(params: Any) -> tuple[int | None, str | None]:
