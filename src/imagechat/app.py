@@ -11,12 +11,21 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from imagechat import __version__
+from imagechat.auth.sessions import SessionCodec
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
-from imagechat.auth.sessions import SessionCodec
-from imagechat.http import comments, dashboard, event_log, image_chats, server_api, widget
+from imagechat.http import (
+    comments,
+    dashboard,
+    event_log,
+    image_chats,
+    moderation,
+    server_api,
+    server_moderation,
+    widget,
+)
 from imagechat.http.body_limit import BodyLimitMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.responses import OrjsonResponse
@@ -91,7 +100,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
                        allow_methods=["GET", "POST", "DELETE"],
                        allow_headers=["Content-Type"], max_age=600)
-    for module in (image_chats, comments, event_log, server_api, widget, dashboard):
+    for module in (image_chats, comments, moderation, event_log, server_api, server_moderation,
+                   widget, dashboard):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["operations"])

@@ -151,3 +151,22 @@ async def test_batching_coalesces_a_burst_and_loses_nothing(live: Live) -> None:
         seqs = [e["seq"] for e in events]
         assert seqs == list(range(3, 83))
         assert client.frames < 80  # several events shared a frame
+
+
+async def test_a_lock_reaches_viewers_and_comes_back_on_resume(live: Live) -> None:
+    demo = await services(live.app).tenants.get("demo")
+    key = {"X-API-Key": demo.api_secret}
+    await live.http.post("/comment-image-chats/demo", json=MARKER)
+    async with live_client(live.address, urlId="img-1", tenantIdWS="demo", since=2) as viewer:
+        assert (await viewer.events(1))[0]["type"] == "resumed"
+        response = await live.http.post("/api/v1/image-lock", headers=key,
+                                        params={"tenantId": "demo", "urlId": "img-1"},
+                                        json={"locked": True})
+        assert response.status_code == 200, response.text
+        event = await viewer.next_of("image-locked")
+        assert (event["locked"], event["urlId"], event["seq"]) == (True, "img-1", 3)
+    # A viewer that was away replays the lock like any other change.
+    async with live_client(live.address, urlId="img-1", tenantIdWS="demo", since=2) as back:
+        replayed = await back.events(2)
+        assert [(e["type"], e.get("locked")) for e in replayed] == [("image-locked", True),
+                                                                   ("resumed", None)]

@@ -165,6 +165,17 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
     w.b_signed = response.json()["comment"]["_id"]
     w.b_vote2 = await _vote(client, B, w.b_signed, "down", sso=b_user)
 
+    # B's moderation state: a ban with a reason and a locked image, both B's secrets.
+    b_key = {"X-API-Key": tenant_b.api_secret}
+    response = await client.post("/api/v1/bans", params={"tenantId": B}, headers=b_key,
+                                 json={"anonUserId": "anon-b-troll",
+                                       "reason": "B-SECRET ban reason"})
+    assert response.status_code == 200, response.text
+    response = await client.post("/api/v1/image-lock", headers=b_key,
+                                 params={"tenantId": B, "urlId": B_ONLY_IMAGE},
+                                 json={"locked": True})
+    assert response.status_code == 200, response.text
+
     w.identities = {
         "anon": _anon_identity("anon", "anon-a-author", w.a_chat_key),
         "admin": _sso_identity("admin", make_token(
@@ -482,6 +493,85 @@ async def case_api_usage(c: Ctx) -> None:
     assert sum(b["commentCreateCount"] for b in body["usage"]) == 2
 
 
+# --- moderation ---------------------------------------------------------------------------
+
+async def case_lock_image(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_sso:
+        # A's moderators lock A's channel for the shared image; B's stays open.
+        await c.call("POST", f"/lock-image/{A}", 200, params={"urlId": SHARED_IMAGE},
+                     json_body={"locked": True, **who.body})
+        await c.call("POST", f"/lock-image/{A}", 200, params={"urlId": B_ONLY_IMAGE},
+                     json_body={"locked": False, **who.body})
+        await c.call("POST", f"/lock-image/{B}", 401, params={"urlId": B_ONLY_IMAGE},
+                     json_body={"locked": False, **who.body})
+    await c.call("POST", f"/lock-image/{B}", 403, params={"urlId": SHARED_IMAGE},
+                 json_body={"locked": True, **w.identities["anon"].body})
+
+
+async def case_ban_user(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_sso:
+        await c.call("POST", f"/ban-user/{B}", 401,
+                     json_body={"anonUserId": f"anon-b-author-{who.name}", **who.body})
+    for who in w.a_sso:
+        # Banning B's author in A bans nobody in B.
+        await c.call("POST", f"/ban-user/{A}", 200,
+                     json_body={"userId": f"b-user-{who.name}", **who.body})
+    await c.call("POST", f"/ban-user/{B}", 403,
+                 json_body={"anonUserId": "anon-b-author", **w.identities["anon"].body})
+
+
+async def case_unban_user(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_sso:
+        await c.call("DELETE", f"/ban-user/{B}", 401,
+                     params={"anonUserId": "anon-b-troll", **who.query})
+        # B's ban is not A's to lift: through A's path it does not exist.
+        await c.call("DELETE", f"/ban-user/{A}", 404,
+                     params={"anonUserId": "anon-b-troll", **who.query})
+
+
+async def _api_body_refused_for_b(
+    c: Ctx, method: str, path: str, body: dict[str, Any], **params: Any
+) -> None:
+    await c.call(method, path, 401, params=c.api(B, **params), headers=c.a_key, json_body=body)
+    for who in c.w.a_sso:
+        await c.call(method, path, 401, params=c.api(B, **params, **who.query), json_body=body)
+
+
+async def case_api_image_lock(c: Ctx) -> None:
+    await _api_body_refused_for_b(c, "POST", "/api/v1/image-lock", {"locked": False},
+                                  urlId=B_ONLY_IMAGE)
+    await c.call("POST", "/api/v1/image-lock", 200, params=c.api(A, urlId=B_ONLY_IMAGE),
+                 headers=c.a_key, json_body={"locked": True})
+
+
+async def case_api_list_bans(c: Ctx) -> None:
+    await _api_refused_for_b(c, "GET", "/api/v1/bans")
+    body = await c.call("GET", "/api/v1/bans", 200, params=c.api(A), headers=c.a_key)
+    assert body["bans"] == []
+
+
+async def case_api_ban(c: Ctx) -> None:
+    await _api_body_refused_for_b(c, "POST", "/api/v1/bans", {"anonUserId": "anon-b-author"})
+    body = await c.call("POST", "/api/v1/bans", 200, params=c.api(A), headers=c.a_key,
+                        json_body={"anonUserId": "anon-b-troll"})
+    assert body["ban"]["anonUserId"] == "anon-b-troll"
+
+
+async def case_api_unban(c: Ctx) -> None:
+    await _api_refused_for_b(c, "DELETE", "/api/v1/bans", anonUserId="anon-b-troll")
+    await c.call("DELETE", "/api/v1/bans", 404, params=c.api(A, anonUserId="anon-b-troll"),
+                 headers=c.a_key)
+
+
+async def case_api_moderation_log(c: Ctx) -> None:
+    await _api_refused_for_b(c, "GET", "/api/v1/moderation-log")
+    body = await c.call("GET", "/api/v1/moderation-log", 200, params=c.api(A), headers=c.a_key)
+    assert body["entries"] == []
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/comment-image-chats/{tenantId}"): case_list_image_chats,
     ("POST", "/comment-image-chats/{tenantId}"): case_create_image_chat,
@@ -502,6 +592,14 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/comments/{commentId}"): case_api_get_comment,
     ("DELETE", "/api/v1/comments/{commentId}"): case_api_delete_comment,
     ("GET", "/api/v1/usage"): case_api_usage,
+    ("POST", "/lock-image/{tenantId}"): case_lock_image,
+    ("POST", "/ban-user/{tenantId}"): case_ban_user,
+    ("DELETE", "/ban-user/{tenantId}"): case_unban_user,
+    ("POST", "/api/v1/image-lock"): case_api_image_lock,
+    ("GET", "/api/v1/bans"): case_api_list_bans,
+    ("POST", "/api/v1/bans"): case_api_ban,
+    ("DELETE", "/api/v1/bans"): case_api_unban,
+    ("GET", "/api/v1/moderation-log"): case_api_moderation_log,
 }
 
 

@@ -19,6 +19,8 @@ class EventType(StrEnum):
     DELETED_COMMENT = "deleted-comment"
     NEW_VOTE = "new-vote"
     DELETED_VOTE = "deleted-vote"
+    # A moderator made the image read-only (or writable again).
+    IMAGE_LOCKED = "image-locked"
     PRESENCE = "p-u"
 
 

@@ -122,3 +122,26 @@ class UsageBucket:
     conversation_create_count: int = 0
     comment_create_count: int = 0
     peak_viewers: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    """A visitor who may no longer write in a tenant: a signed-in user or an anonymous id."""
+
+    tenant_id: str
+    user_id: str | None
+    anon_user_id: str | None
+    reason: str
+    created_by: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationEntry:
+    id: str
+    tenant_id: str
+    actor: str
+    action: str
+    target: str
+    detail: str
+    created_at: int

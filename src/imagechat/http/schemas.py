@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 
 # Checked by the domain rule (a JSON number from 0 to 100, not "50", not true), so that the
 # error names the field and says what is allowed; documented as a number here.
@@ -64,3 +64,19 @@ class OptionalKeysBody(_Body):
     editKey: str | None = None
     anonUserId: str | None = None
     sso: dict[str, Any] | str | None = None
+
+
+class LockBody(_Body):
+    locked: StrictBool = Field(description="true: read-only for everyone but moderators.")
+    sso: dict[str, Any] | str | None = Field(
+        default=None, description="The moderator's SSO token (widget routes only).")
+
+
+class BanBody(_Body):
+    """The visitor to ban: a signed-in user's id, or an anonymous visitor's id."""
+
+    userId: str | None = None
+    anonUserId: str | None = None
+    reason: str | None = Field(default=None, description="Shown in the moderation log.")
+    sso: dict[str, Any] | str | None = Field(
+        default=None, description="The moderator's SSO token (widget routes only).")

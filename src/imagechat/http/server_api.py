@@ -23,7 +23,7 @@ from imagechat.wire.present import chat_detail_json, comment_json
 router = APIRouter(prefix="/api/v1", tags=["server-to-server"])
 
 
-async def _backend(
+async def backend_of(
     request: Request, tenant_id: str, header_key: str | None
 ) -> tuple[Tenant, Actor]:
     rules.require_id(tenant_id, "tenantId")
@@ -42,7 +42,7 @@ async def list_image_chats(
     skip: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(100, ge=1, le=1000),
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    tenant, _ = await _backend(request, tenantId, x_api_key)
+    tenant, _ = await backend_of(request, tenantId, x_api_key)
     services = services_of(request)
     if urlId is not None:
         url_id = rules.clean_url_id(urlId)
@@ -58,7 +58,7 @@ async def list_image_chats(
 async def get_image_chat(
     request: Request, chatId: str, tenantId: str, x_api_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
-    tenant, _ = await _backend(request, tenantId, x_api_key)
+    tenant, _ = await backend_of(request, tenantId, x_api_key)
     chat = await services_of(request).image_chats.get(tenant, chatId)
     return {"status": "success", "imageChat": chat_detail_json(chat)}
 
@@ -67,7 +67,7 @@ async def get_image_chat(
 async def delete_image_chat(
     request: Request, chatId: str, tenantId: str, x_api_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
-    tenant, actor = await _backend(request, tenantId, x_api_key)
+    tenant, actor = await backend_of(request, tenantId, x_api_key)
     await services_of(request).image_chats.delete(tenant, actor, chatId, None, None)
     return {"status": "success"}
 
@@ -78,7 +78,7 @@ async def list_comments(
     count: int = Query(limits.DEFAULT_PAGE_SIZE, ge=1, le=limits.MAX_PAGE_SIZE),
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    tenant, _ = await _backend(request, tenantId, x_api_key)
+    tenant, _ = await backend_of(request, tenantId, x_api_key)
     result = await services_of(request).comments.page(tenant, urlId, page, count)
     return {"status": "success", "comments": [comment_json(c) for c in result.comments],
             "commentCount": result.total, "hasMore": result.has_more}
@@ -89,7 +89,7 @@ async def get_comment(
     request: Request, commentId: str, tenantId: str,
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    tenant, _ = await _backend(request, tenantId, x_api_key)
+    tenant, _ = await backend_of(request, tenantId, x_api_key)
     comment = await services_of(request).comments.get(tenant, commentId)
     return {"status": "success", "comment": comment_json(comment)}
 
@@ -99,7 +99,7 @@ async def delete_comment(
     request: Request, commentId: str, tenantId: str,
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    tenant, actor = await _backend(request, tenantId, x_api_key)
+    tenant, actor = await backend_of(request, tenantId, x_api_key)
     await services_of(request).comments.delete(tenant, actor, commentId, None, None)
     return {"status": "success"}
 
@@ -111,7 +111,7 @@ async def usage(
     to: int | None = Query(None, ge=0, description="Epoch ms, inclusive; default now."),
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
-    tenant, _ = await _backend(request, tenantId, x_api_key)
+    tenant, _ = await backend_of(request, tenantId, x_api_key)
     services = services_of(request)
     end = to if to is not None else services.clock.now_ms()
     buckets = await services.history.usage(tenant, from_, end)

@@ -15,8 +15,10 @@ from imagechat.domain.models import Comment, Conversation, Tenant
 from imagechat.domain.permissions import require_change
 from imagechat.domain.text import render_comment_html
 from imagechat.services.comment_drafts import CommentDraft, build_comment
-from imagechat.services.image_chats import remove_chat, require_unlocked
+from imagechat.services.image_chats import remove_chat
+from imagechat.services.moderation import acts_as_moderator, record_action
 from imagechat.services.recorder import EventRecorder, Writer
+from imagechat.services.write_guard import require_writable
 from imagechat.store import comments as comment_rows
 from imagechat.store import conversations, usage
 from imagechat.store import users as user_rows
@@ -76,7 +78,7 @@ class CommentService:
             if chat is None:
                 raise NotFound("No image chat has this urlId; create the chat first.",
                                "chat-not-found")
-            await require_unlocked(conn, tenant.id, chat.url_id, actor)
+            await require_writable(conn, tenant.id, chat.url_id, actor)
             if draft.clean_parent_id is not None:
                 parent = await comment_rows.get_comment(conn, tenant.id, draft.clean_parent_id)
                 if parent is None or parent.conversation_id != chat.id:
@@ -104,7 +106,7 @@ class CommentService:
             comment, chat = await _load(rec, tenant.id, comment_id)
             require_change(actor, "comment", owner_user_id=comment.user_id,
                            edit_key_hash=comment.edit_key_hash, edit_key=edit_key)
-            await require_unlocked(rec.conn, tenant.id, chat.url_id, actor)
+            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
             html = render_comment_html(new_text)
             await comment_rows.update_text(rec.conn, tenant.id, comment.id, new_text, html,
                                            rec.now_ms)
@@ -124,7 +126,10 @@ class CommentService:
             comment, chat = await _load(rec, tenant.id, comment_id)
             require_change(actor, "comment", owner_user_id=comment.user_id,
                            edit_key_hash=comment.edit_key_hash, edit_key=edit_key)
-            await require_unlocked(rec.conn, tenant.id, chat.url_id, actor)
+            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
+            if acts_as_moderator(actor, comment.user_id):
+                await record_action(rec.conn, tenant.id, actor, "delete-comment", comment.id,
+                                    rec.now_ms, f"by {comment.commenter_name} on {chat.url_id}")
             thread = await comment_rows.for_conversation(rec.conn, tenant.id, chat.id)
             doomed = _subtree(thread, comment.id)
             if len(doomed) == len(thread):

@@ -9,6 +9,7 @@ from imagechat.services.comments import CommentService
 from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
 from imagechat.services.image_chats import ImageChatService
+from imagechat.services.moderation import ModerationService
 from imagechat.services.recorder import EventSink, Writer
 from imagechat.services.tenants import TenantService
 from imagechat.services.votes import VoteService
@@ -25,6 +26,7 @@ class Services:
     votes: VoteService
     history: HistoryService
     dashboard: DashboardService
+    moderation: ModerationService
 
 
 def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
@@ -33,5 +35,5 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         db=db, clock=clock, tenants=TenantService(db, clock),
         image_chats=ImageChatService(writer), comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
-        dashboard=DashboardService(db, clock),
+        dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
     )

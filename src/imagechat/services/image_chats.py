@@ -5,18 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from imagechat.auth.identity import require_writer
 from imagechat.domain import limits, rules
 from imagechat.domain.actor import Actor
-from imagechat.domain.errors import Forbidden, NotFound
+from imagechat.domain.errors import NotFound
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import hash_key, new_edit_key, new_id
 from imagechat.domain.models import ChannelPosition, Comment, Conversation, Tenant
 from imagechat.domain.permissions import require_change
 from imagechat.services.comment_drafts import CommentDraft, build_comment
+from imagechat.services.moderation import acts_as_moderator, record_action
 from imagechat.services.recorder import EventRecorder, Writer
+from imagechat.services.write_guard import require_writable
 from imagechat.store import channels, conversations, usage
 from imagechat.store import comments as comment_rows
 from imagechat.store import users as user_rows
@@ -47,14 +47,6 @@ class NewImageChatInput:
     page_title: Any = None
     src: Any = None
     first_comment: CommentDraft | None = None
-
-
-async def require_unlocked(
-    conn: AsyncConnection, tenant_id: str, url_id: str, actor: Actor
-) -> None:
-    position = await channels.position(conn, tenant_id, url_id)
-    if position is not None and position.locked and not actor.can_moderate:
-        raise Forbidden("This image is locked: it is read-only.", "image-locked")
 
 
 class ImageChatService:
@@ -91,7 +83,7 @@ class ImageChatService:
         chat_id = new_id()
         async with self.writer.transaction() as rec:
             conn = rec.conn
-            await require_unlocked(conn, tenant.id, url_id, actor)
+            await require_writable(conn, tenant.id, url_id, actor)
             await user_rows.remember(conn, actor, rec.now_ms)
             chat = Conversation(
                 id=chat_id, tenant_id=tenant.id, url_id=url_id, window_url_id=f"chat-{chat_id}",
@@ -134,8 +126,11 @@ class ImageChatService:
                 raise NotFound("No image chat with that id.", "chat-not-found")
             require_change(actor, "image chat", owner_user_id=chat.user_id,
                            edit_key_hash=chat.edit_key_hash, edit_key=edit_key)
-            await require_unlocked(rec.conn, tenant.id, chat.url_id, actor)
+            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
             await remove_chat(rec, chat, broadcast_id)
+            if acts_as_moderator(actor, chat.user_id):
+                await record_action(rec.conn, tenant.id, actor, "delete-conversation",
+                                    chat.id, rec.now_ms, f"on {chat.url_id}")
         return chat
 
 

@@ -13,8 +13,8 @@ from imagechat.domain.events import EventType
 from imagechat.domain.ids import new_id
 from imagechat.domain.models import Tenant, Vote
 from imagechat.domain.permissions import require_change
-from imagechat.services.image_chats import require_unlocked
 from imagechat.services.recorder import Writer
+from imagechat.services.write_guard import require_writable
 from imagechat.store import comments as comment_rows
 from imagechat.store import conversations
 from imagechat.store import votes as vote_rows
@@ -55,7 +55,7 @@ class VoteService:
             chat = await conversations.get_conversation(conn, tenant.id, comment.conversation_id)
             if chat is None:
                 raise NotFound("The comment's image chat no longer exists.", "chat-not-found")
-            await require_unlocked(conn, tenant.id, chat.url_id, actor)
+            await require_writable(conn, tenant.id, chat.url_id, actor)
             previous = await vote_rows.by_voter(conn, tenant.id, comment_id, key)
             if previous is not None and previous.direction == sign:
                 raise Conflict("You have already voted on this comment.", "already-voted")
@@ -100,7 +100,7 @@ class VoteService:
                 conn, tenant.id, comment.conversation_id)
             if comment is None or chat is None:
                 raise NotFound("No comment with that id.", "comment-not-found")
-            await require_unlocked(conn, tenant.id, chat.url_id, actor)
+            await require_writable(conn, tenant.id, chat.url_id, actor)
             await vote_rows.delete_vote(conn, tenant.id, vote.id)
             await _count(conn, tenant.id, comment_id, vote.direction, -1)
             await rec.record(tenant.id, chat.url_id, EventType.DELETED_VOTE, broadcast_id,

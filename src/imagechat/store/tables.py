@@ -182,3 +182,30 @@ usage = Table(
     Column("comment_create_count", BigInteger, nullable=False, default=0),
     Column("peak_viewers", BigInteger, nullable=False, default=0),
 )
+
+# Visitors banned from writing in a tenant. `subject` is "u:<userId>" for signed-in users
+# or "a:<anonUserId>" for anonymous ones (weak: a browser can pick a new anonymous id).
+bans = Table(
+    "bans",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("subject", String(140), primary_key=True),
+    Column("reason", String(500), nullable=False, default=""),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Who did what as a moderator, and when: locks, bans, deletions of other people's content.
+moderation_log = Table(
+    "moderation_log",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", String(1000), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_moderation_log_tenant_created", "tenant_id", "created_at", "id"),
+)

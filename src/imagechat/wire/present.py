@@ -11,7 +11,7 @@ from typing import Any
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.clock import iso_from_ms
-from imagechat.domain.models import Comment, Conversation, Vote
+from imagechat.domain.models import Ban, Comment, Conversation, ModerationEntry, Vote
 
 
 def comment_json(c: Comment) -> dict[str, Any]:
@@ -102,3 +102,13 @@ def user_json(actor: Actor) -> dict[str, Any] | None:
         "isModerator": actor.is_moderator,
         "verified": actor.verified,
     }
+
+
+def ban_json(b: Ban) -> dict[str, Any]:
+    return {"userId": b.user_id, "anonUserId": b.anon_user_id, "reason": b.reason,
+            "createdBy": b.created_by, "createdAt": b.created_at}
+
+
+def moderation_entry_json(e: ModerationEntry) -> dict[str, Any]:
+    return {"id": e.id, "actor": e.actor, "action": e.action, "target": e.target,
+            "detail": e.detail, "createdAt": e.created_at}

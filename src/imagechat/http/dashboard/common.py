@@ -25,6 +25,7 @@ from imagechat.domain.errors import ImageChatError, NotFound
 from imagechat.domain.models import Tenant
 from imagechat.http.deps import services_of
 from imagechat.services.container import Services
+from imagechat.services.dashboard import image_address
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "dashboard"
 COOKIE = "imagechat_dashboard"
@@ -80,6 +81,7 @@ TEMPLATES = Environment(
 )
 TEMPLATES.filters["when"] = _when
 TEMPLATES.filters["iso"] = _iso
+TEMPLATES.filters["address"] = lambda image: image_address(image.src, image.page_url)
 
 
 class SignInRequired(Exception):
@@ -215,7 +217,7 @@ class DashboardRoute(APIRoute):
                 return await handler(request)
             except SignInRequired as exc:
                 return redirect("/dashboard/sign-in", notice=exc.notice,
-                                next=exc.next_path if request.method == "GET" else "")
+                                next=(exc.next_path or "") if request.method == "GET" else "")
             except CsrfRejected:
                 return render(request, "error.html", status=403, title="Form refused",
                               reason="The form expired or was sent from another site. "

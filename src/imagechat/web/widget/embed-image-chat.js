@@ -35,7 +35,8 @@
       errDel: 'Could not delete: {reason}', errLoad: 'Could not load the messages: {reason}',
       needName: 'Please enter your name first.', viewing: '{n} viewing',
       announce: 'New message from {name}: {text}', removed: 'A conversation was deleted.',
-      readonly: 'This image is read-only.', network: 'network error', editLabel: 'Edit your message'
+      readonly: 'This image is read-only.', network: 'network error', editLabel: 'Edit your message',
+      lock: 'Lock image', unlock: 'Unlock image', lockedMod: 'Locked: only moderators can write.', locked: 'This image was locked: it is read-only now.', unlocked: 'This image is open for messages again.', ban: 'Ban', banConfirm: 'Confirm ban', banned: '{name} can no longer write here.', errMod: 'Moderation failed: {reason}'
     },
     pl: {
       wrap: 'Obraz z rozmowami: {alt}. Kliknij wybrane miejsce albo przesuń celownik strzałkami i naciśnij Enter, aby rozpocząć rozmowę.',
@@ -51,7 +52,8 @@
       errDel: 'Nie udało się usunąć: {reason}', errLoad: 'Nie udało się wczytać wiadomości: {reason}',
       needName: 'Najpierw wpisz swoje imię.', viewing: 'Oglądający: {n}',
       announce: 'Nowa wiadomość od {name}: {text}', removed: 'Rozmowa została usunięta.',
-      readonly: 'Ten obraz jest tylko do odczytu.', network: 'błąd sieci', editLabel: 'Edytuj swoją wiadomość'
+      readonly: 'Ten obraz jest tylko do odczytu.', network: 'błąd sieci', editLabel: 'Edytuj swoją wiadomość',
+      lock: 'Zablokuj obraz', unlock: 'Odblokuj obraz', lockedMod: 'Zablokowany: piszą tylko moderatorzy.', locked: 'Obraz został zablokowany: jest tylko do odczytu.', unlocked: 'Obraz znów przyjmuje wiadomości.', ban: 'Zablokuj autora', banConfirm: 'Potwierdź blokadę', banned: '{name} nie może już tu pisać.', errMod: 'Moderacja nie powiodła się: {reason}'
     },
     de: {
       wrap: 'Bild mit Unterhaltungen: {alt}. Klicken Sie auf eine Stelle oder bewegen Sie das Fadenkreuz mit den Pfeiltasten und drücken Sie Enter, um eine Unterhaltung zu beginnen.',
@@ -67,7 +69,8 @@
       errDel: 'Löschen fehlgeschlagen: {reason}', errLoad: 'Die Nachrichten konnten nicht geladen werden: {reason}',
       needName: 'Bitte geben Sie zuerst Ihren Namen ein.', viewing: '{n} sehen zu',
       announce: 'Neue Nachricht von {name}: {text}', removed: 'Eine Unterhaltung wurde gelöscht.',
-      readonly: 'Dieses Bild ist schreibgeschützt.', network: 'Netzwerkfehler', editLabel: 'Ihre Nachricht bearbeiten'
+      readonly: 'Dieses Bild ist schreibgeschützt.', network: 'Netzwerkfehler', editLabel: 'Ihre Nachricht bearbeiten',
+      lock: 'Bild sperren', unlock: 'Bild entsperren', lockedMod: 'Gesperrt: nur Moderatoren können schreiben.', locked: 'Dieses Bild wurde gesperrt: es ist jetzt schreibgeschützt.', unlocked: 'Dieses Bild ist wieder für Nachrichten offen.', ban: 'Sperren', banConfirm: 'Sperre bestätigen', banned: '{name} kann hier nicht mehr schreiben.', errMod: 'Moderation fehlgeschlagen: {reason}'
     },
     es: {
       wrap: 'Imagen con conversaciones: {alt}. Haz clic en un punto, o mueve la cruz con las flechas y pulsa Enter, para iniciar una conversación.',
@@ -83,7 +86,8 @@
       errDel: 'No se pudo eliminar: {reason}', errLoad: 'No se pudieron cargar los mensajes: {reason}',
       needName: 'Primero escribe tu nombre.', viewing: '{n} viendo',
       announce: 'Nuevo mensaje de {name}: {text}', removed: 'Se eliminó una conversación.',
-      readonly: 'Esta imagen es de solo lectura.', network: 'error de red', editLabel: 'Edita tu mensaje'
+      readonly: 'Esta imagen es de solo lectura.', network: 'error de red', editLabel: 'Edita tu mensaje',
+      lock: 'Bloquear imagen', unlock: 'Desbloquear imagen', lockedMod: 'Bloqueada: solo los moderadores pueden escribir.', locked: 'Esta imagen se ha bloqueado: ahora es de solo lectura.', unlocked: 'Esta imagen vuelve a aceptar mensajes.', ban: 'Bloquear autor', banConfirm: 'Confirmar bloqueo', banned: '{name} ya no puede escribir aquí.', errMod: 'La moderación falló: {reason}'
     },
     fr: {
       wrap: 'Image avec conversations : {alt}. Cliquez sur un point, ou déplacez le viseur avec les flèches et appuyez sur Entrée, pour lancer une conversation.',
@@ -99,7 +103,8 @@
       errDel: 'Suppression impossible : {reason}', errLoad: 'Impossible de charger les messages : {reason}',
       needName: 'Veuillez d’abord saisir votre nom.', viewing: '{n} personne(s) regardent',
       announce: 'Nouveau message de {name} : {text}', removed: 'Une conversation a été supprimée.',
-      readonly: 'Cette image est en lecture seule.', network: 'erreur réseau', editLabel: 'Modifier votre message'
+      readonly: 'Cette image est en lecture seule.', network: 'erreur réseau', editLabel: 'Modifier votre message',
+      lock: 'Verrouiller l’image', unlock: 'Déverrouiller l’image', lockedMod: 'Verrouillée : seuls les modérateurs peuvent écrire.', locked: 'Cette image a été verrouillée : elle est en lecture seule.', unlocked: 'Cette image accepte de nouveau les messages.', ban: 'Bannir', banConfirm: 'Confirmer le bannissement', banned: '{name} ne peut plus écrire ici.', errMod: 'La modération a échoué : {reason}'
     }
   };
 
@@ -315,7 +320,10 @@
       this.host = String(config.host || DEFAULT_HOST).replace(/\/+$/, '');
       this.urlId = config.urlId || location.origin + location.pathname + '#' + (img.getAttribute('src') || '');
       this.sso = config.sso == null ? null : (typeof config.sso === 'string' ? config.sso : JSON.stringify(config.sso));
-      this.readonly = !!config.readonly;
+      // Read-only by the page's choice, or locked by a moderator (moderators still write).
+      this.cfgReadonly = !!config.readonly;
+      this.readonly = this.cfgReadonly;
+      this.locked = false;
       this.maxDepth = Math.max(0, config.maxReplyDepth | 0);
       this.chats = new Map(); // id -> {data, marker}
       this.win = null; // the one open chat window
@@ -416,7 +424,7 @@
 
     takeList(list) {
       this.user = list.user || null;
-      if (list.locked) this.readonly = true;
+      this.setLocked(!!list.locked, false);
       this.channelKey = list.urlIdWS;
       const seen = new Set();
       (list.conversations || []).forEach((c) => { seen.add(c._id); this.upsertChat(c); });
@@ -491,6 +499,71 @@
     }
 
     // -- permissions
+    setLocked(locked, announce) {
+      const changed = this.locked !== locked;
+      this.locked = locked;
+      const readonly = this.cfgReadonly || (locked && !this.isModerator());
+      const flip = readonly !== this.readonly;
+      this.readonly = readonly;
+      this.renderModBar();
+      if (announce && changed) this.announce(this.t(locked ? 'locked' : 'unlocked'));
+      if (!flip) return;
+      // Rebuild the open window: its composer and actions depend on read-only.
+      if (this.win && this.win.chatId) this.openWindow(this.win.chatId); else if (readonly) this.closeWindow(true);
+    }
+
+    // Moderators and admins get a lock switch on the image itself.
+    renderModBar() {
+      if (!this.isModerator()) { if (this.modBar) { this.modBar.remove(); this.modBar = null; } return; }
+      if (!this.modBar) {
+        this.modBar = this.wrap.insertBefore(el('div', 'ic-modbar'), this.banner);
+        this.lockNote = this.modBar.appendChild(el('span', 'ic-lock-note'));
+        this.lockBtn = this.modBar.appendChild(button('ic-btn ic-lock', ''));
+        this.lockBtn.addEventListener('click', () => this.toggleLock());
+      }
+      this.lockBtn.textContent = this.t(this.locked ? 'unlock' : 'lock');
+      this.lockBtn.setAttribute('aria-pressed', String(this.locked));
+      this.lockNote.textContent = this.locked ? this.t('lockedMod') : '';
+      this.lockNote.hidden = !this.locked;
+    }
+
+    async toggleLock() {
+      if (this.refuseIfDown()) return;
+      const want = !this.locked;
+      this.lockBtn.disabled = true;
+      try {
+        await this.api('POST', this.tenantPath('lock-image'), { urlId: this.urlId }, { locked: want });
+        this.setLocked(want, true);
+      } catch (e) {
+        this.toast(this.t('errMod', { reason: e.message }));
+      } finally {
+        this.lockBtn.disabled = false;
+        this.lockBtn.focus();
+      }
+    }
+
+    async banAuthor(c, btn) {
+      // Two steps: the first click asks, the second bans.
+      if (!btn.dataset.armed) {
+        btn.dataset.armed = '1';
+        btn.textContent = this.t('banConfirm');
+        btn.classList.add('ic-armed');
+        return;
+      }
+      if (this.refuseIfDown()) return;
+      btn.disabled = true;
+      try {
+        await this.api('POST', this.tenantPath('ban-user'), null,
+          c.userId ? { userId: c.userId } : { anonUserId: c.anonUserId });
+        this.announce(this.t('banned', { name: c.commenterName || '' }));
+        this.toast(this.t('banned', { name: c.commenterName || '' }));
+        btn.remove();
+      } catch (e) {
+        btn.disabled = false;
+        this.error(this.t('errMod', { reason: e.message }));
+      }
+    }
+
     isModerator() { return !!(this.user && (this.user.isModerator || this.user.isAdmin)); }
     ownsComment(c) { return !!(editKey(c._id) || (this.user && c.userId && c.userId === this.user.id)); }
     ownsChat(d) { return !!(editKey(d._id) || (this.user && d.userId && d.userId === this.user.id)); }
@@ -781,6 +854,10 @@
         const d = actions.appendChild(button('ic-link ic-delete', this.t('del'), this.t('del') + ': ' + name));
         d.addEventListener('click', () => this.deleteComment(c._id));
       }
+      if (this.isModerator() && !this.ownsComment(c) && (c.userId || c.anonUserId)) {
+        const b = actions.appendChild(button('ic-link ic-ban', this.t('ban'), this.t('ban') + ': ' + name));
+        b.addEventListener('click', () => this.banAuthor(c, b));
+      }
       if (actions.children.length) li.appendChild(actions);
     }
 
@@ -994,6 +1071,9 @@
         case 'updated-comment':
         case 'deleted-comment':
           this.applyComment(ev.type, ev.comment);
+          break;
+        case 'image-locked':
+          this.setLocked(!!ev.locked, true);
           break;
         default: // votes and unknown events: nothing to show
       }

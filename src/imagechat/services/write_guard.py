@@ -1,0 +1,35 @@
+"""The checks every write makes inside its transaction: a ban, and a locked image.
+
+Both are read in the write transaction itself, so a ban or a lock takes effect for the
+very next write on every node, with no cache to expire.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from imagechat.domain.actor import Actor
+from imagechat.domain.errors import Forbidden
+from imagechat.store import channels, moderation
+
+
+def ban_subjects(actor: Actor) -> list[str]:
+    subjects = []
+    if actor.user_id is not None:
+        subjects.append(moderation.ban_subject(actor.user_id, None))
+    if actor.anon_user_id is not None:
+        subjects.append(moderation.ban_subject(None, actor.anon_user_id))
+    return subjects
+
+
+async def require_writable(
+    conn: AsyncConnection, tenant_id: str, url_id: str, actor: Actor
+) -> None:
+    # Moderators are never banned nor locked out: they are who lifts bans and locks.
+    if actor.can_moderate:
+        return
+    if await moderation.is_banned(conn, tenant_id, ban_subjects(actor)):
+        raise Forbidden("You have been banned from writing on this site.", "banned")
+    position = await channels.position(conn, tenant_id, url_id)
+    if position is not None and position.locked:
+        raise Forbidden("This image is locked: it is read-only.", "image-locked")
