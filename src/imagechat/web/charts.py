@@ -57,10 +57,14 @@ class Point:
     key: str
 
 
+# A value this close below a unit prints as 1 of it ("1M", not "1000k").
+_ROUNDS_UP = 0.9995
+
+
 def compact(value: int) -> str:
     """1234 -> "1.2k", 5_600_000 -> "5.6M"; small numbers as they are."""
     for size, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if abs(value) >= size:
+        if abs(value) >= size * _ROUNDS_UP:
             return _trim(value / size) + suffix
     return str(value)
 
@@ -68,7 +72,7 @@ def compact(value: int) -> str:
 def compact_bytes(value: int) -> str:
     """Decimal (SI) units, as network traffic is usually counted: 1500 -> "1.5 kB"."""
     for size, suffix in ((10**12, "TB"), (10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
-        if abs(value) >= size:
+        if abs(value) >= size * _ROUNDS_UP:
             return f"{_trim(value / size)} {suffix}"
     return f"{value} B"
 

@@ -10,6 +10,6 @@ from fastapi import APIRouter
 
 from imagechat.http.dashboard import images, moderation, signin, static, usage
 
-router = APIRouter(prefix="/dashboard", include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 for _module in (signin, usage, images, moderation, static):
     router.include_router(_module.router)

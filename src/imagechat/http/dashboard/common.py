@@ -29,7 +29,8 @@ from imagechat.services.dashboard import image_address
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "dashboard"
 COOKIE = "imagechat_dashboard"
-COOKIE_PATH = "/dashboard"
+PREFIX = "/dashboard"
+COOKIE_PATH = PREFIX
 # Longest form body the dashboard accepts (its forms carry a few short fields).
 MAX_FORM_BYTES = 16 * 1024
 

@@ -17,6 +17,7 @@ from imagechat.auth.sso import make_token
 from imagechat.domain import limits
 from imagechat.domain.errors import BadInput
 from imagechat.http.dashboard.common import (
+    PREFIX,
     Admin,
     DashboardRoute,
     admin_of,
@@ -28,7 +29,7 @@ from imagechat.http.dashboard.common import (
 )
 from imagechat.live.hub import Hub
 
-router = APIRouter(route_class=DashboardRoute)
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 # The widget's user on the dashboard; the prefix keeps it apart from the site's own ids.
 WIDGET_USER_PREFIX = "dashboard:"

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from imagechat.domain.errors import BadInput
 from imagechat.http.dashboard.common import (
+    PREFIX,
     DashboardRoute,
     admin_of,
     form_of,
@@ -14,7 +15,7 @@ from imagechat.http.dashboard.common import (
     services,
 )
 
-router = APIRouter(route_class=DashboardRoute)
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 # Log entries per page.
 LOG_PAGE = 50

@@ -21,6 +21,7 @@ from imagechat.domain import rules
 from imagechat.domain.errors import Forbidden, ImageChatError, NotAuthenticated, NotFound
 from imagechat.domain.models import Tenant
 from imagechat.http.dashboard.common import (
+    PREFIX,
     DashboardRoute,
     clear_session,
     codec,
@@ -34,7 +35,7 @@ from imagechat.http.dashboard.common import (
     set_session,
 )
 
-router = APIRouter(route_class=DashboardRoute)
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 WRONG_SECRET = "The tenant id or the API secret is wrong."
 WRONG_SSO = "The tenant id or the SSO token's signature is wrong."

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from imagechat.domain.errors import NotFound
-from imagechat.http.dashboard.common import WEB
+from imagechat.http.dashboard.common import PREFIX, WEB
 
-router = APIRouter()
+router = APIRouter(prefix=PREFIX)
 
 # Only these files are served; nothing else of the package can be reached by name.
 FILES = {

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from imagechat.domain.models import Tenant
 from imagechat.http.dashboard.common import (
+    PREFIX,
     DashboardRoute,
     admin_of,
     render,
@@ -25,7 +26,7 @@ from imagechat.services.dashboard import (
 )
 from imagechat.web.charts import Point, Unit, bar_chart
 
-router = APIRouter(route_class=DashboardRoute)
+router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 UNITS = {
     "pubsub_message_count": Unit("message", "messages"),
