@@ -14,15 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-# The drawing's own coordinate system; the SVG scales to its container's width.
-WIDTH = 720
-HEIGHT = 240
-MARGIN_LEFT = 60
-MARGIN_RIGHT = 24
-MARGIN_TOP = 14
-MARGIN_BOTTOM = 34
-# At most this many labels under the x axis (more would overlap at phone widths).
-MAX_X_LABELS = 7
+# The drawing's own coordinate system; the SVG scales to its container's width, text
+# included. About 480 units keeps the 14-unit labels readable from a phone (about 10 px at
+# 330 px wide) to a desktop card (about 15 px at 520 px).
+WIDTH = 480
+HEIGHT = 220
+MARGIN_LEFT = 54
+MARGIN_RIGHT = 20
+MARGIN_TOP = 12
+MARGIN_BOTTOM = 30
+# At most this many labels under the x axis (more would overlap).
+MAX_X_LABELS = 5
 # Part of each bucket's width the bar fills; the rest separates neighbours.
 BAR_FILL = 0.78
 
@@ -175,7 +177,7 @@ def bar_chart(
                f'y1="{base_y}" y2="{base_y}"/>')
     for index in _label_indexes(len(points)):
         x = MARGIN_LEFT + band * (index + 0.5)
-        out.append(f'<text class="x-label" x="{_fmt(x)}" y="{base_y + 20}" '
+        out.append(f'<text class="x-label" x="{_fmt(x)}" y="{base_y + 19}" '
                    f'text-anchor="middle">{escape(points[index].label)}</text>')
     out.append("</svg>")
     return "".join(out)

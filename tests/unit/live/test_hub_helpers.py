@@ -114,3 +114,24 @@ def test_exact_match_with_or_without_trailing_slash(origin: str) -> None:
 )
 def test_other_origins_are_refused(origin: str) -> None:
     assert not origin_allowed(tenant("https://blog.example.com"), origin)
+
+
+@pytest.mark.parametrize(("origin", "host"), [
+    ("https://chat.example.com", "chat.example.com"),
+    ("http://127.0.0.1:8000", "127.0.0.1:8000"),
+    ("https://Chat.Example.com", "chat.example.com"),
+])
+def test_the_servers_own_pages_may_connect(origin: str, host: str) -> None:
+    """The demo and the dashboard are served by this server: same host, always allowed."""
+    assert origin_allowed(tenant("https://blog.example.com"), origin, host)
+
+
+@pytest.mark.parametrize(("origin", "host"), [
+    ("https://evil.example", "chat.example.com"),
+    ("https://chat.example.com:8443", "chat.example.com"),
+    ("https://chat.example.com.evil.test", "chat.example.com"),
+    ("null", "chat.example.com"),
+    ("https://chat.example.com", None),
+])
+def test_only_the_exact_host_counts_as_the_servers_own(origin: str, host: str | None) -> None:
+    assert not origin_allowed(tenant("https://blog.example.com"), origin, host)
