@@ -91,7 +91,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         lifespan=lifespan,
     )
     # Dashboard session cookies; with no configured secret they last until a restart.
-    app.state.sessions = SessionCodec.from_setting(settings.session_secret)
+    app.state.sessions = SessionCodec.from_setting(
+        settings.session_secret.get_secret_value())
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # The widget runs on the customer's pages and calls this server cross-origin. No

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imagechat.live.limits import LiveLimits
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
 
     # Signs dashboard session cookies. Empty: a random key made at start, so dashboard
     # sessions end when the server restarts (and are not valid on other nodes).
-    session_secret: str = ""
+    session_secret: SecretStr = SecretStr("")
 
     def live_limits(self) -> LiveLimits:
         return LiveLimits(
