@@ -7,9 +7,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -27,14 +28,17 @@ def free_port() -> int:
 @contextmanager
 def running_server(
     database_url: str, *, port: int | None = None, env: dict[str, str] | None = None,
-    cwd: Path | None = None,
+    cwd: Path | None = None, args: Sequence[str] = (), output: IO[bytes] | None = None,
 ) -> Iterator[str]:
-    """Start the server, wait until it answers, yield its base URL, stop it by PID."""
+    """Start the server, wait until it answers, yield its base URL, stop it by PID.
+
+    `args` are added to `imagechat serve`; `output` (a file) receives its stdout and stderr.
+    """
     port = port or free_port()
     full_env = {**os.environ, "IMAGECHAT_DATABASE_URL": database_url, **(env or {})}
     process = subprocess.Popen(
-        [IMAGECHAT_BIN, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=full_env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [IMAGECHAT_BIN, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        env=full_env, cwd=cwd, stdout=output or subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from imagechat import __version__
 from imagechat.auth.sessions import SessionCodec
@@ -26,11 +25,16 @@ from imagechat.http import (
     server_moderation,
     widget,
 )
+from imagechat.http import metrics as metrics_endpoint
 from imagechat.http.body_limit import BodyLimitMiddleware
+from imagechat.http.cors import TenantCORSMiddleware
 from imagechat.http.errors import install_error_handlers
+from imagechat.http.observe import RequestObserver
 from imagechat.http.responses import OrjsonResponse
 from imagechat.live.connection import LiveConnection
 from imagechat.live.hub import Hub
+from imagechat.ops.logs import log_config
+from imagechat.ops.metrics import Metrics
 from imagechat.services.container import build_services
 from imagechat.settings import Settings
 from imagechat.store.database import Database
@@ -46,16 +50,19 @@ class BrokerSink:
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self.published = 0  # events handed over since start (imagechat_events_published)
 
     async def publish(self, events: Sequence[StoredEvent]) -> None:
         for event in events:
             await self.broker.publish(channel_topic(event.tenant_id, event.url_id),
                                       event.data.encode())
+            self.published += 1
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     clock = clock or SystemClock()
+    metrics = Metrics() if settings.metrics_enabled else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
@@ -65,11 +72,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if settings.migrate_on_start:
                 await upgrade(db.writer, settings.database_url)
             await broker.start()
-            services = build_services(db, clock, BrokerSink(broker))
+            sink = BrokerSink(broker)
+            services = build_services(db, clock, sink)
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
             hub = Hub(services, broker, settings.live_limits())
             await hub.start()
+            if metrics is not None:
+                metrics.watch(hub, sink)
             app.state.settings = settings
             app.state.broker = broker
             app.state.services = services
@@ -95,15 +105,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings.session_secret.get_secret_value())
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # The widget runs on the customer's pages and calls this server cross-origin. No
-    # cookies are involved (identity travels as SSO tokens and edit keys), so any origin
-    # may read responses; per-tenant origin lists are enforced on the live handshake.
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
-                       allow_methods=["GET", "POST", "DELETE"],
-                       allow_headers=["Content-Type"], max_age=600)
+    app.add_middleware(TenantCORSMiddleware)
+    # Outermost: times and logs every request, including those refused above.
+    app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, comments, moderation, event_log, server_api, server_moderation,
                    widget, dashboard):
         app.include_router(module.router)
+    if metrics is not None:
+        app.state.metrics = metrics
+        app.include_router(metrics_endpoint.router)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, Any]:
@@ -123,6 +133,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level,
+        "log_config": log_config(settings.log_level, json=settings.log_json),
+        # Access lines come from http/observe.py, which knows each request's duration.
+        "access_log": False,
         "proxy_headers": True,
         "ws": LiveConnection,
         "lifespan": "on",

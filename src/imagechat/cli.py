@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import logging.config
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -71,6 +73,9 @@ def serve(
         help="PEM certificate chain: serve HTTPS and WSS.")] = None,
     tls_key: Annotated[str | None, typer.Option(
         "--tls-key", envvar="IMAGECHAT_TLS_KEY", help="PEM private key for --tls-cert.")] = None,
+    log_json: Annotated[bool, typer.Option(
+        "--log-json", help="Log one JSON object per line (also IMAGECHAT_LOG_JSON=true).")
+    ] = False,
 ) -> None:
     """Run the server (REST API, live sync, widget, demo)."""
     from imagechat.app import create_app, server_options
@@ -87,6 +92,8 @@ def serve(
         updates["tls_cert"] = tls_cert
     if tls_key:
         updates["tls_key"] = tls_key
+    if log_json:
+        updates["log_json"] = True
     settings = settings.model_copy(update=updates)
     try:
         options = server_options(settings)
@@ -94,8 +101,14 @@ def serve(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     scheme = "https" if settings.tls_cert else "http"
-    console.print(f"ImageChat on {scheme}://{settings.host}:{settings.port}/demo  "
-                  f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
+    banner = (f"ImageChat on {scheme}://{settings.host}:{settings.port}/demo  "
+              f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
+    if settings.log_json:
+        # Every line of output is then a JSON log record, the greeting included.
+        logging.config.dictConfig(options["log_config"])
+        logging.getLogger("imagechat").info(banner)
+    else:
+        console.print(banner)
     uvicorn.run(create_app(settings), **options)
 
 
@@ -130,6 +143,28 @@ def tenant_create(
         )
         console.print(f"tenant id:  {tenant.id}")
         console.print(f"API secret: {tenant.api_secret}")
+
+    _with_services(_settings(database_url), work)
+
+
+@tenant_app.command("origins")
+def tenant_origins(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant whose origins to set.")],
+    origin: Annotated[list[str] | None, typer.Option(
+        "--origin", help="An allowed origin (repeatable); replaces the whole list.")] = None,
+    any_origin: Annotated[bool, typer.Option(
+        "--any", help="Clear the list: pages on any origin may call.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Set the pages (origins) allowed to call a tenant's API and live endpoint."""
+    if bool(origin) == any_origin:
+        console.print("Give either one or more --origin, or --any.")
+        raise typer.Exit(1)
+
+    async def work(services: Services) -> None:
+        tenant = await services.tenants.set_origins(tenant_id, origin or ())
+        console.print(f"{tenant.id}: allowed origins: "
+                      f"{', '.join(tenant.allowed_origins) or 'any'}")
 
     _with_services(_settings(database_url), work)
 

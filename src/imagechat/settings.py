@@ -26,7 +26,12 @@ class Settings(BaseSettings):
     tls_cert: str = ""
     tls_key: str = ""
     log_level: str = "info"
+    # One JSON object per log line instead of plain text.
     log_json: bool = False
+    # GET /metrics in Prometheus format; when a token is set, scrapes must send it as
+    # `Authorization: Bearer <token>`.
+    metrics_enabled: bool = False
+    metrics_token: str = ""
     # Largest accepted request body, in bytes.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 

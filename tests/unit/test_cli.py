@@ -74,3 +74,25 @@ def test_migrate_is_idempotent(db_args: list[str]) -> None:
         result = runner.invoke(app, ["migrate", *db_args])
         assert result.exit_code == 0, result.output
         assert "up to date" in result.output
+
+
+def test_tenant_origins_replaces_the_list_and_any_clears_it(db_args: list[str]) -> None:
+    runner.invoke(app, ["tenant", "create", "Acme", "--id", "acme", *db_args])
+    result = runner.invoke(app, ["tenant", "origins", "acme", "--origin", "https://A.example",
+                                 "--origin", "https://b.example/", *db_args])
+    assert result.exit_code == 0, result.output
+    assert "https://a.example, https://b.example" in result.output
+    listed = runner.invoke(app, ["tenant", "list", *db_args])
+    assert "https://a.example" in listed.output
+    cleared = runner.invoke(app, ["tenant", "origins", "acme", "--any", *db_args])
+    assert cleared.exit_code == 0 and "allowed origins: any" in cleared.output
+    assert "https://a.example" not in runner.invoke(app, ["tenant", "list", *db_args]).output
+
+
+def test_tenant_origins_needs_a_choice_and_a_known_tenant(db_args: list[str]) -> None:
+    runner.invoke(app, ["tenant", "create", "Acme", "--id", "acme", *db_args])
+    assert runner.invoke(app, ["tenant", "origins", "acme", *db_args]).exit_code == 1
+    bad = runner.invoke(app, ["tenant", "origins", "acme", "--origin", "ftp://x", *db_args])
+    assert bad.exit_code == 1 and "is not an origin" in bad.output
+    unknown = runner.invoke(app, ["tenant", "origins", "nobody", "--any", *db_args])
+    assert unknown.exit_code == 1 and "No site" in unknown.output

@@ -64,6 +64,7 @@ class LiveConnection(asyncio.Protocol):
         self.open = False  # handshake done, not closing
         self.admitted = False  # the hub's checks passed
         self.early: list[bytes] | None = None
+        self._accept: bytes | None = None  # the 101 answer, until admission
         self.closing = False
         self.tenant: Tenant | None = None
         self.topics: set[str] = set()
@@ -124,7 +125,11 @@ class LiveConnection(asyncio.Protocol):
             self._refuse(exc)
             return
         assert self.transport is not None
-        self.transport.write(accept_response(request.key))
+        # The 101 answer waits until the hub has admitted the connection and joined it to
+        # its image (`admitted_now`): a client whose handshake has completed receives every
+        # event committed from then on. Refusals complete the handshake to send their code,
+        # and so does anything written before (a resume's replay).
+        self._accept = accept_response(request.key)
         self.open = True
         self.reader = FrameReader(self.hub.limits.max_message_bytes)
         self.early = []
@@ -165,8 +170,14 @@ class LiveConnection(asyncio.Protocol):
     def admitted_now(self) -> list[bytes]:
         """Called by the hub when its checks pass; returns messages that arrived early."""
         self.admitted = True
+        self._send_accept()
         early, self.early = self.early or [], None
         return early
+
+    def _send_accept(self) -> None:
+        accept, self._accept = self._accept, None
+        if accept is not None and self.transport is not None:
+            self.transport.write(accept)
 
     def _on_peer_close(self, code: int) -> None:
         if not self.closing:
@@ -182,6 +193,7 @@ class LiveConnection(asyncio.Protocol):
         transport = self.transport
         if self.closing or transport is None:
             return False
+        self._send_accept()
         transport.write(frame)
         hub = self.hub
         if hub is not None and transport.get_write_buffer_size() > hub.limits.max_send_buffer:
@@ -199,6 +211,7 @@ class LiveConnection(asyncio.Protocol):
         if self.hub is not None:
             self.hub.drop(self)
         if not transport.is_closing():
+            self._send_accept()
             transport.write(close_frame(code, reason))
             asyncio.get_running_loop().call_later(CLOSE_GRACE_SECS, _abort_if_open, transport)
             # Closing flushes what is buffered; a peer that reads nothing is aborted above.

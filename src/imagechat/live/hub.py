@@ -19,11 +19,11 @@ import secrets
 import time
 from collections import Counter
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 
 from imagechat.auth.identity import resolve_actor
+from imagechat.auth.origins import origin_allowed, same_host
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.domain import rules
 from imagechat.domain.errors import ImageChatError, NotAuthenticated, NotFound, Unavailable
@@ -35,6 +35,7 @@ from imagechat.live.close_codes import CloseCode
 from imagechat.live.connection import LiveConnection
 from imagechat.live.frames import OP_PING, encode_frame, text_frame
 from imagechat.live.handshake import Request
+from imagechat.live.histogram import BROKER_LAG_BOUNDS_SECS, Histogram
 from imagechat.live.limits import LiveLimits
 from imagechat.live.meter import UsageMeter
 from imagechat.live.presence import PresenceTracker
@@ -55,8 +56,11 @@ class Hub:
         self.meter = UsageMeter(services.db)
         self.batches = BatchScheduler(self._count_sent)
         self.presence = PresenceTracker(self, limits.presence_interval_secs)
-        # Operator counters (connections refused, resyncs served, slow consumers...).
+        # Operator counters (events delivered, resyncs served, slow consumers...), read by
+        # the metrics endpoint when scraped.
         self.stats: Counter[str] = Counter()
+        # Seconds from an event's creation to its arrival here from the broker.
+        self.broker_lag = Histogram(BROKER_LAG_BOUNDS_SECS)
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._gap_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -102,8 +106,8 @@ class Hub:
         try:
             tenant = await self.tenant(tenant_id)
             origin = request.headers.get("origin")
-            if origin is not None and not origin_allowed(tenant, origin,
-                                                         request.headers.get("host")):
+            if (origin is not None and not same_host(origin, request.headers.get("host"))
+                    and not origin_allowed(tenant, origin)):
                 conn.close(CloseCode.ORIGIN_NOT_ALLOWED, "This origin may not connect here.")
                 return
             actor = resolve_actor(tenant, sso_token=params.get("sso") or None,
@@ -130,9 +134,12 @@ class Hub:
             conn.batch = Batch(conn)
         self.connections.add(conn)
         self.meter.viewer_joined(tenant.id)
-        early = conn.admitted_now()
+        # Join first, then complete the handshake: once the client has its 101, every
+        # event committed from then on is newer than the channel position read here.
         await self.join(conn, url_id, since, epoch)
-        for message in early:
+        if conn.closing:
+            return
+        for message in conn.admitted_now():
             self.on_text(conn, message)
 
     async def tenant(self, tenant_id: str) -> Tenant:
@@ -269,10 +276,13 @@ class Hub:
         channel = self.channels.get(topic)
         if channel is None:
             return
-        seq = _seq_of(payload)
+        seq, created_ms = _stamp_of(payload)
         if seq is None:
             self._fanout_live(channel, payload)
             return
+        if created_ms is not None:
+            # Clocks of different nodes may disagree by a little; a negative lag is noise.
+            self.broker_lag.observe(max(0, self.services.clock.now_ms() - created_ms) / 1000)
         self._deliver(channel, channel.offer(seq, payload))
         if channel.gap is not None and topic not in self._gap_tasks:
             self._gap_tasks[topic] = asyncio.create_task(self._fill_gap(channel))
@@ -293,24 +303,28 @@ class Hub:
                     continue  # this client had it from the log already
                 channel.subscribers[conn] = None  # assigning an existing key is safe here
             receivers.append(conn)
-        self._send(channel, receivers, payload)
+        self.stats["events_delivered"] += self._send(channel, receivers, payload)
 
     def _fanout_live(self, channel: Channel, payload: bytes) -> None:
         """Unlogged events (presence, resync notices): to every subscriber, no seq."""
         self._send(channel, list(channel.subscribers), payload)
 
-    def _send(self, channel: Channel, receivers: list[LiveConnection], payload: bytes) -> None:
+    def _send(self, channel: Channel, receivers: list[LiveConnection], payload: bytes) -> int:
+        """How many connections the event went to (written now or batched)."""
         # Encoded once; the same bytes go to every socket. A write may close a slow
         # connection, which unsubscribes it: hence a list, not the live dict.
         frame = text_frame(payload)
         sent = 0
+        batched = 0
         for conn in receivers:
             if conn.batch is not None:
                 self.batches.add(conn.batch, payload)
+                batched += 1
             elif conn.write(frame):
                 sent += 1
         if sent:
             self.meter.count(channel.tenant_id, sent, sent * len(frame))
+        return sent + batched
 
     def _count_sent(self, conn: LiveConnection, size: int) -> None:
         if conn.tenant is not None:
@@ -417,15 +431,6 @@ class Hub:
         return await self.broker.viewers(channel_topic(tenant_id, url_id), local)
 
 
-def origin_allowed(tenant: Tenant, origin: str, host: str | None = None) -> bool:
-    """A tenant's listed origins may connect; so may this server's own pages (the demo,
-    the dashboard), whose origin names the host the handshake was sent to."""
-    allowed = tenant.allowed_origins
-    if not allowed or "*" in allowed or origin.rstrip("/") in allowed:
-        return True
-    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
-
-
 def _since(params: Any) -> tuple[int | None, str | None]:
     raw = params.get("since")
     epoch = params.get("epoch")
@@ -442,9 +447,15 @@ def _since(params: Any) -> tuple[int | None, str | None]:
     return since, epoch if isinstance(epoch, str) and epoch else None
 
 
-def _seq_of(payload: bytes) -> int | None:
+def _stamp_of(payload: bytes) -> tuple[int | None, int | None]:
+    """(seq, creation time in epoch ms) of a logged event; seq None for presence."""
     # Logged events carry `"seq":N` right after type, timestamp and broadcastId; presence
     # events carry none. Parsing the whole event is cheap next to writing it to sockets.
     data = orjson.loads(payload)
-    seq = data.get("seq") if isinstance(data, dict) else None
-    return seq if isinstance(seq, int) else None
+    if not isinstance(data, dict):
+        return None, None
+    seq = data.get("seq")
+    if not isinstance(seq, int):
+        return None, None
+    created = data.get("timestamp")
+    return seq, created if isinstance(created, int) else None

@@ -9,6 +9,8 @@ widget, however many images each shows) a tenant had at once during the hour on 
 Nodes write `max(stored, theirs)`, so with several nodes the figure is the largest
 single-node peak, a lower bound of the true total (peaks of different nodes need not
 coincide, so adding them would overstate it).
+The node's running totals of frames and bytes since start stay in memory for the
+metrics endpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class UsageMeter:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._counts: dict[tuple[str, int], list[int]] = {}
+        self.frames_total = 0
+        self.bytes_total = 0
         # Live connections per tenant right now, on this node.
         self._viewers: dict[str, int] = {}
         # Peaks not yet written, and what was written for the current hour (so an
@@ -38,6 +42,8 @@ class UsageMeter:
         self._written: dict[tuple[str, int], int] = {}
 
     def count(self, tenant_id: str, frames: int, size: int) -> None:
+        self.frames_total += frames
+        self.bytes_total += size
         key = (tenant_id, usage.hour_of(time.time_ns() // 1_000_000))
         counts = self._counts.get(key)
         if counts is None:

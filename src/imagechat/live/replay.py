@@ -49,6 +49,7 @@ async def resume(
         for event in page.events:
             conn.write(text_frame(event.data.encode()))
             sent = event.seq
+        hub.stats["events_replayed"] += len(page.events)
         if not page.has_more:
             break
     if channel.subscribers.get(conn, False) is False or conn.closing:
@@ -65,6 +66,8 @@ async def resume(
     hub.stats["resyncs_served"] += 1
     for seq, payload in parked:
         if seq > sent:
-            conn.write(text_frame(payload))
+            # A live event that waited for the replay: counted as delivered now.
+            if conn.write(text_frame(payload)):
+                hub.stats["events_delivered"] += 1
             sent = seq
     conn.write(_resumed_frame(channel, sent))

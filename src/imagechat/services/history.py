@@ -71,7 +71,8 @@ class HistoryService:
         """Apply the history bounds: per channel at most `max_events`, none older than
         `max_age_ms`. A client resuming from before what is left gets resync-required."""
         removed = 0
-        async with self.db.write() as conn:
+        # A trim may delete many rows: off the loop's thread (see store.database).
+        async with self.db.write_in_thread() as conn:
             removed += await event_log.trim_older_than(conn, now_ms - max_age_ms)
             for tenant_id, url_id, seq in await channels.longer_than(conn, max_events):
                 removed += await event_log.trim(conn, tenant_id, url_id,

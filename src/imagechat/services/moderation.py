@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from imagechat.domain import limits, rules
 from imagechat.domain.actor import Actor
 from imagechat.domain.errors import BadInput, Conflict, Forbidden, NotFound
@@ -18,6 +16,7 @@ from imagechat.domain.ids import new_id
 from imagechat.domain.models import Ban, ModerationEntry, Tenant
 from imagechat.services.recorder import Writer
 from imagechat.store import channels, moderation
+from imagechat.store.database import Connection
 
 MAX_REASON_CHARS = 500
 MAX_LOG_PAGE = 500
@@ -46,7 +45,7 @@ def acts_as_moderator(actor: Actor, owner_user_id: str | None) -> bool:
 
 
 async def record_action(
-    conn: AsyncConnection, tenant_id: str, actor: Actor, action: str, target: str,
+    conn: Connection, tenant_id: str, actor: Actor, action: str, target: str,
     now_ms: int, detail: str = "",
 ) -> None:
     await moderation.append(conn, ModerationEntry(

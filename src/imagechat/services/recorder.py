@@ -13,14 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.clock import Clock
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import new_id
 from imagechat.domain.models import StoredEvent
 from imagechat.store import channels, event_log
-from imagechat.store.database import Database
+from imagechat.store.database import Connection, Database
 
 
 class EventSink(Protocol):
@@ -35,7 +34,7 @@ class NullSink:
 
 
 class EventRecorder:
-    def __init__(self, conn: AsyncConnection, now_ms: int) -> None:
+    def __init__(self, conn: Connection, now_ms: int) -> None:
         self.conn = conn
         self.now_ms = now_ms
         self.events: list[StoredEvent] = []

@@ -19,7 +19,7 @@ _ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
 def check_origin(origin: str) -> str:
-    origin = origin.strip().rstrip("/")
+    origin = origin.strip().rstrip("/").lower()
     if origin != "*" and not _ORIGIN_RE.match(origin):
         raise BadInput(f"{origin!r} is not an origin like https://example.com", "invalid-origin")
     return origin

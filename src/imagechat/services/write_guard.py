@@ -6,11 +6,10 @@ very next write on every node, with no cache to expire.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from imagechat.domain.actor import Actor
 from imagechat.domain.errors import Forbidden
 from imagechat.store import channels, moderation
+from imagechat.store.database import Connection
 
 
 def ban_subjects(actor: Actor) -> list[str]:
@@ -23,7 +22,7 @@ def ban_subjects(actor: Actor) -> list[str]:
 
 
 async def require_writable(
-    conn: AsyncConnection, tenant_id: str, url_id: str, actor: Actor
+    conn: Connection, tenant_id: str, url_id: str, actor: Actor
 ) -> None:
     # Moderators are never banned nor locked out: they are who lifts bans and locks.
     if actor.can_moderate:

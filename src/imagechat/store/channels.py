@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.ids import new_id
 from imagechat.domain.models import ChannelPosition
+from imagechat.store.database import Connection
 from imagechat.store.tables import channels
 
 
-async def ensure_channel(conn: AsyncConnection, tenant_id: str, url_id: str, now_ms: int) -> None:
+async def ensure_channel(conn: Connection, tenant_id: str, url_id: str, now_ms: int) -> None:
     values = {
         "tenant_id": tenant_id,
         "url_id": url_id,
@@ -27,7 +27,7 @@ async def ensure_channel(conn: AsyncConnection, tenant_id: str, url_id: str, now
 
 
 async def next_seq(
-    conn: AsyncConnection, tenant_id: str, url_id: str, now_ms: int
+    conn: Connection, tenant_id: str, url_id: str, now_ms: int
 ) -> ChannelPosition:
     """Reserve the next `seq` of a channel inside the caller's write transaction.
 
@@ -49,7 +49,7 @@ async def next_seq(
     return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))
 
 
-async def position(conn: AsyncConnection, tenant_id: str, url_id: str) -> ChannelPosition | None:
+async def position(conn: Connection, tenant_id: str, url_id: str) -> ChannelPosition | None:
     row = (
         await conn.execute(
             select(channels.c.seq, channels.c.epoch, channels.c.locked).where(
@@ -63,7 +63,7 @@ async def position(conn: AsyncConnection, tenant_id: str, url_id: str) -> Channe
 
 
 async def set_locked(
-    conn: AsyncConnection, tenant_id: str, url_id: str, locked: bool, now_ms: int
+    conn: Connection, tenant_id: str, url_id: str, locked: bool, now_ms: int
 ) -> None:
     await ensure_channel(conn, tenant_id, url_id, now_ms)
     await conn.execute(
@@ -78,7 +78,7 @@ _LOOKUP_CHUNK = 200
 
 
 async def latest_seqs(
-    conn: AsyncConnection, keys: list[tuple[str, str]]
+    conn: Connection, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
     """The current `seq` of many channels at once (the hub's periodic audit)."""
     found: dict[tuple[str, str], int] = {}
@@ -94,7 +94,7 @@ async def latest_seqs(
     return found
 
 
-async def longer_than(conn: AsyncConnection, count: int) -> list[tuple[str, str, int]]:
+async def longer_than(conn: Connection, count: int) -> list[tuple[str, str, int]]:
     """Channels whose seq passed `count` (candidates for trimming their history)."""
     rows = await conn.execute(
         select(channels.c.tenant_id, channels.c.url_id, channels.c.seq).where(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import Comment
+from imagechat.store.database import Connection
 from imagechat.store.tables import comments, conversations
 
 
@@ -24,7 +24,7 @@ def _to_comment(row: Any) -> Comment:
     )
 
 
-async def insert_comment(conn: AsyncConnection, c: Comment) -> None:
+async def insert_comment(conn: Connection, c: Comment) -> None:
     await conn.execute(
         insert(comments).values(
             id=c.id, tenant_id=c.tenant_id, conversation_id=c.conversation_id, url_id=c.url_id,
@@ -38,7 +38,7 @@ async def insert_comment(conn: AsyncConnection, c: Comment) -> None:
     )
 
 
-async def get_comment(conn: AsyncConnection, tenant_id: str, comment_id: str) -> Comment | None:
+async def get_comment(conn: Connection, tenant_id: str, comment_id: str) -> Comment | None:
     row = (
         await conn.execute(
             select(comments).where(comments.c.tenant_id == tenant_id, comments.c.id == comment_id)
@@ -48,7 +48,7 @@ async def get_comment(conn: AsyncConnection, tenant_id: str, comment_id: str) ->
 
 
 async def page_for_url_id(
-    conn: AsyncConnection, tenant_id: str, url_id: str, *, offset: int, limit: int
+    conn: Connection, tenant_id: str, url_id: str, *, offset: int, limit: int
 ) -> list[Comment]:
     """Oldest first, as a chat reads; `id` breaks ties between equal timestamps."""
     rows = await conn.execute(
@@ -61,7 +61,7 @@ async def page_for_url_id(
     return [_to_comment(r) for r in rows]
 
 
-async def count_for_url_id(conn: AsyncConnection, tenant_id: str, url_id: str) -> int:
+async def count_for_url_id(conn: Connection, tenant_id: str, url_id: str) -> int:
     value = (
         await conn.execute(
             select(func.count()).select_from(comments).where(
@@ -73,7 +73,7 @@ async def count_for_url_id(conn: AsyncConnection, tenant_id: str, url_id: str) -
 
 
 async def for_conversation(
-    conn: AsyncConnection, tenant_id: str, conversation_id: str
+    conn: Connection, tenant_id: str, conversation_id: str
 ) -> list[Comment]:
     rows = await conn.execute(
         select(comments)
@@ -84,7 +84,7 @@ async def for_conversation(
 
 
 async def for_image(
-    conn: AsyncConnection, tenant_id: str, url_id: str, limit: int
+    conn: Connection, tenant_id: str, url_id: str, limit: int
 ) -> list[Comment]:
     """The comments of every conversation on one image, oldest first, at most `limit`."""
     rows = await conn.execute(
@@ -99,7 +99,7 @@ async def for_image(
 
 
 async def update_text(
-    conn: AsyncConnection, tenant_id: str, comment_id: str, text: str, html: str, now_ms: int
+    conn: Connection, tenant_id: str, comment_id: str, text: str, html: str, now_ms: int
 ) -> None:
     await conn.execute(
         update(comments)
@@ -109,7 +109,7 @@ async def update_text(
 
 
 async def add_votes(
-    conn: AsyncConnection, tenant_id: str, comment_id: str, up: int, down: int
+    conn: Connection, tenant_id: str, comment_id: str, up: int, down: int
 ) -> None:
     await conn.execute(
         update(comments)
@@ -118,7 +118,7 @@ async def add_votes(
     )
 
 
-async def delete_comments(conn: AsyncConnection, tenant_id: str, ids: list[str]) -> None:
+async def delete_comments(conn: Connection, tenant_id: str, ids: list[str]) -> None:
     if ids:
         await conn.execute(
             delete(comments).where(comments.c.tenant_id == tenant_id, comments.c.id.in_(ids))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import Conversation
+from imagechat.store.database import Connection
 from imagechat.store.tables import conversations
 
 # An image shows at most this many markers; beyond it the list is cut (oldest first).
@@ -36,7 +36,7 @@ def _to_conversation(row: Any) -> Conversation:
     )
 
 
-async def insert_conversation(conn: AsyncConnection, c: Conversation) -> None:
+async def insert_conversation(conn: Connection, c: Conversation) -> None:
     await conn.execute(
         insert(conversations).values(
             id=c.id, tenant_id=c.tenant_id, url_id=c.url_id, window_url_id=c.window_url_id,
@@ -49,7 +49,7 @@ async def insert_conversation(conn: AsyncConnection, c: Conversation) -> None:
 
 
 async def get_conversation(
-    conn: AsyncConnection, tenant_id: str, chat_id: str
+    conn: Connection, tenant_id: str, chat_id: str
 ) -> Conversation | None:
     row = (
         await conn.execute(
@@ -62,7 +62,7 @@ async def get_conversation(
 
 
 async def by_window_url_id(
-    conn: AsyncConnection, tenant_id: str, window_url_id: str
+    conn: Connection, tenant_id: str, window_url_id: str
 ) -> Conversation | None:
     row = (
         await conn.execute(
@@ -76,7 +76,7 @@ async def by_window_url_id(
 
 
 async def list_for_image(
-    conn: AsyncConnection, tenant_id: str, url_id: str,
+    conn: Connection, tenant_id: str, url_id: str,
     limit: int = MAX_CONVERSATIONS_PER_IMAGE, offset: int = 0,
 ) -> list[Conversation]:
     rows = await conn.execute(
@@ -90,7 +90,7 @@ async def list_for_image(
 
 
 async def list_for_tenant(
-    conn: AsyncConnection, tenant_id: str, limit: int, offset: int
+    conn: Connection, tenant_id: str, limit: int, offset: int
 ) -> list[Conversation]:
     rows = await conn.execute(
         select(conversations)
@@ -103,7 +103,7 @@ async def list_for_tenant(
 
 
 async def add_to_comment_count(
-    conn: AsyncConnection, tenant_id: str, chat_id: str, delta: int, now_ms: int
+    conn: Connection, tenant_id: str, chat_id: str, delta: int, now_ms: int
 ) -> Conversation:
     await conn.execute(
         update(conversations)
@@ -118,7 +118,7 @@ async def add_to_comment_count(
     return updated
 
 
-async def delete_conversation(conn: AsyncConnection, tenant_id: str, chat_id: str) -> None:
+async def delete_conversation(conn: Connection, tenant_id: str, chat_id: str) -> None:
     await conn.execute(
         delete(conversations).where(
             conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import StoredEvent
+from imagechat.store.database import Connection
 from imagechat.store.tables import events
 
 # One replay or event-log page never returns more than this many events.
@@ -27,7 +27,7 @@ def _to_event(row: Any) -> StoredEvent:
     )
 
 
-async def append(conn: AsyncConnection, event: StoredEvent) -> None:
+async def append(conn: Connection, event: StoredEvent) -> None:
     await conn.execute(
         insert(events).values(
             id=event.id,
@@ -43,7 +43,7 @@ async def append(conn: AsyncConnection, event: StoredEvent) -> None:
 
 
 async def since_seq(
-    conn: AsyncConnection, tenant_id: str, url_id: str, after_seq: int,
+    conn: Connection, tenant_id: str, url_id: str, after_seq: int,
     limit: int = MAX_EVENTS_PER_READ,
 ) -> list[StoredEvent]:
     rows = await conn.execute(
@@ -57,7 +57,7 @@ async def since_seq(
 
 
 async def between_times(
-    conn: AsyncConnection, tenant_id: str, url_id: str, start_ms: int, end_ms: int,
+    conn: Connection, tenant_id: str, url_id: str, start_ms: int, end_ms: int,
     limit: int = MAX_EVENTS_PER_READ,
 ) -> list[StoredEvent]:
     rows = await conn.execute(
@@ -70,7 +70,7 @@ async def between_times(
     return [_to_event(r) for r in rows]
 
 
-async def oldest_seq(conn: AsyncConnection, tenant_id: str, url_id: str) -> int | None:
+async def oldest_seq(conn: Connection, tenant_id: str, url_id: str) -> int | None:
     value = (
         await conn.execute(
             select(func.min(events.c.seq)).where(
@@ -82,7 +82,7 @@ async def oldest_seq(conn: AsyncConnection, tenant_id: str, url_id: str) -> int 
 
 
 async def trim(
-    conn: AsyncConnection, tenant_id: str, url_id: str, *, keep_after_seq: int
+    conn: Connection, tenant_id: str, url_id: str, *, keep_after_seq: int
 ) -> int:
     result = await conn.execute(
         delete(events).where(
@@ -93,6 +93,6 @@ async def trim(
     return int(result.rowcount or 0)
 
 
-async def trim_older_than(conn: AsyncConnection, cutoff_ms: int) -> int:
+async def trim_older_than(conn: Connection, cutoff_ms: int) -> int:
     result = await conn.execute(delete(events).where(events.c.created_at < cutoff_ms))
     return int(result.rowcount or 0)

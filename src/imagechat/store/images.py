@@ -4,13 +4,13 @@ figures aggregated from its conversations."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import ImageSummary
+from imagechat.store.database import Connection
 from imagechat.store.tables import channels, conversations
 
 
-async def count(conn: AsyncConnection, tenant_id: str) -> int:
+async def count(conn: Connection, tenant_id: str) -> int:
     value = (await conn.execute(
         select(func.count()).select_from(channels).where(channels.c.tenant_id == tenant_id)
     )).scalar()
@@ -18,7 +18,7 @@ async def count(conn: AsyncConnection, tenant_id: str) -> int:
 
 
 async def page(
-    conn: AsyncConnection, tenant_id: str, *, limit: int, offset: int, newest_first: bool = True
+    conn: Connection, tenant_id: str, *, limit: int, offset: int, newest_first: bool = True
 ) -> list[ImageSummary]:
     """A page of images by last activity; figures are read for that page only."""
     activity = channels.c.updated_at.desc() if newest_first else channels.c.updated_at.asc()
@@ -43,7 +43,7 @@ async def page(
     return found
 
 
-async def get(conn: AsyncConnection, tenant_id: str, url_id: str) -> ImageSummary | None:
+async def get(conn: Connection, tenant_id: str, url_id: str) -> ImageSummary | None:
     row = (await conn.execute(
         select(channels.c.url_id, channels.c.updated_at, channels.c.locked)
         .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
@@ -58,7 +58,7 @@ async def get(conn: AsyncConnection, tenant_id: str, url_id: str) -> ImageSummar
 
 
 async def _figures(
-    conn: AsyncConnection, tenant_id: str, url_ids: list[str]
+    conn: Connection, tenant_id: str, url_ids: list[str]
 ) -> dict[str, tuple[int, int, str | None, str | None]]:
     """Per image: markers, comments, and an image address and page seen with it."""
     c = conversations.c

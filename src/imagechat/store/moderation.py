@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import Ban, ModerationEntry
+from imagechat.store.database import Connection
 from imagechat.store.tables import bans, moderation_log
 
 USER_PREFIX = "u:"
@@ -34,7 +34,7 @@ def _ban(row: Any) -> Ban:
     )
 
 
-async def is_banned(conn: AsyncConnection, tenant_id: str, subjects: list[str]) -> bool:
+async def is_banned(conn: Connection, tenant_id: str, subjects: list[str]) -> bool:
     if not subjects:
         return False
     row = (await conn.execute(
@@ -44,7 +44,7 @@ async def is_banned(conn: AsyncConnection, tenant_id: str, subjects: list[str]) 
     return row is not None
 
 
-async def find_ban(conn: AsyncConnection, tenant_id: str, subject: str) -> Ban | None:
+async def find_ban(conn: Connection, tenant_id: str, subject: str) -> Ban | None:
     row = (await conn.execute(
         select(bans).where(bans.c.tenant_id == tenant_id, bans.c.subject == subject)
     )).first()
@@ -52,34 +52,34 @@ async def find_ban(conn: AsyncConnection, tenant_id: str, subject: str) -> Ban |
 
 
 async def insert_ban(
-    conn: AsyncConnection, tenant_id: str, subject: str, reason: str, created_by: str,
+    conn: Connection, tenant_id: str, subject: str, reason: str, created_by: str,
     now_ms: int,
 ) -> None:
     await conn.execute(insert(bans).values(tenant_id=tenant_id, subject=subject, reason=reason,
                                            created_by=created_by, created_at=now_ms))
 
 
-async def delete_ban(conn: AsyncConnection, tenant_id: str, subject: str) -> bool:
+async def delete_ban(conn: Connection, tenant_id: str, subject: str) -> bool:
     result = await conn.execute(
         delete(bans).where(bans.c.tenant_id == tenant_id, bans.c.subject == subject))
     return result.rowcount > 0
 
 
-async def list_bans(conn: AsyncConnection, tenant_id: str, limit: int) -> list[Ban]:
+async def list_bans(conn: Connection, tenant_id: str, limit: int) -> list[Ban]:
     rows = await conn.execute(
         select(bans).where(bans.c.tenant_id == tenant_id)
         .order_by(bans.c.created_at.desc(), bans.c.subject).limit(limit))
     return [_ban(r) for r in rows]
 
 
-async def append(conn: AsyncConnection, entry: ModerationEntry) -> None:
+async def append(conn: Connection, entry: ModerationEntry) -> None:
     await conn.execute(insert(moderation_log).values(
         id=entry.id, tenant_id=entry.tenant_id, actor=entry.actor, action=entry.action,
         target=entry.target, detail=entry.detail, created_at=entry.created_at))
 
 
 async def entries(
-    conn: AsyncConnection, tenant_id: str, limit: int, before_ms: int | None
+    conn: Connection, tenant_id: str, limit: int, before_ms: int | None
 ) -> list[ModerationEntry]:
     query = select(moderation_log).where(moderation_log.c.tenant_id == tenant_id)
     if before_ms is not None:

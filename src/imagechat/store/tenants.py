@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import Tenant
+from imagechat.store.database import Connection
 from imagechat.store.tables import tenants
 
 
@@ -24,7 +24,7 @@ def _to_tenant(row: Any) -> Tenant:
     )
 
 
-async def insert_tenant(conn: AsyncConnection, tenant: Tenant) -> None:
+async def insert_tenant(conn: Connection, tenant: Tenant) -> None:
     await conn.execute(
         insert(tenants).values(
             id=tenant.id,
@@ -38,17 +38,17 @@ async def insert_tenant(conn: AsyncConnection, tenant: Tenant) -> None:
     )
 
 
-async def get_tenant(conn: AsyncConnection, tenant_id: str) -> Tenant | None:
+async def get_tenant(conn: Connection, tenant_id: str) -> Tenant | None:
     row = (await conn.execute(select(tenants).where(tenants.c.id == tenant_id))).first()
     return _to_tenant(row) if row else None
 
 
-async def list_tenants(conn: AsyncConnection) -> list[Tenant]:
+async def list_tenants(conn: Connection) -> list[Tenant]:
     rows = await conn.execute(select(tenants).order_by(tenants.c.created_at, tenants.c.id))
     return [_to_tenant(r) for r in rows]
 
 
-async def update_tenant(conn: AsyncConnection, tenant_id: str, **values: Any) -> None:
+async def update_tenant(conn: Connection, tenant_id: str, **values: Any) -> None:
     if "allowed_origins" in values:
         values["allowed_origins"] = orjson.dumps(list(values["allowed_origins"])).decode()
     await conn.execute(update(tenants).where(tenants.c.id == tenant_id).values(**values))

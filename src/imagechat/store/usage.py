@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import UsageBucket
+from imagechat.store.database import Connection
 from imagechat.store.tables import usage
 
 HOUR_MS = 3_600_000
@@ -19,7 +19,7 @@ def hour_of(ms: int) -> int:
     return ms - ms % HOUR_MS
 
 
-async def add(conn: AsyncConnection, tenant_id: str, at_ms: int, **deltas: int) -> None:
+async def add(conn: Connection, tenant_id: str, at_ms: int, **deltas: int) -> None:
     """Add to counters of the hour that holds `at_ms` (an upsert, safe across nodes)."""
     unknown = set(deltas) - set(COUNTERS)
     if unknown:
@@ -36,7 +36,7 @@ async def add(conn: AsyncConnection, tenant_id: str, at_ms: int, **deltas: int) 
     await conn.execute(stmt)
 
 
-async def raise_peak(conn: AsyncConnection, tenant_id: str, hour: int, viewers: int) -> None:
+async def raise_peak(conn: Connection, tenant_id: str, hour: int, viewers: int) -> None:
     """Record `viewers` as the hour's peak unless a larger one is stored already.
 
     Each node writes its own peak; the row keeps the largest (max, not sum: the nodes'
@@ -55,7 +55,7 @@ async def raise_peak(conn: AsyncConnection, tenant_id: str, hour: int, viewers: 
 
 
 async def between(
-    conn: AsyncConnection, tenant_id: str, from_ms: int, to_ms: int
+    conn: Connection, tenant_id: str, from_ms: int, to_ms: int
 ) -> list[UsageBucket]:
     rows = await conn.execute(
         select(usage)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.ids import new_id
+from imagechat.store.database import Connection
 from imagechat.store.tables import users
 
 
-async def remember(conn: AsyncConnection, actor: Actor, now_ms: int) -> None:
+async def remember(conn: Connection, actor: Actor, now_ms: int) -> None:
     """Record (or refresh) the acting user. Backend calls have no user to remember."""
     if actor.user_id is not None:
         kind, external_id = ("sso" if actor.verified else "simple"), actor.user_id

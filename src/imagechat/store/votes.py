@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from imagechat.domain.models import Vote
+from imagechat.store.database import Connection
 from imagechat.store.tables import votes
 
 
@@ -19,7 +19,7 @@ def _to_vote(row: Any) -> Vote:
     )
 
 
-async def insert_vote(conn: AsyncConnection, v: Vote) -> None:
+async def insert_vote(conn: Connection, v: Vote) -> None:
     await conn.execute(
         insert(votes).values(
             id=v.id, tenant_id=v.tenant_id, comment_id=v.comment_id, voter_key=v.voter_key,
@@ -30,7 +30,7 @@ async def insert_vote(conn: AsyncConnection, v: Vote) -> None:
 
 
 async def by_voter(
-    conn: AsyncConnection, tenant_id: str, comment_id: str, voter_key: str
+    conn: Connection, tenant_id: str, comment_id: str, voter_key: str
 ) -> Vote | None:
     row = (
         await conn.execute(
@@ -43,7 +43,7 @@ async def by_voter(
     return _to_vote(row) if row else None
 
 
-async def get_vote(conn: AsyncConnection, tenant_id: str, vote_id: str) -> Vote | None:
+async def get_vote(conn: Connection, tenant_id: str, vote_id: str) -> Vote | None:
     row = (
         await conn.execute(
             select(votes).where(votes.c.tenant_id == tenant_id, votes.c.id == vote_id)
@@ -52,5 +52,5 @@ async def get_vote(conn: AsyncConnection, tenant_id: str, vote_id: str) -> Vote 
     return _to_vote(row) if row else None
 
 
-async def delete_vote(conn: AsyncConnection, tenant_id: str, vote_id: str) -> None:
+async def delete_vote(conn: Connection, tenant_id: str, vote_id: str) -> None:
     await conn.execute(delete(votes).where(votes.c.tenant_id == tenant_id, votes.c.id == vote_id))

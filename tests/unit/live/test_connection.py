@@ -99,14 +99,21 @@ def connect(hub: FakeHub | None = None) -> tuple[LiveConnection, FakeTransport, 
 def opened(admit: bool = True) -> tuple[LiveConnection, FakeTransport, FakeHub]:
     conn, transport, hub = connect()
     conn.data_received(handshake())
-    assert transport.take().startswith(b"HTTP/1.1 101 ")
     if admit:
         assert conn.admitted_now() == []
+        assert transport.take().startswith(b"HTTP/1.1 101 ")
     return conn, transport, hub
 
 
+def after_handshake(data: bytes) -> bytes:
+    """What follows the 101 answer, when the answer is in `data`."""
+    if data.startswith(b"HTTP/1.1 101 "):
+        return data[data.index(b"\r\n\r\n") + 4:]
+    return data
+
+
 def close_code_written(transport: FakeTransport) -> int:
-    frames = server_frames(transport.take())
+    frames = server_frames(after_handshake(transport.take()))
     assert frames[-1][:2] == (True, OP_CLOSE)
     return parse_close(frames[-1][2])[0]
 
@@ -118,9 +125,8 @@ def test_handshake_to_sub_answers_101_and_asks_the_hub_to_admit() -> None:
     conn, transport, hub = connect()
     assert conn.peer == "203.0.113.7"
     conn.data_received(handshake())
-    response = transport.take()
-    assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
-    assert ACCEPT in response
+    # The handshake completes once the hub has admitted (and subscribed) the connection.
+    assert transport.take() == b""
     assert not transport.closed
     [(admitted, request)] = hub.admitted
     assert admitted is conn
@@ -130,6 +136,10 @@ def test_handshake_to_sub_answers_101_and_asks_the_hub_to_admit() -> None:
     assert conn.open and not conn.admitted
     assert conn.reader is not None
     assert conn.reader.max_size == hub.limits.max_message_bytes
+    assert conn.admitted_now() == []
+    response = transport.take()
+    assert response.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+    assert ACCEPT in response
 
 
 def test_handshake_arriving_byte_by_byte() -> None:
@@ -139,8 +149,9 @@ def test_handshake_arriving_byte_by_byte() -> None:
         conn.data_received(data[i : i + 1])
     assert transport.written == b"" and hub.admitted == []
     conn.data_received(data[-1:])
-    assert ACCEPT in transport.take()
     assert len(hub.admitted) == 1
+    conn.admitted_now()
+    assert ACCEPT in transport.take()
 
 
 def test_frames_sent_with_the_handshake_are_processed() -> None:
@@ -156,8 +167,9 @@ def test_frames_sent_with_the_handshake_are_processed() -> None:
 def test_trailing_slash_on_sub_is_accepted() -> None:
     conn, transport, hub = connect()
     conn.data_received(handshake("/sub/?urlId=a"))
-    assert transport.take().startswith(b"HTTP/1.1 101 ")
     assert len(hub.admitted) == 1
+    conn.admitted_now()
+    assert transport.take().startswith(b"HTTP/1.1 101 ")
 
 
 @pytest.mark.parametrize("path", ["/other", "/", "/subscribe", "/sub/extra"])
@@ -323,6 +335,7 @@ async def test_slow_consumer_is_closed_with_4001() -> None:
     limits = LiveLimits(max_send_buffer=1000)
     conn, transport, hub = connect(FakeHub(limits))
     conn.data_received(handshake())
+    conn.admitted_now()
     transport.take()
     transport.buffered = 0
     frame = text_frame(b"x" * 98)  # 100 bytes on the wire

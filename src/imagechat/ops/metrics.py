@@ -1,0 +1,126 @@
+"""Prometheus metrics of one app: its own registry, the live hub's counters, HTTP latency.
+
+Each app owns a `CollectorRegistry` (never prometheus_client's global one), so several apps
+in one process (tests, a multi-node lab) never mix or collide.
+
+The live path is not instrumented through prometheus_client: the hub keeps plain integers
+(`Hub.stats`, the usage meter's totals, `Hub.broker_lag`) that cost an addition where they
+change, and `HubCollector` turns them into metric families only when /metrics is scraped.
+Gauges (connections, subscriptions) are read from the hub's own sets at that moment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from imagechat.live.hub import Hub
+
+PREFIX = "imagechat_"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+# Request latency buckets, in seconds: REST calls are expected in tens of milliseconds.
+HTTP_BUCKETS_SECS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class PublishCounter(Protocol):
+    """Whatever hands committed events to the broker, counting them (app.BrokerSink)."""
+
+    published: int
+
+
+# Counters kept in `Hub.stats`: (key, which is also the metric name, help text).
+_HUB_COUNTERS = (
+    ("events_delivered",
+     "Events handed to live sockets, once per subscriber (written now or batched)."),
+    ("events_replayed", "Events sent from the event log to clients resuming with `since`."),
+    ("resyncs_served", "Resumes completed from the event log (missed events replayed)."),
+    ("resyncs_refused",
+     "Resumes answered with resync-required (history trimmed, other epoch, bad seq)."),
+    ("slow_consumer_disconnects",
+     "Live connections closed with 4001 because their send buffer overflowed."),
+)
+
+
+class HubCollector(Collector):
+    """Reads the live hub's state and counters when the registry is collected."""
+
+    def __init__(self) -> None:
+        self.hub: Hub | None = None
+        self.sink: PublishCounter | None = None
+
+    def collect(self) -> Iterable[Metric]:
+        hub, sink = self.hub, self.sink
+        if sink is not None:
+            yield _counter("events_published",
+                           "Events this node published to the broker after their commit.",
+                           sink.published)
+        if hub is None:
+            return
+        yield _gauge("live_connections", "Admitted live WebSocket connections on this node.",
+                     len(hub.connections))
+        yield _gauge("live_channels", "Images with at least one subscriber on this node.",
+                     len(hub.channels))
+        yield _gauge("channel_subscriptions",
+                     "Subscriptions of this node's connections, summed over images.",
+                     sum(len(channel.subscribers) for channel in hub.channels.values()))
+        for key, help_text in _HUB_COUNTERS:
+            yield _counter(key, help_text, hub.stats[key])
+        yield _counter("frames_sent", "Event and presence frames written to live sockets "
+                       "(what usage metering counts).", hub.meter.frames_total)
+        yield _counter("bytes_sent", "Bytes of those frames.", hub.meter.bytes_total)
+        lag = hub.broker_lag
+        family = HistogramMetricFamily(
+            PREFIX + "broker_lag_seconds",
+            "Seconds from an event's creation to its arrival at this node from the broker.")
+        family.add_metric([], [(_le(bound), n) for bound, n in lag.cumulative()],
+                          lag.sum)
+        yield family
+
+
+class Metrics:
+    """One app's metrics: the registry /metrics renders and what feeds it."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.hub_collector = HubCollector()
+        self.registry.register(self.hub_collector)
+        self.http_latency = Histogram(
+            PREFIX + "http_request_duration_seconds",
+            "Time to answer HTTP requests, by method, route template and status code.",
+            ["method", "route", "status"], buckets=HTTP_BUCKETS_SECS, registry=self.registry,
+        )
+
+    def watch(self, hub: Hub, sink: PublishCounter) -> None:
+        """Called once the lifespan has built the hub and the broker sink."""
+        self.hub_collector.hub = hub
+        self.hub_collector.sink = sink
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
+
+
+def _counter(name: str, help_text: str, value: int) -> CounterMetricFamily:
+    return CounterMetricFamily(PREFIX + name, help_text, value=value)
+
+
+def _gauge(name: str, help_text: str, value: int) -> GaugeMetricFamily:
+    return GaugeMetricFamily(PREFIX + name, help_text, value=value)
+
+
+def _le(bound: float) -> str:
+    """A bucket's `le` label as Prometheus writes it."""
+    return "+Inf" if math.isinf(bound) else str(bound)
