@@ -9,7 +9,7 @@ page's own forms do the same things without the widget (and without JavaScript).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -27,7 +27,9 @@ from imagechat.http.dashboard.common import (
     render,
     services,
 )
-from imagechat.live.hub import Hub
+
+if TYPE_CHECKING:
+    from imagechat.live.hub import Hub
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 

@@ -18,7 +18,13 @@ from fastapi import APIRouter, Request, Response
 from imagechat.auth import sso
 from imagechat.auth.api_secret import backend_actor
 from imagechat.domain import rules
-from imagechat.domain.errors import Forbidden, ImageChatError, NotAuthenticated, NotFound
+from imagechat.domain.errors import (
+    BadInput,
+    Forbidden,
+    ImageChatError,
+    NotAuthenticated,
+    NotFound,
+)
 from imagechat.domain.models import Tenant
 from imagechat.http.dashboard.common import (
     PREFIX,
@@ -98,7 +104,7 @@ async def _tenant(request: Request, tenant_id: str, wrong: str) -> Tenant:
     try:
         rules.require_id(tenant_id, "tenantId")
         return await services(request).tenants.get(tenant_id)
-    except (NotFound, ImageChatError):
+    except (NotFound, BadInput):
         raise NotAuthenticated(wrong) from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
@@ -14,7 +15,6 @@ from imagechat.http.dashboard.common import (
     render,
     services,
 )
-from imagechat.live.hub import Hub
 from imagechat.services.dashboard import (
     METRICS,
     Metric,
@@ -25,6 +25,9 @@ from imagechat.services.dashboard import (
     usage_totals,
 )
 from imagechat.web.charts import Point, Unit, bar_chart
+
+if TYPE_CHECKING:
+    from imagechat.live.hub import Hub
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
