@@ -11,12 +11,14 @@ from fastapi import FastAPI
 
 from imagechat import __version__
 from imagechat.auth.rate_limit import RateLimits, backend_for
+from imagechat.auth.sessions import SessionCodec
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
 from imagechat.http import (
     comments,
+    dashboard,
     event_log,
     image_chats,
     moderation,
@@ -108,13 +110,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
     )
+    # Dashboard session cookies; with no configured secret they last until a restart.
+    app.state.sessions = SessionCodec.from_setting(
+        settings.session_secret.get_secret_value())
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TenantCORSMiddleware)
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, comments, moderation, event_log, server_api, server_moderation,
-                   widget):
+                   widget, dashboard):
         app.include_router(module.router)
     if metrics is not None:
         app.state.metrics = metrics

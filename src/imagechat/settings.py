@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imagechat.live.limits import CLIENT_MESSAGES_BURST, LiveLimits
@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Event history kept per image for resync: at most this many events, none older.
     history_max_events: int = Field(default=10_000, ge=1)
     history_max_age_hours: float = Field(default=7 * 24, gt=0)
+
+    # Signs dashboard session cookies. Empty: a random key made at start, so dashboard
+    # sessions end when the server restarts (and are not valid on other nodes).
+    session_secret: SecretStr = SecretStr("")
 
     def live_limits(self) -> LiveLimits:
         return LiveLimits(

@@ -6,6 +6,8 @@ check. A tenant with no origins listed (like `demo`), or with `*`, accepts any p
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from imagechat.domain.models import Tenant
 
 
@@ -20,3 +22,11 @@ def origin_allowed(tenant: Tenant, origin: str) -> bool:
         return True
     wanted = normalize_origin(origin)
     return any(normalize_origin(a) == wanted for a in allowed)
+
+
+def same_host(origin: str, host: str | None) -> bool:
+    """A page of this very server (the demo, the dashboard): its origin names the host the
+    request was sent to. Such pages may always connect, whatever the tenant lists."""
+    if not host:
+        return False
+    return urlsplit(normalize_origin(origin)).netloc == host.strip().lower()

@@ -100,6 +100,21 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageSummary:
+    """One image of a tenant as the dashboard lists it."""
+
+    url_id: str
+    markers: int
+    comments: int
+    # The last write to the image (a marker, comment, vote, deletion, lock), epoch ms.
+    last_activity: int
+    locked: bool
+    # The image's address and the page it was seen on, as the widget reported them.
+    src: str | None
+    page_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UsageBucket:
     hour: int
     pubsub_message_count: int = 0

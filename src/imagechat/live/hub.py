@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 
 from imagechat.auth.identity import resolve_actor
-from imagechat.auth.origins import origin_allowed
+from imagechat.auth.origins import origin_allowed, same_host
 from imagechat.auth.rate_limit import RateLimits, address_key, visitor_key
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.domain import rules
@@ -127,7 +127,8 @@ class Hub:
         try:
             tenant = await self.tenant(tenant_id)
             origin = request.headers.get("origin")
-            if origin is not None and not origin_allowed(tenant, origin):
+            if (origin is not None and not same_host(origin, request.headers.get("host"))
+                    and not origin_allowed(tenant, origin)):
                 conn.close(CloseCode.ORIGIN_NOT_ALLOWED, "This origin may not connect here.")
                 return
             actor = resolve_actor(tenant, sso_token=params.get("sso") or None,
@@ -159,6 +160,7 @@ class Hub:
         if params.get("batch") in ("1", "true"):
             conn.batch = Batch(conn)
         self.connections.add(conn)
+        self.meter.viewer_joined(tenant.id)
         # Join first, then complete the handshake: once the client has its 101, every
         # event committed from then on is newer than the channel position read here.
         await self.join(conn, url_id, since, epoch)
@@ -252,7 +254,10 @@ class Hub:
 
     def drop(self, conn: LiveConnection) -> None:
         """The connection is gone (or going): forget it everywhere."""
-        self.connections.discard(conn)
+        if conn in self.connections:
+            self.connections.discard(conn)
+            if conn.tenant is not None:
+                self.meter.viewer_left(conn.tenant.id)
         if conn.address_slot is not None:
             key, conn.address_slot = conn.address_slot, None
             self.per_address[key] -= 1
@@ -448,6 +453,14 @@ class Hub:
         while True:
             await asyncio.sleep(self.limits.meter_flush_secs)
             await self.meter.flush()
+
+
+    async def viewers(self, tenant_id: str, url_id: str) -> int:
+        """Viewers of one image now: this node's subscribers, plus, with a shared broker,
+        the other nodes' (as of their last presence update)."""
+        channel = self.channels.get(channel_topic(tenant_id, url_id))
+        local = len(channel.subscribers) if channel is not None else 0
+        return await self.broker.viewers(channel_topic(tenant_id, url_id), local)
 
 
 def _since(params: Any) -> tuple[int | None, str | None]:

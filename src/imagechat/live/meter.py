@@ -1,9 +1,16 @@
-"""Usage metering (SPEC §3): frames and bytes sent per tenant and hour.
+"""Usage metering (SPEC §3): frames and bytes sent, and peak viewers, per tenant and hour.
 
-Counted in memory on the hot path (a few integer additions per fan-out), written to the
-database every few seconds and at shutdown; each node adds its own counts, so the hourly
-totals are the sum over nodes. The node's running totals since start stay in memory for
-the metrics endpoint.
+Counted in memory on the hot path (two integer additions per fan-out; a few per connect
+and disconnect), written to the database every few seconds and at shutdown.
+
+Frames and bytes: each node adds its own counts, so the hourly totals are the sum over
+nodes. Peak viewers: the largest number of live connections (browser tabs showing the
+widget, however many images each shows) a tenant had at once during the hour on this node.
+Nodes write `max(stored, theirs)`, so with several nodes the figure is the largest
+single-node peak, a lower bound of the true total (peaks of different nodes need not
+coincide, so adding them would overstate it).
+The node's running totals of frames and bytes since start stay in memory for the
+metrics endpoint.
 """
 
 from __future__ import annotations
@@ -17,12 +24,22 @@ from imagechat.store.database import Database
 log = logging.getLogger("imagechat.live")
 
 
+def _now_hour() -> int:
+    return usage.hour_of(time.time_ns() // 1_000_000)
+
+
 class UsageMeter:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._counts: dict[tuple[str, int], list[int]] = {}
         self.frames_total = 0
         self.bytes_total = 0
+        # Live connections per tenant right now, on this node.
+        self._viewers: dict[str, int] = {}
+        # Peaks not yet written, and what was written for the current hour (so an
+        # unchanged peak is not written again every flush).
+        self._peaks: dict[tuple[str, int], int] = {}
+        self._written: dict[tuple[str, int], int] = {}
 
     def count(self, tenant_id: str, frames: int, size: int) -> None:
         self.frames_total += frames
@@ -35,19 +52,55 @@ class UsageMeter:
             counts[0] += frames
             counts[1] += size
 
+    def viewer_joined(self, tenant_id: str) -> None:
+        viewers = self._viewers.get(tenant_id, 0) + 1
+        self._viewers[tenant_id] = viewers
+        self._note_peak((tenant_id, _now_hour()), viewers)
+
+    def viewer_left(self, tenant_id: str) -> None:
+        viewers = self._viewers.get(tenant_id, 0)
+        # The count before leaving belongs to this hour too: an hour that began with N
+        # viewers and only lost some since peaked at N.
+        self._note_peak((tenant_id, _now_hour()), viewers)
+        if viewers <= 1:
+            self._viewers.pop(tenant_id, None)
+        else:
+            self._viewers[tenant_id] = viewers - 1
+
+    def viewers(self, tenant_id: str) -> int:
+        """The tenant's live connections on this node now."""
+        return self._viewers.get(tenant_id, 0)
+
+    def _note_peak(self, key: tuple[str, int], viewers: int) -> None:
+        if viewers > self._peaks.get(key, 0):
+            self._peaks[key] = viewers
+
     async def flush(self) -> None:
-        if not self._counts:
+        hour = _now_hour()
+        # An hour with viewers but no joins or leaves yet still had them.
+        for tenant_id, viewers in self._viewers.items():
+            self._note_peak((tenant_id, hour), viewers)
+        peaks = {key: n for key, n in self._peaks.items() if n > self._written.get(key, 0)}
+        self._peaks = {}
+        if not self._counts and not peaks:
             return
         pending, self._counts = self._counts, {}
         try:
             async with self.db.write() as conn:
-                for (tenant_id, hour), (frames, size) in pending.items():
-                    await usage.add(conn, tenant_id, hour, pubsub_message_count=frames,
+                for (tenant_id, at), (frames, size) in pending.items():
+                    await usage.add(conn, tenant_id, at, pubsub_message_count=frames,
                                     pubsub_bandwidth=size)
+                for (tenant_id, at), viewers in peaks.items():
+                    await usage.raise_peak(conn, tenant_id, at, viewers)
         except Exception:
             # Keep the counts for the next flush rather than lose them.
             for key, (frames, size) in pending.items():
                 counts = self._counts.setdefault(key, [0, 0])
                 counts[0] += frames
                 counts[1] += size
+            for key, viewers in peaks.items():
+                self._note_peak(key, viewers)
             log.warning("usage flush failed; will retry", exc_info=True)
+            return
+        self._written = {key: n for key, n in {**self._written, **peaks}.items()
+                         if key[1] >= hour}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from imagechat.domain.clock import Clock
 from imagechat.services.comments import CommentService
+from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
 from imagechat.services.image_chats import ImageChatService
 from imagechat.services.moderation import ModerationService
@@ -24,6 +25,7 @@ class Services:
     comments: CommentService
     votes: VoteService
     history: HistoryService
+    dashboard: DashboardService
     moderation: ModerationService
 
 
@@ -33,5 +35,5 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         db=db, clock=clock, tenants=TenantService(db, clock),
         image_chats=ImageChatService(writer), comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
-        moderation=ModerationService(writer),
+        dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
     )

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from imagechat.domain.models import Comment
 from imagechat.store.database import Connection
-from imagechat.store.tables import comments
+from imagechat.store.tables import comments, conversations
 
 
 def _to_comment(row: Any) -> Comment:
@@ -81,6 +81,21 @@ async def for_conversation(
         select(comments)
         .where(comments.c.tenant_id == tenant_id, comments.c.conversation_id == conversation_id)
         .order_by(comments.c.created_at, comments.c.id)
+    )
+    return [_to_comment(r) for r in rows]
+
+
+async def for_image(
+    conn: Connection, tenant_id: str, url_id: str, limit: int
+) -> list[Comment]:
+    """The comments of every conversation on one image, oldest first, at most `limit`."""
+    rows = await conn.execute(
+        select(comments)
+        .join(conversations, conversations.c.id == comments.c.conversation_id)
+        .where(comments.c.tenant_id == tenant_id, conversations.c.tenant_id == tenant_id,
+               conversations.c.url_id == url_id)
+        .order_by(comments.c.created_at, comments.c.id)
+        .limit(limit)
     )
     return [_to_comment(r) for r in rows]
 

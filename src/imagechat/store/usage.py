@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -42,6 +42,24 @@ def _add_statement(insert: Any) -> Any:
 
 # Built once per dialect: writes count usage in their own transaction.
 _ADD = {"sqlite": _add_statement(sqlite_insert), "postgresql": _add_statement(pg_insert)}
+
+
+async def raise_peak(conn: Connection, tenant_id: str, hour: int, viewers: int) -> None:
+    """Record `viewers` as the hour's peak unless a larger one is stored already.
+
+    Each node writes its own peak; the row keeps the largest (max, not sum: the nodes'
+    peaks need not have happened at the same moment)."""
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    stmt = insert(usage).values(
+        tenant_id=tenant_id, hour=hour_of(hour), **dict.fromkeys(COUNTERS, 0),
+        peak_viewers=viewers,
+    )
+    larger = func.max if conn.dialect.name == "sqlite" else func.greatest
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[usage.c.tenant_id, usage.c.hour],
+        set_={"peak_viewers": larger(usage.c.peak_viewers, stmt.excluded.peak_viewers)},
+    )
+    await conn.execute(stmt)
 
 
 async def between(

@@ -119,3 +119,4 @@ def test_exact_match_with_or_without_trailing_slash(origin: str) -> None:
 )
 def test_other_origins_are_refused(origin: str) -> None:
     assert not origin_allowed(tenant("https://blog.example.com"), origin)
+

@@ -1,0 +1,262 @@
+"""What the tenant dashboard shows: usage over time, the images and their conversations.
+
+Times are UTC: a day bucket runs from 00:00 to 24:00 UTC, whatever the viewer's zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+from imagechat.domain import rules
+from imagechat.domain.clock import Clock
+from imagechat.domain.errors import BadInput, NotFound
+from imagechat.domain.models import Comment, Conversation, ImageSummary, Tenant, UsageBucket
+from imagechat.store import comments as comment_rows
+from imagechat.store import conversations, images, usage
+from imagechat.store.database import Database
+
+Bucket = Literal["hour", "day"]
+HOUR_MS = usage.HOUR_MS
+DAY_MS = 24 * HOUR_MS
+# The default range: this many days, ending today.
+DEFAULT_DAYS = 7
+# Longest ranges, so a chart stays readable and a page cheap: 31 days of hours is 744
+# bars, about 13 months of days is 400.
+MAX_HOURLY_DAYS = 31
+MAX_DAILY_DAYS = 400
+# Images per page of the images list.
+IMAGES_PER_PAGE = 25
+# Comments read for one image's page; the widget shows every thread in full anyway.
+MAX_IMAGE_COMMENTS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One usage figure: its UsagePoint field, its name in the API and CSV, and how hours
+    combine into days (counters add up; a peak is the largest of the hours)."""
+
+    field: str
+    wire_name: str
+    label: str
+    combine: Literal["sum", "max"]
+
+
+METRICS = (
+    Metric("pubsub_message_count", "pubSubMessageCount", "Live messages sent", "sum"),
+    Metric("pubsub_bandwidth", "pubSubBandwidth", "Live bandwidth", "sum"),
+    Metric("conversation_create_count", "conversationCreateCount", "Conversations created",
+           "sum"),
+    Metric("comment_create_count", "commentCreateCount", "Comments posted", "sum"),
+    Metric("peak_viewers", "peakViewers", "Peak concurrent viewers", "max"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRange:
+    first_day: date
+    last_day: date
+    bucket: Bucket
+
+    @property
+    def start_ms(self) -> int:
+        return _day_ms(self.first_day)
+
+    @property
+    def end_ms(self) -> int:
+        """Exclusive: midnight after the last day."""
+        return _day_ms(self.last_day) + DAY_MS
+
+    @property
+    def bucket_ms(self) -> int:
+        return HOUR_MS if self.bucket == "hour" else DAY_MS
+
+
+@dataclass(frozen=True, slots=True)
+class UsagePoint:
+    """The usage of one bucket (an hour or a day) starting at `start_ms`."""
+
+    start_ms: int
+    pubsub_message_count: int = 0
+    pubsub_bandwidth: int = 0
+    conversation_create_count: int = 0
+    comment_create_count: int = 0
+    peak_viewers: int = 0
+
+    def value(self, metric: Metric) -> int:
+        number: int = getattr(self, metric.field)
+        return number
+
+
+def _day_ms(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def _parse_day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadInput(f"`{field}` must be a date like 2024-05-31.", "invalid-date") from None
+
+
+def parse_range(
+    raw_from: str | None, raw_to: str | None, raw_bucket: str | None, now_ms: int
+) -> UsageRange:
+    """The range a person asked for; by default the last 7 days (today included), by day."""
+    today = datetime.fromtimestamp(now_ms / 1000, tz=UTC).date()
+    last = _parse_day(raw_to, "to") if raw_to else today
+    first = (_parse_day(raw_from, "from") if raw_from
+             else last - timedelta(days=DEFAULT_DAYS - 1))
+    if raw_bucket not in (None, "", "hour", "day"):
+        raise BadInput("`bucket` is `hour` or `day`.", "invalid-bucket")
+    bucket: Bucket = "hour" if raw_bucket == "hour" else "day"
+    if last < first:
+        raise BadInput("The end date is before the start date.", "invalid-date")
+    days = (last - first).days + 1
+    limit = MAX_HOURLY_DAYS if bucket == "hour" else MAX_DAILY_DAYS
+    if days > limit:
+        unit = "hours" if bucket == "hour" else "days"
+        raise BadInput(f"Show at most {limit} days by {unit}; pick a shorter range"
+                       + (" or show days." if bucket == "hour" else "."), "range-too-long")
+    return UsageRange(first_day=first, last_day=last, bucket=bucket)
+
+
+def usage_points(stored: list[UsageBucket], span: UsageRange) -> list[UsagePoint]:
+    """One point per bucket of the range, oldest first; buckets without data are zero."""
+    step = span.bucket_ms
+    totals: dict[int, dict[str, int]] = {
+        start: {} for start in range(span.start_ms, span.end_ms, step)
+    }
+    for hour in stored:
+        start = span.start_ms + (hour.hour - span.start_ms) // step * step
+        values = totals.get(start)
+        if values is None:
+            continue  # outside the range
+        for metric in METRICS:
+            number = getattr(hour, metric.field)
+            before = values.get(metric.field, 0)
+            values[metric.field] = (before + number if metric.combine == "sum"
+                                    else max(before, number))
+    return [UsagePoint(start_ms=start, **values) for start, values in totals.items()]
+
+
+def usage_csv(points: list[UsagePoint], bucket: Bucket) -> str:
+    """The figures as CSV: one row per bucket, start time in ISO 8601 UTC."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([bucket + "Start", *(m.wire_name for m in METRICS)])
+    for point in points:
+        start = datetime.fromtimestamp(point.start_ms / 1000, tz=UTC)
+        writer.writerow([start.strftime("%Y-%m-%dT%H:%MZ"),
+                         *(point.value(m) for m in METRICS)])
+    return out.getvalue()
+
+
+def usage_totals(points: list[UsagePoint]) -> dict[str, int]:
+    """Per metric over the range: the sum of counters, the largest peak."""
+    found: dict[str, int] = {}
+    for metric in METRICS:
+        values = [p.value(metric) for p in points] or [0]
+        found[metric.field] = sum(values) if metric.combine == "sum" else max(values)
+    return found
+
+
+def image_address(src: str | None, page_url: str | None) -> str | None:
+    """The image's absolute http(s) address, or None when there is none to show.
+
+    The widget reports the `src` as the page had it; a relative one is resolved against
+    the page it was seen on. Anything but http(s) is not shown.
+    """
+    if not src:
+        return None
+    address = urljoin(page_url, src) if page_url else src
+    return address if urlsplit(address).scheme in ("http", "https") else None
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePage:
+    images: list[ImageSummary]
+    total: int
+    page: int
+    per_page: int
+    newest_first: bool
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    chat: Conversation
+    comments: list[Comment]
+
+    @property
+    def authors(self) -> list[tuple[str, str, str]]:
+        """Distinct authors of the thread: (kind "user"|"anon", id, name), first seen first."""
+        seen: dict[tuple[str, str], str] = {}
+        for comment in self.comments:
+            if comment.user_id:
+                seen.setdefault(("user", comment.user_id), comment.commenter_name)
+            elif comment.anon_user_id:
+                seen.setdefault(("anon", comment.anon_user_id), comment.commenter_name)
+        return [(kind, ident, name) for (kind, ident), name in seen.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageDetail:
+    image: ImageSummary
+    threads: list[Thread]
+    # False when the image has more comments than one page reads.
+    complete: bool
+
+    @property
+    def address(self) -> str | None:
+        for thread in self.threads:
+            found = image_address(thread.chat.src, thread.chat.page_url)
+            if found:
+                return found
+        return image_address(self.image.src, self.image.page_url)
+
+
+class DashboardService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def usage(self, tenant: Tenant, span: UsageRange) -> list[UsagePoint]:
+        async with self.db.read() as conn:
+            stored = await usage.between(conn, tenant.id, span.start_ms, span.end_ms - 1)
+        return usage_points(stored, span)
+
+    async def images(
+        self, tenant: Tenant, *, page: int = 1, newest_first: bool = True,
+        per_page: int = IMAGES_PER_PAGE,
+    ) -> ImagePage:
+        page = max(1, page)
+        async with self.db.read() as conn:
+            total = await images.count(conn, tenant.id)
+            found = await images.page(conn, tenant.id, limit=per_page,
+                                      offset=(page - 1) * per_page, newest_first=newest_first)
+        return ImagePage(images=found, total=total, page=page, per_page=per_page,
+                         newest_first=newest_first)
+
+    async def image(self, tenant: Tenant, raw_url_id: Any) -> ImageDetail:
+        url_id = rules.clean_url_id(raw_url_id)
+        async with self.db.read() as conn:
+            summary = await images.get(conn, tenant.id, url_id)
+            if summary is None:
+                raise NotFound("This site has no image with that urlId.", "image-not-found")
+            chats = await conversations.list_for_image(conn, tenant.id, url_id)
+            found = await comment_rows.for_image(conn, tenant.id, url_id,
+                                                 MAX_IMAGE_COMMENTS + 1)
+        by_chat: dict[str, list[Comment]] = {chat.id: [] for chat in chats}
+        for comment in found[:MAX_IMAGE_COMMENTS]:
+            by_chat.setdefault(comment.conversation_id, []).append(comment)
+        threads = [Thread(chat=chat, comments=by_chat[chat.id]) for chat in chats]
+        return ImageDetail(image=summary, threads=threads,
+                           complete=len(found) <= MAX_IMAGE_COMMENTS)

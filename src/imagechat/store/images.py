@@ -1,0 +1,72 @@
+"""Images of a tenant: one per channel row (every image that was ever written to), with
+figures aggregated from its conversations."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from imagechat.domain.models import ImageSummary
+from imagechat.store.database import Connection
+from imagechat.store.tables import channels, conversations
+
+
+async def count(conn: Connection, tenant_id: str) -> int:
+    value = (await conn.execute(
+        select(func.count()).select_from(channels).where(channels.c.tenant_id == tenant_id)
+    )).scalar()
+    return int(value or 0)
+
+
+async def page(
+    conn: Connection, tenant_id: str, *, limit: int, offset: int, newest_first: bool = True
+) -> list[ImageSummary]:
+    """A page of images by last activity; figures are read for that page only."""
+    activity = channels.c.updated_at.desc() if newest_first else channels.c.updated_at.asc()
+    rows = (await conn.execute(
+        select(channels.c.url_id, channels.c.updated_at, channels.c.locked)
+        .where(channels.c.tenant_id == tenant_id)
+        .order_by(activity, channels.c.url_id)
+        .limit(limit)
+        .offset(offset)
+    )).all()
+    if not rows:
+        return []
+    figures = await _figures(conn, tenant_id, [r.url_id for r in rows])
+    found = []
+    for row in rows:
+        markers, comments, src, page_url = figures.get(row.url_id, (0, 0, None, None))
+        found.append(ImageSummary(
+            url_id=row.url_id, markers=markers, comments=comments,
+            last_activity=row.updated_at, locked=bool(row.locked), src=src,
+            page_url=page_url,
+        ))
+    return found
+
+
+async def get(conn: Connection, tenant_id: str, url_id: str) -> ImageSummary | None:
+    row = (await conn.execute(
+        select(channels.c.url_id, channels.c.updated_at, channels.c.locked)
+        .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
+    )).first()
+    if row is None:
+        return None
+    figures = await _figures(conn, tenant_id, [url_id])
+    markers, comments, src, page_url = figures.get(url_id, (0, 0, None, None))
+    return ImageSummary(url_id=url_id, markers=markers, comments=comments,
+                        last_activity=row.updated_at, locked=bool(row.locked), src=src,
+                        page_url=page_url)
+
+
+async def _figures(
+    conn: Connection, tenant_id: str, url_ids: list[str]
+) -> dict[str, tuple[int, int, str | None, str | None]]:
+    """Per image: markers, comments, and an image address and page seen with it."""
+    c = conversations.c
+    rows = await conn.execute(
+        select(c.url_id, func.count().label("markers"),
+               func.coalesce(func.sum(c.comment_count), 0).label("comments"),
+               func.max(c.src).label("src"), func.max(c.page_url).label("page_url"))
+        .where(c.tenant_id == tenant_id, c.url_id.in_(url_ids))
+        .group_by(c.url_id)
+    )
+    return {r.url_id: (int(r.markers), int(r.comments), r.src, r.page_url) for r in rows}

@@ -1,0 +1,212 @@
+"""Tenant isolation of the dashboard (SPEC §5): tenant A's admin never sees or changes B's.
+
+The world of the API isolation suite: A and B both talk about the same image urlId, B has
+more, and B has a ban, a locked image and moderation log entries. Tenant A's admin, signed in to A's
+dashboard, tries every dashboard route on B's objects; afterwards B's rows and B's own
+reads must be exactly as before, and no page shown to A may contain anything of B's.
+`test_every_dashboard_route_has_an_isolation_case` fails when a route is added without one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from imagechat.app import create_app
+from imagechat.domain.clock import FixedClock
+from imagechat.settings import Settings
+from tests.helpers import services
+from tests.integration.dashboard_helpers import (
+    alert_of,
+    listed_images,
+    sign_in,
+    sign_in_page,
+    totals_of,
+)
+from tests.integration.test_tenant_isolation import (
+    B_ONLY_IMAGE,
+    SHARED_IMAGE,
+    A,
+    B,
+    World,
+    _api_routes,
+    build_world,
+    tenant_b_reads,
+    tenant_rows,
+)
+
+# Banned in B by the world's setup (with a reason that is B's secret).
+B_BANNED = "anon-b-troll"
+
+
+@dataclass
+class Ctx:
+    app: FastAPI
+    admin: httpx.AsyncClient  # signed in to A's dashboard
+    w: World
+    csrf: str
+    attempts: int = 0
+
+    def check(self, response: httpx.Response, status: int) -> str:
+        self.attempts += 1
+        where = f"{response.request.method} {response.request.url}"
+        assert response.status_code == status, f"{where}: {response.status_code} {response.text}"
+        for marker in [*self.w.leak_markers(), B_BANNED]:
+            assert marker not in response.text, f"{where} leaked {marker!r}"
+        return response.text
+
+    async def get(self, path: str, status: int = 200, **params: str) -> str:
+        return self.check(await self.admin.get(path, params=params), status)
+
+    async def post(self, path: str, status: int, **fields: str) -> str:
+        return self.check(await self.admin.post(path, data={"csrf": self.csrf, **fields}),
+                          status)
+
+
+Case = Callable[[Ctx], Awaitable[None]]
+
+
+async def case_home(c: Ctx) -> None:
+    for path in ("/dashboard", "/dashboard/"):
+        response = await c.admin.get(path)
+        c.check(response, 303)
+        assert response.headers["location"] == "/dashboard/usage"
+
+
+async def case_sign_in_page(c: Ctx) -> None:
+    # A's admin token names tenant B in the link: refused, and no session of B's results.
+    token = c.w.identities["admin"].query["sso"]
+    text = await c.get("/dashboard/sign-in", 401, tenantId=B, sso=token)
+    assert "signature is wrong" in alert_of(text)
+    await c.get("/dashboard/images")  # still A's admin: B's images are not listed
+
+
+async def case_sign_in(c: Ctx) -> None:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=c.app),
+                                 base_url="http://testserver") as other:
+        csrf = await sign_in_page(other)
+        for fields in ({"method": "secret", "apiSecret": c.w.tenant_a.api_secret},
+                       {"method": "sso", "sso": c.w.identities["admin"].query["sso"]}):
+            response = await other.post("/dashboard/sign-in",
+                                        data={"csrf": csrf, "tenantId": B, **fields})
+            c.check(response, 401)
+        assert (await other.get("/dashboard/usage")).status_code == 303
+
+
+async def case_sign_out(c: Ctx) -> None:
+    await c.post("/dashboard/sign-out", 303)
+    c.check(await c.admin.get("/dashboard/images"), 303)
+
+
+async def case_usage(c: Ctx) -> None:
+    for bucket in ("day", "hour"):
+        totals = totals_of(await c.get("/dashboard/usage", bucket=bucket))
+        # A made one conversation and two comments; B made two and three.
+        assert totals["conversationCreateCount"] == 1
+        assert totals["commentCreateCount"] == 2
+
+
+async def case_usage_csv(c: Ctx) -> None:
+    rows = list(csv.DictReader(io.StringIO(await c.get("/dashboard/usage.csv"))))
+    assert sum(int(r["conversationCreateCount"]) for r in rows) == 1
+    assert sum(int(r["commentCreateCount"]) for r in rows) == 2
+
+
+async def case_images(c: Ctx) -> None:
+    for sort in ("recent", "oldest"):
+        assert listed_images(await c.get("/dashboard/images", sort=sort)) == [SHARED_IMAGE]
+
+
+async def case_image_view(c: Ctx) -> None:
+    text = await c.get("/dashboard/images/view", 404, urlId=B_ONLY_IMAGE)
+    assert "no image with that urlId" in alert_of(text)
+    text = await c.get("/dashboard/images/view", urlId=SHARED_IMAGE)
+    assert f'data-chat-id="{c.w.a_chat}"' in text
+    assert text.count('class="thread"') == 1
+
+
+async def case_lock(c: Ctx) -> None:
+    # Locking "B's" image from A's dashboard locks A's own channel of that urlId only.
+    for url_id in (B_ONLY_IMAGE, SHARED_IMAGE):
+        await c.post("/dashboard/images/lock", 303, urlId=url_id, locked="1")
+        await c.post("/dashboard/images/lock", 303, urlId=url_id, locked="0")
+
+
+async def case_delete_conversation(c: Ctx) -> None:
+    for chat_id in c.w.b_chats:
+        await c.post("/dashboard/conversations/delete", 404, chatId=chat_id)
+
+
+async def case_moderation(c: Ctx) -> None:
+    text = await c.get("/dashboard/moderation")
+    assert "Nobody is banned." in text
+
+
+async def case_ban_only_in_a(c: Ctx) -> None:
+    await c.post("/dashboard/bans", 303, kind="anon", id="anon-b-author")
+    await c.post("/dashboard/bans", 303, kind="user", id="b-user")
+    bans = await services(c.app).moderation.list_bans(c.w.tenant_a)
+    assert {(b.user_id, b.anon_user_id) for b in bans} == {(None, "anon-b-author"),
+                                                           ("b-user", None)}
+
+
+async def case_unban(c: Ctx) -> None:
+    # B's ban is not A's to lift.
+    await c.post("/dashboard/bans/remove", 404, kind="anon", id=B_BANNED)
+
+
+async def case_static(c: Ctx) -> None:
+    for name in ("dashboard.css", "dashboard.js"):
+        c.check(await c.admin.get(f"/dashboard/static/{name}"), 200)
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/dashboard"): case_home,
+    ("GET", "/dashboard/"): case_home,
+    ("GET", "/dashboard/sign-in"): case_sign_in_page,
+    ("POST", "/dashboard/sign-in"): case_sign_in,
+    ("POST", "/dashboard/sign-out"): case_sign_out,
+    ("GET", "/dashboard/usage"): case_usage,
+    ("GET", "/dashboard/usage.csv"): case_usage_csv,
+    ("GET", "/dashboard/images"): case_images,
+    ("GET", "/dashboard/images/view"): case_image_view,
+    ("POST", "/dashboard/images/lock"): case_lock,
+    ("POST", "/dashboard/conversations/delete"): case_delete_conversation,
+    ("GET", "/dashboard/moderation"): case_moderation,
+    ("POST", "/dashboard/bans"): case_ban_only_in_a,
+    ("POST", "/dashboard/bans/remove"): case_unban,
+    ("GET", "/dashboard/static/{name}"): case_static,
+}
+
+
+@pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
+async def test_tenant_a_admin_cannot_see_or_change_tenant_b(
+    app: FastAPI, client: httpx.AsyncClient, clock: FixedClock, route: tuple[str, str]
+) -> None:
+    w = await build_world(app, client, clock)
+    rows_before = await tenant_rows(app, B)
+    reads_before = await tenant_b_reads(client, w)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as admin:
+        csrf = await sign_in(admin, A, w.tenant_a.api_secret)
+        ctx = Ctx(app, admin, w, csrf)
+        await CASES[route](ctx)
+        assert ctx.attempts > 0
+    assert await tenant_rows(app, B) == rows_before
+    assert await tenant_b_reads(client, w) == reads_before
+
+
+def test_every_dashboard_route_has_an_isolation_case() -> None:
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    routes = {(method, path) for path, methods in _api_routes(app)
+              if path.startswith("/dashboard") for method in methods if method != "HEAD"}
+    assert ("GET", "/dashboard/usage") in routes
+    assert not routes - set(CASES), f"without a case: {sorted(routes - set(CASES))}"
+    assert not set(CASES) - routes, f"stale cases: {sorted(set(CASES) - routes)}"
+
