@@ -221,6 +221,12 @@ async def test_bad_ids_in_paths_and_queries(web: httpx.AsyncClient) -> None:
     _failed(await web.post("/comment-image-chats/demo", json=_chat(broadcastId="a b")), 400,
             "invalid-id")
     _failed(await web.post("/comment-image-chats/demo", json=_chat(anonUserId="a" * 200)), 413)
+    # A trailing newline is not an id character either (a `$`-anchored pattern let "demo\n"
+    # through).
+    _failed(await web.get("/comment-image-chats/demo%0A", params={"urlId": "img-1"}), 400,
+            "invalid-id")
+    _failed(await web.post("/comment-image-chats/demo", json=_chat(anonUserId="anon-1\n")),
+            400, "invalid-id")
     _failed(await web.get("/comments/demo", params={"urlId": "c", "page": -1}), 400,
             "invalid-page")
     _failed(await web.get("/comments/demo", params={"urlId": "c", "page": "two"}), 400)
