@@ -18,6 +18,8 @@ from imagechat.domain.models import StoredEvent
 from imagechat.http import comments, event_log, image_chats, server_api, widget
 from imagechat.http.body_limit import BodyLimitMiddleware
 from imagechat.http.errors import install_error_handlers
+from imagechat.http.openapi import EVERY_OPERATION, install_openapi, replies
+from imagechat.http.reply_models import Health
 from imagechat.http.responses import OrjsonResponse
 from imagechat.live.connection import LiveConnection
 from imagechat.live.hub import Hub
@@ -79,8 +81,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         summary="Live conversations pinned to spots on images.",
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
+        responses=EVERY_OPERATION,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # The widget runs on the customer's pages and calls this server cross-origin. No
     # cookies are involved (identity travels as SSO tokens and edit keys), so any origin
@@ -91,7 +95,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     for module in (image_chats, comments, event_log, server_api, widget):
         app.include_router(module.router)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], responses=replies(Health, {}))
     async def healthz() -> dict[str, Any]:
         return {"status": "success", "version": __version__}
 
