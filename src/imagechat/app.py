@@ -31,6 +31,8 @@ from imagechat.http.body_limit import BodyLimitMiddleware
 from imagechat.http.cors import TenantCORSMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.observe import RequestObserver
+from imagechat.http.openapi import EVERY_OPERATION, install_openapi, replies
+from imagechat.http.reply_models import Health
 from imagechat.http.responses import OrjsonResponse
 from imagechat.live.connection import LiveConnection
 from imagechat.live.hub import Hub
@@ -109,11 +111,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         summary="Live conversations pinned to spots on images.",
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
+        responses=EVERY_OPERATION,
     )
     # Dashboard session cookies; with no configured secret they last until a restart.
     app.state.sessions = SessionCodec.from_setting(
         settings.session_secret.get_secret_value())
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TenantCORSMiddleware)
     # Outermost: times and logs every request, including those refused above.
@@ -125,7 +129,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.metrics = metrics
         app.include_router(metrics_endpoint.router)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.get("/healthz", tags=["operations"], responses=replies(Health, {}))
     async def healthz() -> dict[str, Any]:
         return {"status": "success", "version": __version__}
 

@@ -221,6 +221,12 @@ async def test_bad_ids_in_paths_and_queries(web: httpx.AsyncClient) -> None:
     _failed(await web.post("/comment-image-chats/demo", json=_chat(broadcastId="a b")), 400,
             "invalid-id")
     _failed(await web.post("/comment-image-chats/demo", json=_chat(anonUserId="a" * 200)), 413)
+    # A trailing newline is not an id character either (a `$`-anchored pattern let "demo\n"
+    # through).
+    _failed(await web.get("/comment-image-chats/demo%0A", params={"urlId": "img-1"}), 400,
+            "invalid-id")
+    _failed(await web.post("/comment-image-chats/demo", json=_chat(anonUserId="anon-1\n")),
+            400, "invalid-id")
     _failed(await web.get("/comments/demo", params={"urlId": "c", "page": -1}), 400,
             "invalid-page")
     _failed(await web.get("/comments/demo", params={"urlId": "c", "page": "two"}), 400)
@@ -270,6 +276,66 @@ async def test_lone_surrogate_escapes_are_a_client_error(
 
 
 HEADERS = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("field", ["userDataJSONBase64", "verificationHash"])
+async def test_lone_surrogate_in_an_sso_token_is_refused(
+    app: FastAPI, web: httpx.AsyncClient, clock: FixedClock, field: str
+) -> None:
+    """Found by the schema fuzzer's probes: a token field holding `"\\ud800"` reached the
+    HMAC, which cannot encode it (500)."""
+    await make_tenant(app, "acme", api_secret=SECRET)
+    token = make_token(SECRET, {"id": "u"}, clock.now_ms())
+    token[field] = "SURROGATE"
+    content = json.dumps(_chat(sso=token)).replace("SURROGATE", "\\ud800")
+    response = await web.post("/comment-image-chats/acme", content=content, headers=HEADERS)
+    _failed(response, 401, "sso-invalid")
+    assert await _state(web, "acme") == (0, [])
+
+
+async def test_lone_surrogate_edit_key_is_a_refusal(web: httpx.AsyncClient) -> None:
+    """Found by the schema fuzzer's probes: an `editKey` of `"\\ud800"` in an update-text
+    body reached the key hash, which cannot encode it (500)."""
+    created = await create_chat(web)
+    comment_id = created["comment"]["_id"]
+    content = '{"comment": "changed", "editKey": "\\ud800"}'
+    response = await web.post(f"/comments/demo/{comment_id}/update-text", content=content,
+                              headers=HEADERS)
+    _failed(response, 403, "not-author")
+    listed = (await web.get("/comments/demo",
+                            params={"urlId": created["chat"]["windowUrlId"]})).json()
+    assert [c["comment"] for c in listed["comments"]] == ["First!"]
+
+
+@pytest.mark.parametrize("content", [
+    b'{"urlId":"i","x":' + b"9" * 5000 + b',"y":1}',
+    b'{"urlId":"\xff\xfe","x":1,"y":1}',
+], ids=["5000-digit-number", "not-utf8"])
+async def test_body_json_cannot_decode_is_malformed_json(
+    web: httpx.AsyncClient, content: bytes
+) -> None:
+    """Bodies Python's JSON decoder gives up on without a syntax error (a number over its
+    4,300-digit limit, bytes that are not UTF-8) are malformed JSON, like a syntax error."""
+    response = await web.post("/comment-image-chats/demo", content=content, headers=HEADERS)
+    body = _failed(response, 400, "malformed-json")
+    assert body["reason"] == "The request body is not valid JSON."
+    assert await _state(web) == (0, [])
+
+
+async def test_invalid_utf8_in_a_query_string_is_read_leniently(
+    web: httpx.AsyncClient,
+) -> None:
+    """Percent-escapes that are not UTF-8 (here a UTF-8-encoded lone surrogate) decode to
+    U+FFFD, which is ordinary text: each parameter then gets its usual answer, never a 500."""
+    surrogate = "%ED%A0%80"
+    response = await web.get(f"/comment-image-chats/demo?urlId=img-1&sso={surrogate}")
+    _failed(response, 401, "sso-invalid")
+    response = await web.get(f"/comment-image-chats/demo?urlId=img-1&anonUserId={surrogate}")
+    _failed(response, 400, "invalid-id")
+    response = await web.get(f"/comment-image-chats/demo?urlId={surrogate}")
+    assert response.status_code == 200, response.text
+    assert response.json()["urlIdClean"] == "\ufffd" * 3
+
 ODD_REQUESTS: list[tuple[str, str, Any]] = [
     ("GET", "/comment-image-chats/demo?urlId=" + "a" * 1001, None),
     ("GET", "/comments/demo?urlId=c&count=abc", None),

@@ -48,6 +48,14 @@ def test_duplicate_tenant_id_is_a_clear_error(db_args: list[str]) -> None:
     assert "exists already" in again.output
 
 
+@pytest.mark.parametrize("tenant_id", ["acme\n", "ac me", "a" * 65])
+def test_invalid_tenant_id_is_refused(db_args: list[str], tenant_id: str) -> None:
+    """Also a trailing newline, which a `$`-anchored pattern used to let through."""
+    result = runner.invoke(app, ["tenant", "create", "Acme", "--id", tenant_id, *db_args])
+    assert result.exit_code == 1
+    assert "A tenant id has 1-64 letters" in result.output
+
+
 def test_invalid_origin_is_refused(db_args: list[str]) -> None:
     result = runner.invoke(app, ["tenant", "create", "Acme", "--origin", "not an origin",
                                  *db_args])

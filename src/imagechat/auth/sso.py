@@ -75,6 +75,11 @@ def verify_secure(token: dict[str, Any], api_secret: str, now_ms: int) -> SSOUse
         raise SSOError("The SSO token needs userDataJSONBase64 and verificationHash.")
     if isinstance(timestamp, bool) or not isinstance(timestamp, int):
         raise SSOError("The SSO token's timestamp must be an integer (milliseconds).")
+    if not (b64.isascii() and given_hash.isascii()):
+        # Base64 and hex are ASCII; anything else (a lone surrogate from a JSON escape
+        # cannot even be encoded for the HMAC) is not a token we signed.
+        raise SSOError("The SSO token's userDataJSONBase64 and verificationHash must be "
+                       "ASCII text.")
     expected = sign(api_secret, timestamp, b64)
     if not hmac.compare_digest(expected.encode(), given_hash.lower().encode()):
         raise SSOError("The SSO token's signature does not match.", "sso-bad-signature")

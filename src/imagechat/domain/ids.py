@@ -26,6 +26,8 @@ def hash_key(key: str) -> str:
 
 
 def key_matches(key: str, stored_hash: str | None) -> bool:
-    if not stored_hash or not key:
+    # Our keys are URL-safe base64 (ASCII). Anything else cannot match, and a lone
+    # surrogate from a JSON escape could not even be encoded for hashing.
+    if not stored_hash or not key or not key.isascii():
         return False
     return hmac.compare_digest(hash_key(key), stored_hash)

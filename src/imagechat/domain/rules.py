@@ -9,7 +9,9 @@ from typing import Any
 from imagechat.domain import limits
 from imagechat.domain.errors import BadInput, TooLarge
 
-_ID_RE = re.compile(r"^[A-Za-z0-9_.:@\-]+$")
+_ID_RE = re.compile(r"[A-Za-z0-9_.:@\-]+")
+# The same rule as a JSON Schema pattern (for the OpenAPI document).
+ID_PATTERN = f"^{_ID_RE.pattern}$"
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
 _HOST_RE = re.compile(r"[^/?;]*")
 
@@ -46,7 +48,8 @@ def optional_text(value: Any, field: str, max_chars: int) -> str | None:
 
 def require_id(value: Any, field: str) -> str:
     text = require_text(value, field, limits.MAX_ID_CHARS)
-    if not _ID_RE.match(text):
+    # fullmatch: with match(), `$` would also accept a trailing newline ("abc\n").
+    if not _ID_RE.fullmatch(text):
         raise BadInput(
             f"`{field}` may contain only letters, digits and _ . : @ -", "invalid-id"
         )

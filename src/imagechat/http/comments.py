@@ -8,6 +8,10 @@ from fastapi import APIRouter, Depends, Request
 
 from imagechat.domain import limits
 from imagechat.http.deps import (
+    CHANGE_QUERY,
+    COMMENT_WRITE_QUERY,
+    READ_QUERY,
+    WRITE_QUERY,
     actor_of,
     broadcast_id_of,
     edit_key_of,
@@ -16,8 +20,17 @@ from imagechat.http.deps import (
     ws_ids,
 )
 from imagechat.http.json_body import optional_body
+from imagechat.http.openapi import READ_FAILURES, WRITE_FAILURES, replies
 from imagechat.http.rate_limits import limit_writes
-from imagechat.http.schemas import PostCommentBody, UpdateTextBody, VoteBody
+from imagechat.http.reply_models import (
+    CastVote,
+    CommentPage,
+    PostedComment,
+    RemovedVote,
+    Success,
+    UpdatedComment,
+)
+from imagechat.http.schemas import OPTIONAL_KEYS_BODY, PostCommentBody, UpdateTextBody, VoteBody
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.wire.present import comment_json, user_json, vote_json
 
@@ -25,7 +38,8 @@ from imagechat.wire.present import comment_json, user_json, vote_json
 router = APIRouter(tags=["comments"], dependencies=[Depends(limit_writes)])
 
 
-@router.get("/comments/{tenantId}")
+@router.get("/comments/{tenantId}", dependencies=READ_QUERY,
+            responses=replies(CommentPage, READ_FAILURES))
 async def list_comments(
     request: Request, tenantId: str, urlId: str, page: int = 0,
     count: int = limits.DEFAULT_PAGE_SIZE,
@@ -45,7 +59,8 @@ async def list_comments(
     }
 
 
-@router.post("/comments/{tenantId}")
+@router.post("/comments/{tenantId}", dependencies=COMMENT_WRITE_QUERY,
+             responses=replies(PostedComment, WRITE_FAILURES))
 async def post_comment(request: Request, tenantId: str, body: PostCommentBody) -> dict[str, Any]:
     tenant = await tenant_of(request, tenantId)
     raw = body.model_dump()
@@ -67,7 +82,8 @@ async def post_comment(request: Request, tenantId: str, body: PostCommentBody) -
     return result
 
 
-@router.post("/comments/{tenantId}/{commentId}/update-text")
+@router.post("/comments/{tenantId}/{commentId}/update-text",
+             dependencies=CHANGE_QUERY, responses=replies(UpdatedComment, WRITE_FAILURES))
 async def update_comment_text(
     request: Request, tenantId: str, commentId: str, body: UpdateTextBody
 ) -> dict[str, Any]:
@@ -81,7 +97,8 @@ async def update_comment_text(
     return {"status": "success", "comment": comment_json(updated)}
 
 
-@router.delete("/comments/{tenantId}/{commentId}")
+@router.delete("/comments/{tenantId}/{commentId}", dependencies=CHANGE_QUERY,
+               responses=replies(Success, WRITE_FAILURES), openapi_extra=OPTIONAL_KEYS_BODY)
 async def delete_comment(request: Request, tenantId: str, commentId: str) -> dict[str, Any]:
     tenant = await tenant_of(request, tenantId)
     body = await optional_body(request)
@@ -92,7 +109,8 @@ async def delete_comment(request: Request, tenantId: str, commentId: str) -> dic
     return {"status": "success"}
 
 
-@router.post("/comments/{tenantId}/{commentId}/vote")
+@router.post("/comments/{tenantId}/{commentId}/vote",
+             dependencies=COMMENT_WRITE_QUERY, responses=replies(CastVote, WRITE_FAILURES))
 async def vote(request: Request, tenantId: str, commentId: str, body: VoteBody) -> dict[str, Any]:
     tenant = await tenant_of(request, tenantId)
     raw = body.model_dump()
@@ -109,7 +127,9 @@ async def vote(request: Request, tenantId: str, commentId: str, body: VoteBody) 
     }
 
 
-@router.delete("/comments/{tenantId}/{commentId}/vote/{voteId}")
+@router.delete("/comments/{tenantId}/{commentId}/vote/{voteId}",
+               dependencies=WRITE_QUERY, responses=replies(RemovedVote, WRITE_FAILURES),
+               openapi_extra=OPTIONAL_KEYS_BODY)
 async def unvote(request: Request, tenantId: str, commentId: str, voteId: str) -> dict[str, Any]:
     tenant = await tenant_of(request, tenantId)
     body = await optional_body(request)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 
 from imagechat.auth.identity import resolve_actor
-from imagechat.domain import rules
+from imagechat.domain import limits, rules
 from imagechat.domain.actor import Actor
 from imagechat.domain.models import Tenant
 from imagechat.services.container import Services
@@ -61,3 +61,45 @@ def ws_ids(tenant: Tenant, url_id: str, actor: Actor) -> dict[str, Any]:
         "urlIdWS": url_id,
         "userIdWS": actor.ws_user_id or f"v-{secrets.token_hex(8)}",
     }
+
+
+_ID_SCHEMA = {"pattern": rules.ID_PATTERN, "maxLength": limits.MAX_ID_CHARS}
+
+# The query parameters the helpers above read from `request.query_params`, declared for the
+# OpenAPI document (they are plain text, so declaring them refuses nothing). Each may come
+# in the JSON body instead, where the route has one.
+
+
+def _visitor_query(
+    sso: str | None = Query(None, description="Secure or Simple SSO token, as JSON text."),
+    anonUserId: str | None = Query(None, description="The anonymous visitor's id.",
+                                   json_schema_extra=_ID_SCHEMA),
+) -> None:
+    """Read by `actor_of`."""
+
+
+def _broadcast_query(
+    broadcastId: str | None = Query(None, description="The writing client's UUID: events of "
+                                    "this write carry it, so that client can skip them.",
+                                    json_schema_extra=_ID_SCHEMA),
+) -> None:
+    """Read by `broadcast_id_of`."""
+
+
+def _edit_key_query(
+    editKey: str | None = Query(None, description="The key an anonymous author received "
+                                "with what it created."),
+) -> None:
+    """Read by `edit_key_of`."""
+
+
+def _url_id_query(
+    urlId: str | None = Query(None, description="The conversation's windowUrlId."),
+) -> None:
+    """Read by the comment routes (the body's `urlId` is the fallback)."""
+
+
+READ_QUERY = [Depends(_visitor_query)]
+WRITE_QUERY = [*READ_QUERY, Depends(_broadcast_query)]
+CHANGE_QUERY = [*WRITE_QUERY, Depends(_edit_key_query)]
+COMMENT_WRITE_QUERY = [*WRITE_QUERY, Depends(_url_id_query)]

@@ -19,6 +19,10 @@ _HTTP_CODES = {
     405: "method-not-allowed", 409: "conflict", 413: "too-large", 415: "unsupported-media-type",
     429: "rate-limited", 503: "unavailable",
 }
+# FastAPI's answer when a JSON body cannot be decoded at all (bytes that are not UTF-8,
+# a number longer than Python's 4,300-digit limit, nesting too deep): malformed JSON,
+# said the same way as for a syntax error.
+_BODY_NOT_DECODED = "There was an error parsing the body"
 
 
 def failure(status: int, reason: str, code: str, headers: dict[str, str] | None = None
@@ -54,6 +58,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> OrjsonResponse:
+        if exc.status_code == 400 and exc.detail == _BODY_NOT_DECODED:
+            return failure(400, "The request body is not valid JSON.", "malformed-json")
         code = _HTTP_CODES.get(exc.status_code, "error")
         reason = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404 and reason == "Not Found":

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request
 
 from imagechat.domain.models import StoredEvent
 from imagechat.http.deps import services_of, tenant_of
+from imagechat.http.openapi import ANONYMOUS_READ_FAILURES, replies
+from imagechat.http.reply_models import EventLog, EventsSince
 
 router = APIRouter(tags=["live sync"])
 
@@ -24,7 +26,8 @@ def _entry(event: StoredEvent) -> dict[str, Any]:
     }
 
 
-@router.get("/event-log/{tenantId}")
+@router.get("/event-log/{tenantId}",
+            responses=replies(EventLog, ANONYMOUS_READ_FAILURES))
 @router.get("/event-log/{tenantId}/", include_in_schema=False)
 async def event_log(
     request: Request, tenantId: str, urlId: str, startTime: int, endTime: int,
@@ -36,7 +39,7 @@ async def event_log(
     return {"status": "success", "events": [_entry(e) for e in found]}
 
 
-@router.get("/events/{tenantId}")
+@router.get("/events/{tenantId}", responses=replies(EventsSince, ANONYMOUS_READ_FAILURES))
 async def events_since(
     request: Request, tenantId: str, urlId: str, since: int, epoch: str | None = None
 ) -> dict[str, Any]:

@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from imagechat.http.deps import (
+    CHANGE_QUERY,
+    READ_QUERY,
+    WRITE_QUERY,
     actor_of,
     broadcast_id_of,
     edit_key_of,
@@ -15,8 +18,10 @@ from imagechat.http.deps import (
     ws_ids,
 )
 from imagechat.http.json_body import optional_body
+from imagechat.http.openapi import READ_FAILURES, WRITE_FAILURES, replies
 from imagechat.http.rate_limits import limit_writes
-from imagechat.http.schemas import CreateImageChatBody
+from imagechat.http.reply_models import CreatedImageChat, ImageChatList, Success
+from imagechat.http.schemas import OPTIONAL_KEYS_BODY, CreateImageChatBody
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.image_chats import NewImageChatInput
 from imagechat.wire.present import chat_detail_json, comment_json, user_json
@@ -25,7 +30,8 @@ from imagechat.wire.present import chat_detail_json, comment_json, user_json
 router = APIRouter(tags=["image chats"], dependencies=[Depends(limit_writes)])
 
 
-@router.get("/comment-image-chats/{tenantId}")
+@router.get("/comment-image-chats/{tenantId}", dependencies=READ_QUERY,
+            responses=replies(ImageChatList, READ_FAILURES))
 async def list_image_chats(request: Request, tenantId: str, urlId: str) -> dict[str, Any]:
     tenant = await tenant_of(request, tenantId)
     actor = actor_of(request, tenant)
@@ -43,7 +49,8 @@ async def list_image_chats(request: Request, tenantId: str, urlId: str) -> dict[
     }
 
 
-@router.post("/comment-image-chats/{tenantId}")
+@router.post("/comment-image-chats/{tenantId}", dependencies=WRITE_QUERY,
+             responses=replies(CreatedImageChat, WRITE_FAILURES))
 async def create_image_chat(
     request: Request, tenantId: str, body: CreateImageChatBody
 ) -> dict[str, Any]:
@@ -74,7 +81,8 @@ async def create_image_chat(
     return result
 
 
-@router.delete("/comment-image-chats/{tenantId}/{chatId}")
+@router.delete("/comment-image-chats/{tenantId}/{chatId}", dependencies=CHANGE_QUERY,
+               responses=replies(Success, WRITE_FAILURES), openapi_extra=OPTIONAL_KEYS_BODY)
 async def delete_image_chat(request: Request, tenantId: str, chatId: str) -> dict[str, Any]:
     tenant = await tenant_of(request, tenantId)
     body = await optional_body(request)

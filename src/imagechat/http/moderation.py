@@ -10,14 +10,16 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from imagechat.http.deps import actor_of, services_of, tenant_of
+from imagechat.http.openapi import WRITE_FAILURES, replies
 from imagechat.http.rate_limits import limit_writes
+from imagechat.http.reply_models import Banned, Locked, Success
 from imagechat.http.schemas import BanBody, LockBody
 from imagechat.wire.present import ban_json
 
 router = APIRouter(tags=["moderation"], dependencies=[Depends(limit_writes)])
 
 
-@router.post("/lock-image/{tenantId}")
+@router.post("/lock-image/{tenantId}", responses=replies(Locked, WRITE_FAILURES))
 async def lock_image(request: Request, tenantId: str, urlId: str, body: LockBody) -> dict[str, Any]:
     """Make an image read-only for everyone but moderators (`locked: false` reopens it)."""
     tenant = await tenant_of(request, tenantId)
@@ -27,7 +29,7 @@ async def lock_image(request: Request, tenantId: str, urlId: str, body: LockBody
     return {"status": "success", "locked": body.locked}
 
 
-@router.post("/ban-user/{tenantId}")
+@router.post("/ban-user/{tenantId}", responses=replies(Banned, WRITE_FAILURES))
 async def ban_user(request: Request, tenantId: str, body: BanBody) -> dict[str, Any]:
     """Ban a visitor from writing on this site: their writes then get 403 `banned`."""
     tenant = await tenant_of(request, tenantId)
@@ -37,7 +39,7 @@ async def ban_user(request: Request, tenantId: str, body: BanBody) -> dict[str, 
     return {"status": "success", "ban": ban_json(ban)}
 
 
-@router.delete("/ban-user/{tenantId}")
+@router.delete("/ban-user/{tenantId}", responses=replies(Success, WRITE_FAILURES))
 async def unban_user(
     request: Request, tenantId: str, userId: str | None = None, anonUserId: str | None = None
 ) -> dict[str, Any]:

@@ -7,9 +7,28 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, WithJsonSchema
 
+from imagechat.domain import limits, rules
+
 # Checked by the domain rule (a JSON number from 0 to 100, not "50", not true), so that the
 # error names the field and says what is allowed; documented as a number here.
 Coordinate = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
+
+
+def _text(max_chars: int, pattern: str | None = None) -> WithJsonSchema:
+    """A string's limits for the document; the domain rules enforce them (400/413)."""
+    schema: dict[str, Any] = {"type": "string", "maxLength": max_chars}
+    if pattern is not None:
+        schema["pattern"] = pattern
+    return WithJsonSchema(schema)
+
+
+# `\S`: not blank (a search, not anchored: somewhere in the text).
+Id = Annotated[str, _text(limits.MAX_ID_CHARS, rules.ID_PATTERN)]
+UrlId = Annotated[str, _text(limits.MAX_URL_ID_CHARS, r"\S")]
+CommentText = Annotated[str, _text(limits.MAX_COMMENT_CHARS, r"\S")]
+Name = Annotated[str, _text(limits.MAX_NAME_CHARS)]
+Url = Annotated[str, _text(limits.MAX_URL_CHARS)]
+PageTitle = Annotated[str, _text(limits.MAX_PAGE_TITLE_CHARS)]
 
 
 class _Body(BaseModel):
@@ -18,51 +37,54 @@ class _Body(BaseModel):
 
 
 class CreateImageChatBody(_Body):
-    urlId: str = Field(description="The image's id within the tenant.")
+    urlId: UrlId = Field(description="The image's id within the tenant.")
     x: Coordinate = Field(description="Horizontal position, percent of the image width.")
     y: Coordinate = Field(description="Vertical position, percent of the image height.")
-    windowUrlId: str | None = Field(default=None, description="The page the image is on.")
-    pageTitle: str | None = None
-    src: str | None = Field(default=None, description="The image's src.")
+    windowUrlId: Url | None = Field(default=None, description="The page the image is on.")
+    pageTitle: PageTitle | None = None
+    src: Url | None = Field(default=None, description="The image's src.")
     createdFromCommentId: str | None = None
-    broadcastId: str | None = Field(default=None, description="Client-generated UUID.")
-    comment: str | None = Field(default=None, description="The first message, created atomically.")
-    commenterName: str | None = None
-    url: str | None = None
-    anonUserId: str | None = None
+    broadcastId: Id | None = Field(default=None, description="Client-generated UUID.")
+    comment: CommentText | None = Field(
+        default=None, description="The first message, created atomically.")
+    commenterName: Name | None = None
+    url: Url | None = None
+    anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
 
 
 class PostCommentBody(_Body):
-    comment: str
-    commenterName: str | None = None
-    url: str | None = None
-    urlId: str | None = None
-    parentId: str | None = None
-    broadcastId: str | None = None
-    anonUserId: str | None = None
+    comment: CommentText
+    commenterName: Name | None = None
+    url: Url | None = None
+    urlId: UrlId | None = None
+    parentId: Id | None = None
+    broadcastId: Id | None = None
+    anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
 
 
 class UpdateTextBody(_Body):
-    comment: str
+    comment: CommentText
     editKey: str | None = None
     sso: dict[str, Any] | str | None = None
-    anonUserId: str | None = None
+    anonUserId: Id | None = None
 
 
 class VoteBody(_Body):
-    voteDir: str = Field(description='"up" or "down"')
-    anonUserId: str | None = None
+    # Checked by the domain rule, so that the error says what is allowed.
+    voteDir: str = Field(description='"up" or "down"',
+                         json_schema_extra={"enum": ["up", "down"]})
+    anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
 
 
 class OptionalKeysBody(_Body):
     """DELETE bodies: everything may come in the query string instead."""
 
-    broadcastId: str | None = None
+    broadcastId: Id | None = None
     editKey: str | None = None
-    anonUserId: str | None = None
+    anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
 
 
@@ -80,3 +102,8 @@ class BanBody(_Body):
     reason: str | None = Field(default=None, description="Shown in the moderation log.")
     sso: dict[str, Any] | str | None = Field(
         default=None, description="The moderator's SSO token (widget routes only).")
+
+
+# DELETE routes read an optional body themselves (http/json_body.py); this documents it.
+OPTIONAL_KEYS_BODY: dict[str, Any] = {"requestBody": {"required": False, "content": {
+    "application/json": {"schema": OptionalKeysBody.model_json_schema()}}}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from imagechat.auth.api_secret import backend_actor
 from imagechat.domain import limits, rules
@@ -18,11 +18,29 @@ from imagechat.domain.actor import Actor
 from imagechat.domain.errors import NotAuthenticated, NotFound
 from imagechat.domain.models import Tenant
 from imagechat.http.deps import services_of
+from imagechat.http.openapi import BACKEND_WRITE_FAILURES, READ_FAILURES, replies
 from imagechat.http.rate_limits import limit_backend_writes
+from imagechat.http.reply_models import (
+    BackendComment,
+    BackendComments,
+    BackendImageChat,
+    BackendImageChats,
+    Success,
+    Usage,
+)
 from imagechat.store import conversations
 from imagechat.wire.present import chat_detail_json, comment_json
 
-router = APIRouter(prefix="/api/v1", tags=["server-to-server"])
+
+def _api_key_query(
+    API_KEY: str | None = Query(None, description="The tenant's API secret, where a header "
+                                "cannot be sent; the X-API-Key header is preferred."),
+) -> None:
+    """Read by `_backend`; declared for the OpenAPI document."""
+
+
+router = APIRouter(prefix="/api/v1", tags=["server-to-server"],
+                   dependencies=[Depends(_api_key_query)])
 
 
 async def backend_of(
@@ -40,7 +58,7 @@ async def backend_of(
     return tenant, actor
 
 
-@router.get("/image-chats")
+@router.get("/image-chats", responses=replies(BackendImageChats, READ_FAILURES))
 async def list_image_chats(
     request: Request, tenantId: str, urlId: str | None = None,
     skip: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(100, ge=1, le=1000),
@@ -58,7 +76,7 @@ async def list_image_chats(
     return {"status": "success", "imageChats": [chat_detail_json(c) for c in rows]}
 
 
-@router.get("/image-chats/{chatId}")
+@router.get("/image-chats/{chatId}", responses=replies(BackendImageChat, READ_FAILURES))
 async def get_image_chat(
     request: Request, chatId: str, tenantId: str, x_api_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
@@ -67,7 +85,7 @@ async def get_image_chat(
     return {"status": "success", "imageChat": chat_detail_json(chat)}
 
 
-@router.delete("/image-chats/{chatId}")
+@router.delete("/image-chats/{chatId}", responses=replies(Success, BACKEND_WRITE_FAILURES))
 async def delete_image_chat(
     request: Request, chatId: str, tenantId: str, x_api_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
@@ -76,7 +94,7 @@ async def delete_image_chat(
     return {"status": "success"}
 
 
-@router.get("/comments")
+@router.get("/comments", responses=replies(BackendComments, READ_FAILURES))
 async def list_comments(
     request: Request, tenantId: str, urlId: str, page: int = Query(0, ge=0, le=1_000_000),
     count: int = Query(limits.DEFAULT_PAGE_SIZE, ge=1, le=limits.MAX_PAGE_SIZE),
@@ -88,7 +106,7 @@ async def list_comments(
             "commentCount": result.total, "hasMore": result.has_more}
 
 
-@router.get("/comments/{commentId}")
+@router.get("/comments/{commentId}", responses=replies(BackendComment, READ_FAILURES))
 async def get_comment(
     request: Request, commentId: str, tenantId: str,
     x_api_key: str | None = Header(default=None),
@@ -98,7 +116,7 @@ async def get_comment(
     return {"status": "success", "comment": comment_json(comment)}
 
 
-@router.delete("/comments/{commentId}")
+@router.delete("/comments/{commentId}", responses=replies(Success, BACKEND_WRITE_FAILURES))
 async def delete_comment(
     request: Request, commentId: str, tenantId: str,
     x_api_key: str | None = Header(default=None),
@@ -108,7 +126,7 @@ async def delete_comment(
     return {"status": "success"}
 
 
-@router.get("/usage")
+@router.get("/usage", responses=replies(Usage, READ_FAILURES))
 async def usage(
     request: Request, tenantId: str,
     from_: int = Query(0, alias="from", ge=0, description="Epoch ms, inclusive."),

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Request
 
 from imagechat.http.deps import services_of
+from imagechat.http.openapi import BACKEND_WRITE_FAILURES, READ_FAILURES, replies
+from imagechat.http.reply_models import Banned, Bans, Locked, ModerationLog, Success
 from imagechat.http.schemas import BanBody, LockBody
 from imagechat.http.server_api import backend_of
 from imagechat.wire.present import ban_json, moderation_entry_json
@@ -14,7 +16,7 @@ from imagechat.wire.present import ban_json, moderation_entry_json
 router = APIRouter(prefix="/api/v1", tags=["server-to-server"])
 
 
-@router.post("/image-lock")
+@router.post("/image-lock", responses=replies(Locked, BACKEND_WRITE_FAILURES))
 async def lock_image(
     request: Request, tenantId: str, urlId: str, body: LockBody,
     x_api_key: str | None = Header(default=None),
@@ -24,7 +26,7 @@ async def lock_image(
     return {"status": "success", "locked": body.locked}
 
 
-@router.get("/bans")
+@router.get("/bans", responses=replies(Bans, READ_FAILURES))
 async def list_bans(
     request: Request, tenantId: str, x_api_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
@@ -33,7 +35,7 @@ async def list_bans(
     return {"status": "success", "bans": [ban_json(b) for b in bans]}
 
 
-@router.post("/bans")
+@router.post("/bans", responses=replies(Banned, BACKEND_WRITE_FAILURES))
 async def ban_user(
     request: Request, tenantId: str, body: BanBody, x_api_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
@@ -43,7 +45,7 @@ async def ban_user(
     return {"status": "success", "ban": ban_json(ban)}
 
 
-@router.delete("/bans")
+@router.delete("/bans", responses=replies(Success, BACKEND_WRITE_FAILURES))
 async def unban_user(
     request: Request, tenantId: str, userId: str | None = None, anonUserId: str | None = None,
     x_api_key: str | None = Header(default=None),
@@ -54,7 +56,7 @@ async def unban_user(
     return {"status": "success"}
 
 
-@router.get("/moderation-log")
+@router.get("/moderation-log", responses=replies(ModerationLog, READ_FAILURES))
 async def moderation_log(
     request: Request, tenantId: str, limit: int = Query(100, ge=1, le=500),
     before: int | None = Query(None, ge=0, le=2**53, description="Epoch ms, exclusive."),

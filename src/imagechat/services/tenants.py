@@ -14,7 +14,7 @@ from imagechat.domain.models import Tenant
 from imagechat.store import tenants as tenant_rows
 from imagechat.store.database import Database
 
-_TENANT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TENANT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
 
 
@@ -44,7 +44,7 @@ class TenantService:
         api_secret: str | None = None,
     ) -> Tenant:
         tenant_id = tenant_id or new_id()
-        if not _TENANT_ID_RE.match(tenant_id):
+        if not _TENANT_ID_RE.fullmatch(tenant_id):
             raise BadInput("A tenant id has 1-64 letters, digits, _ or -.", "invalid-tenant-id")
         if not name.strip():
             raise BadInput("A tenant needs a name.", "missing-field")

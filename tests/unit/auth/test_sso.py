@@ -214,6 +214,14 @@ def test_base64_of_invalid_utf8() -> None:
     assert refused(signed_b64(b64)).code == "sso-invalid"
 
 
+@pytest.mark.parametrize("field", ["userDataJSONBase64", "verificationHash"])
+@pytest.mark.parametrize("text", ["\ud800", "\udfff" + EXAMPLE_HASH[1:], "é" + EXAMPLE_B64])
+def test_non_ascii_token_text_is_refused_not_a_crash(field: str, text: str) -> None:
+    """JSON can carry a lone surrogate (`"\\ud800"`) that cannot be encoded for the HMAC;
+    base64 and hex are ASCII, so any such text is simply not a valid token."""
+    assert refused(example_token() | {field: text}).code == "sso-invalid"
+
+
 def test_text_that_is_not_base64() -> None:
     assert refused(signed_b64("***not base64***")).code == "sso-invalid"
 

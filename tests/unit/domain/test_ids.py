@@ -47,6 +47,13 @@ def test_key_matches_refuses_other_keys(presented: str) -> None:
     assert not key_matches(presented, hash_key("key"))
 
 
+@pytest.mark.parametrize("presented", ["\ud800", "ké", "\udcff" * 32])
+def test_key_matches_refuses_text_no_key_is_made_of(presented: str) -> None:
+    """Keys are URL-safe base64; a lone surrogate (which JSON bodies can carry) cannot even
+    be encoded for hashing, and must be a plain mismatch rather than a crash."""
+    assert not key_matches(presented, hash_key("key"))
+
+
 def test_key_matches_refuses_when_nothing_is_stored() -> None:
     assert not key_matches("key", None)
     assert not key_matches("key", "")

@@ -85,7 +85,8 @@ def test_require_id_accepts(value: str) -> None:
     assert rules.require_id(value, "commentId") == value
 
 
-@pytest.mark.parametrize("value", ["a b", "a/b", "<x>", "a\nb", "ą", "a?b", "a#b", "a%20"])
+@pytest.mark.parametrize("value", ["a b", "a/b", "<x>", "a\nb", "ą", "a?b", "a#b", "a%20",
+                                   "abc\n", "\nabc"])
 def test_require_id_rejects_odd_characters(value: str) -> None:
     assert code_of(BadInput, rules.require_id, value, "commentId") == "invalid-id"
 

@@ -1,0 +1,250 @@
+"""Success bodies as the OpenAPI document describes them.
+
+Routes build their bodies with imagechat.wire.present (one JSON shape for REST and the
+live events) and send them with orjson; these models only document those shapes
+(`responses={200: {"model": ...}}`), they are not run on every response. What keeps the two
+in step is tests/integration/test_api_schema_fuzz.py, which checks real responses against
+the document. Models are open: clients must ignore keys they do not know.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Reply(BaseModel):
+    # Fields are named as on the wire; `_id` needs an alias (pydantic keeps leading
+    # underscores for private attributes).
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class Success(_Reply):
+    status: Literal["success"]
+
+
+class User(_Reply):
+    """The signed-in visitor; `null` for anonymous visitors."""
+
+    id: str
+    username: str | None
+    displayName: str | None
+    avatarSrc: str | None
+    isAdmin: bool
+    isModerator: bool
+    verified: bool = Field(description="Signed in by Secure SSO (the site vouched).")
+
+
+class CommentReply(_Reply):
+    id: str = Field(alias="_id")
+    tenantId: str
+    urlId: str = Field(description="The conversation's windowUrlId.")
+    url: str
+    commenterName: str
+    commentHTML: str = Field(description="Sanitized HTML, safe to show.")
+    comment: str = Field(description="The text as written.")
+    date: str = Field(description="ISO 8601 creation time.")
+    verified: bool
+    approved: bool
+    locale: None
+    userId: str | None
+    anonUserId: str | None
+    parentId: str | None
+    avatarSrc: str | None
+    votes: int
+    votesUp: int
+    votesDown: int
+    isByAdmin: bool
+    isByModerator: bool
+    chatId: str
+
+
+class ImageChat(_Reply):
+    """A marker on an image (a conversation)."""
+
+    id: str = Field(alias="_id")
+    urlId: str
+    windowUrlId: str = Field(description="The urlId its comments are filed under.")
+    x: float = Field(description="Percent of the image width.")
+    y: float = Field(description="Percent of the image height.")
+    commentCount: int
+    resolved: bool
+    userId: str | None
+    anonUserId: str | None
+    createdAt: int = Field(description="Epoch milliseconds.")
+    updatedAt: int = Field(description="Epoch milliseconds.")
+    tenantId: str
+    pageUrl: str | None
+    pageTitle: str | None
+    src: str | None
+    commenterName: str | None
+
+
+class VoteReply(_Reply):
+    id: str = Field(alias="_id")
+    tenantId: str
+    urlId: str
+    urlIdRaw: str
+    commentId: str
+    userId: str | None
+    direction: int = Field(description="1 (up) or -1 (down).")
+    createdAt: int
+    verificationId: None
+
+
+class _LiveIds(_Reply):
+    tenantIdWS: str
+    urlIdWS: str
+    userIdWS: str = Field(description="The id to subscribe with on /sub.")
+
+
+class ImageChatList(Success, _LiveIds):
+    user: User | None
+    conversations: list[ImageChat]
+    urlIdClean: str = Field(description="The urlId as the server files it.")
+    isSiteAdmin: bool
+    seq: int = Field(description="The channel position the list reflects.")
+    epoch: str
+    locked: bool
+
+
+class CreatedImageChat(Success):
+    createdChatId: str
+    chat: ImageChat
+    user: User | None
+    comment: CommentReply | None = Field(
+        default=None, description="The first message, when one was sent along.")
+    editKey: str | None = Field(
+        default=None, description="Anonymous authors only: proves authorship later.")
+
+
+class CommentPage(Success, _LiveIds):
+    comments: list[CommentReply]
+    user: User | None
+    pageNumber: int
+    commentCount: int
+    hasMore: bool
+    isSiteAdmin: bool
+
+
+class PostedComment(Success):
+    comment: CommentReply
+    user: User | None
+    editKey: str | None = Field(
+        default=None, description="Anonymous authors only: proves authorship later.")
+
+
+class UpdatedComment(Success):
+    comment: CommentReply
+
+
+class CastVote(Success):
+    voteId: str
+    isVerified: bool
+    votes: int = Field(description="The comment's score after this vote.")
+    vote: VoteReply
+
+
+class RemovedVote(Success):
+    wasPendingVote: bool
+
+
+class LoggedEvent(_Reply):
+    id: str = Field(alias="_id")
+    createdAt: int
+    tenantId: str
+    urlId: str
+    broadcastId: str | None
+    data: str = Field(description="The live event, as JSON text.")
+
+
+class EventLog(Success):
+    events: list[LoggedEvent]
+
+
+class LiveEvent(_Reply):
+    """A live event as /sub sends it (docs/protocol.md); the rest depends on `type`."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    timestamp: int
+    broadcastId: str | None
+    seq: int
+
+
+class EventsSince(Success):
+    resyncRequired: bool
+    seq: int
+    epoch: str
+    hasMore: bool
+    events: list[LiveEvent]
+
+
+class BackendImageChats(Success):
+    imageChats: list[ImageChat]
+
+
+class BackendImageChat(Success):
+    imageChat: ImageChat
+
+
+class BackendComments(Success):
+    comments: list[CommentReply]
+    commentCount: int
+    hasMore: bool
+
+
+class BackendComment(Success):
+    comment: CommentReply
+
+
+class UsageHour(_Reply):
+    hour: int = Field(description="Start of the hour, epoch milliseconds.")
+    pubSubMessageCount: int
+    pubSubBandwidth: int
+    conversationCreateCount: int
+    commentCreateCount: int
+    peakViewers: int
+
+
+class Usage(Success):
+    usage: list[UsageHour]
+
+
+class Health(Success):
+    version: str
+
+
+
+class Locked(Success):
+    locked: bool = Field(description="The image's state now.")
+
+
+class BanReply(_Reply):
+    userId: str | None
+    anonUserId: str | None
+    reason: str
+    createdBy: str = Field(description="Who banned: a moderator, or the site's backend.")
+    createdAt: int = Field(description="Epoch milliseconds.")
+
+
+class Banned(Success):
+    ban: BanReply
+
+
+class Bans(Success):
+    bans: list[BanReply]
+
+
+class ModerationEntryReply(_Reply):
+    id: str
+    actor: str = Field(description="Who acted.")
+    action: Literal["lock", "unlock", "ban", "unban", "delete-conversation", "delete-comment"]
+    target: str = Field(description="The image, conversation, comment or visitor acted on.")
+    detail: str
+    createdAt: int = Field(description="Epoch milliseconds.")
+
+
+class ModerationLog(Success):
+    entries: list[ModerationEntryReply] = Field(description="Newest first.")
