@@ -24,9 +24,8 @@ from imagechat.domain.models import StoredEvent, Tenant
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.container import Services, build_services
 from imagechat.services.image_chats import NewImageChatInput
-from imagechat.services.recorder import NullSink
+from imagechat.services.recorder import EventRecorder, NullSink
 from imagechat.store import channels, event_log
-from imagechat.store import usage as usage_rows
 from imagechat.store.database import Database
 from tests.helpers import create_chat, make_tenant, services
 
@@ -166,8 +165,8 @@ class RecordingSink:
 async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
     app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, write: str
 ) -> None:
-    """The failure strikes after both events of the write got their `seq` (the usage
-    counter is the last statement of both use cases): the rollback must return them."""
+    """The failure strikes after both events of the write got their `seq` (numbering and
+    logging them is the last step before commit): the rollback must return them."""
     await make_tenant(app, TENANT)
     chat = (await create_chat(client, TENANT, IMAGE))["createdChatId"]  # seqs 1, 2
     sink = RecordingSink()
@@ -175,14 +174,15 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
     assert services(app).image_chats.writer.sink is sink
 
     numbered: list[int] = []
-    real_add = usage_rows.add
+    real_flush = EventRecorder.flush
 
-    async def failing_add(conn: Any, tenant_id: str, at_ms: int, **deltas: int) -> None:
-        found = await event_log.since_seq(conn, tenant_id, IMAGE, 0)
+    async def failing_flush(recorder: EventRecorder) -> None:
+        await real_flush(recorder)
+        found = await event_log.since_seq(recorder.conn, TENANT, IMAGE, 0)
         numbered.extend(e.seq for e in found)
         raise Unavailable("injected failure", "database-unavailable")
 
-    monkeypatch.setattr(usage_rows, "add", failing_add)
+    monkeypatch.setattr(EventRecorder, "flush", failing_flush)
     response = await (new_chat(client, 1) if write == "new-chat" else
                       post_comment(client, chat, 1))
     assert response.status_code == 503, response.text
@@ -195,7 +195,7 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
                ).json()
     assert [(c["_id"], c["commentCount"]) for c in listing["conversations"]] == [(chat, 1)]
 
-    monkeypatch.setattr(usage_rows, "add", real_add)
+    monkeypatch.setattr(EventRecorder, "flush", real_flush)
     response = await (new_chat(client, 2) if write == "new-chat" else
                       post_comment(client, chat, 2))
     assert response.status_code == 200, response.text

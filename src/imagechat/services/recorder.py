@@ -1,9 +1,11 @@
 """Recording events inside a write transaction, publishing them after it commits.
 
-A use case calls `record()` for each change; the event gets the channel's next `seq` and is
-appended to the event log on the same connection, so it commits or rolls back with the
-change itself. Only after commit does `publish()` hand the exact same bytes to the sink:
-no subscriber ever sees an event whose change was rolled back.
+A use case calls `record()` for each change. When the use case is done, still inside its
+transaction, the events of each channel get that channel's next `seq`s (one statement
+reserves them all, under the channel's row lock) and are appended to the event log (one
+statement), so they commit or roll back with the change itself. Only after commit does
+`publish()` hand the exact same bytes to the sink: no subscriber ever sees an event whose
+change was rolled back.
 """
 
 from __future__ import annotations
@@ -37,33 +39,53 @@ class EventRecorder:
     def __init__(self, conn: Connection, now_ms: int) -> None:
         self.conn = conn
         self.now_ms = now_ms
+        self._pending: list[tuple[str, str, EventType, str | None, dict[str, Any]]] = []
+        # Filled by `flush`, in seq order per channel: what to publish after commit.
         self.events: list[StoredEvent] = []
 
     async def record(
         self, tenant_id: str, url_id: str, event_type: EventType, broadcast_id: str | None,
         body: dict[str, Any],
+    ) -> None:
+        self._pending.append((tenant_id, url_id, event_type, broadcast_id, body))
+
+    async def flush(self) -> None:
+        """Number and log the recorded events (the last step of the transaction)."""
+        by_channel: dict[tuple[str, str], list[tuple[EventType, str | None, dict[str, Any]]]] = {}
+        for tenant_id, url_id, event_type, broadcast_id, body in self._pending:
+            by_channel.setdefault((tenant_id, url_id), []).append(
+                (event_type, broadcast_id, body))
+        self._pending = []
+        for (tenant_id, url_id), recorded in by_channel.items():
+            position = await channels.next_seq(self.conn, tenant_id, url_id, self.now_ms,
+                                               count=len(recorded))
+            first = position.seq - len(recorded) + 1
+            made = [self._event(tenant_id, url_id, first + n, *item)
+                    for n, item in enumerate(recorded)]
+            await event_log.append(self.conn, *made)
+            self.events.extend(made)
+
+    def _event(
+        self, tenant_id: str, url_id: str, seq: int, event_type: EventType,
+        broadcast_id: str | None, body: dict[str, Any],
     ) -> StoredEvent:
-        position = await channels.next_seq(self.conn, tenant_id, url_id, self.now_ms)
         # Key order puts what every client reads first; the body follows.
         payload: dict[str, Any] = {
             "type": event_type.value,
             "timestamp": self.now_ms,
             "broadcastId": broadcast_id,
-            "seq": position.seq,
+            "seq": seq,
             **body,
         }
         if "chat" not in body:
             # Comment and vote events name their thread, not their image; a page showing
             # several images needs to know which one the event is for.
             payload["urlId"] = url_id
-        event = StoredEvent(
-            id=new_id(), tenant_id=tenant_id, url_id=url_id, seq=position.seq,
+        return StoredEvent(
+            id=new_id(), tenant_id=tenant_id, url_id=url_id, seq=seq,
             type=event_type.value, broadcast_id=broadcast_id, created_at=self.now_ms,
             data=orjson.dumps(payload).decode(),
         )
-        await event_log.append(self.conn, event)
-        self.events.append(event)
-        return event
 
 
 class Writer:
@@ -79,5 +101,6 @@ class Writer:
         async with self.db.write() as conn:
             recorder = EventRecorder(conn, self.clock.now_ms())
             yield recorder
+            await recorder.flush()
         if recorder.events:
             await self.sink.publish(recorder.events)

@@ -29,9 +29,10 @@ async def ensure_channel(conn: Connection, tenant_id: str, url_id: str, now_ms: 
 
 
 async def next_seq(
-    conn: Connection, tenant_id: str, url_id: str, now_ms: int
+    conn: Connection, tenant_id: str, url_id: str, now_ms: int, count: int = 1
 ) -> ChannelPosition:
-    """Reserve the next `seq` of a channel inside the caller's write transaction.
+    """Reserve the next `count` seqs of a channel inside the caller's write transaction;
+    the position returned holds the last of them.
 
     The UPDATE takes the row lock (PostgreSQL) or runs under the database write lock
     (SQLite), so concurrent writers get consecutive numbers in commit order and a rolled
@@ -39,20 +40,22 @@ async def next_seq(
     """
     row = (await conn.execute(_NEXT_SEQ[conn.dialect.name], {
         "tenant_id": tenant_id, "url_id": url_id, "epoch": new_id()[:16], "now": now_ms,
+        "count": count,
     })).one()
     return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))
 
 
 def _next_seq_statement(insert: Any) -> Any:
-    # One statement: create the channel at seq 1, or bump an existing one (under its lock).
+    # One statement: create the channel at seq `count`, or bump an existing one by `count`
+    # (under its lock).
     stmt = insert(channels).values(
-        tenant_id=bindparam("tenant_id"), url_id=bindparam("url_id"), seq=1,
+        tenant_id=bindparam("tenant_id"), url_id=bindparam("url_id"), seq=bindparam("count"),
         epoch=bindparam("epoch"), locked=False, created_at=bindparam("now"),
         updated_at=bindparam("now"),
     )
     return stmt.on_conflict_do_update(
         index_elements=[channels.c.tenant_id, channels.c.url_id],
-        set_={"seq": channels.c.seq + 1, "updated_at": stmt.excluded.updated_at},
+        set_={"seq": channels.c.seq + stmt.excluded.seq, "updated_at": stmt.excluded.updated_at},
     ).returning(channels.c.seq, channels.c.epoch, channels.c.locked)
 
 

@@ -32,12 +32,14 @@ def _to_event(row: Any) -> StoredEvent:
 _APPEND = insert(events)
 
 
-async def append(conn: Connection, event: StoredEvent) -> None:
-    await conn.execute(_APPEND, {
+async def append(conn: Connection, *appended: StoredEvent) -> None:
+    """Append events to the log: one statement for all of them."""
+    rows = [{
         "id": event.id, "tenant_id": event.tenant_id, "url_id": event.url_id,
         "seq": event.seq, "type": event.type, "broadcast_id": event.broadcast_id,
         "created_at": event.created_at, "data": event.data,
-    })
+    } for event in appended]
+    await conn.execute(_APPEND, rows[0] if len(rows) == 1 else rows)
 
 
 async def since_seq(
