@@ -153,6 +153,44 @@ async def test_batching_coalesces_a_burst_and_loses_nothing(live: Live) -> None:
         assert client.frames < 80  # several events shared a frame
 
 
+async def test_batching_viewers_share_frames_and_late_or_resyncing_ones_lose_nothing(
+    live: Live,
+) -> None:
+    created = await live.http.post("/comment-image-chats/demo", json=MARKER)  # seqs 1, 2
+    thread = created.json()["chat"]["windowUrlId"]
+
+    async def burst(first: int, count: int) -> None:
+        await asyncio.gather(*(
+            live.http.post(f"/comments/demo?urlId={thread}",
+                           json={"comment": f"burst {i}", "commenterName": "Bo"})
+            for i in range(first, first + count)))
+
+    params = {"urlId": "img-1", "tenantIdWS": "demo", "batch": 1}
+    async with live_client(live.address, **params) as a, \
+            live_client(live.address, **params) as b:
+        await burst(0, 20)  # seqs 3..42
+        # One joins during the stream from an old seq; another asks to resync meanwhile.
+        async with live_client(live.address, **params, since=10) as late:
+            await a.ws.send(orjson.dumps({"op": "resync", "urlId": "img-1", "since": 20}).decode())
+            await burst(20, 20)  # seqs 43..82
+            expected = list(range(3, 83))
+            assert [e["seq"] for e in await b.events(80)] == expected
+            assert [e["seq"] for e in await late.events(72, skip=("p-u", "resumed"))] == \
+                list(range(11, 83))
+            # `a` got 3..some point live, then the replay after 20 and the rest: each seq
+            # it applies is new, and it ends with every event up to 82.
+            seen: list[int] = []
+            while not seen or seen[-1] < 82:
+                event = await a.next()
+                if event["type"] not in ("p-u", "resumed"):
+                    seen.append(event["seq"])
+            applied = [seq for n, seq in enumerate(seen) if seq > max(seen[:n], default=0)]
+            assert applied == list(range(3, 83))
+            assert sorted(set(seen)) == list(range(3, 83))
+            assert b.frames < 80  # several events shared a frame
+            assert await b.quiet() and await late.quiet()
+
+
 async def test_a_lock_reaches_viewers_and_comes_back_on_resume(live: Live) -> None:
     demo = await services(live.app).tenants.get("demo")
     key = {"X-API-Key": demo.api_secret}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from imagechat.live.batching import SharedBatch
+
 if TYPE_CHECKING:
     from imagechat.live.connection import LiveConnection
 
@@ -26,8 +28,8 @@ SubscriberState = Parked | int | None
 
 
 class Channel:
-    __slots__ = ("epoch", "held", "last_seq", "ready", "subscribers", "tenant_id", "topic",
-                 "url_id")
+    __slots__ = ("epoch", "held", "last_seq", "ready", "shared", "subscribers", "tenant_id",
+                 "topic", "url_id")
 
     def __init__(self, topic: str, tenant_id: str, url_id: str) -> None:
         self.topic = topic
@@ -39,6 +41,13 @@ class Channel:
         self.epoch = ""
         self.ready = False
         self.held: dict[int, bytes] = {}
+        # The queue of the live batching subscribers (created on first use).
+        self.shared: SharedBatch | None = None
+
+    def shared_batch(self) -> SharedBatch:
+        if self.shared is None:
+            self.shared = SharedBatch(self.tenant_id)
+        return self.shared
 
     def start(self, seq: int, epoch: str) -> list[tuple[int, bytes]]:
         """The channel's position is known: deliver what arrived meanwhile and is newer."""

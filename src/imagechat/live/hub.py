@@ -65,7 +65,7 @@ class Hub:
         # Open connections per client address (admitted or not): bounded by connections.
         self.per_address: Counter[str] = Counter()
         self.meter = UsageMeter(services.db)
-        self.batches = BatchScheduler(self._count_sent)
+        self.batches = BatchScheduler(self._count_sent, self.meter.count)
         self.presence = PresenceTracker(self, limits.presence_interval_secs)
         # Operator counters (events delivered, resyncs served, slow consumers...), read by
         # the metrics endpoint when scraped.
@@ -216,6 +216,8 @@ class Hub:
             channel = Channel(topic, tenant.id, url_id)
             self.channels[topic] = channel
             self._starting[topic] = asyncio.create_task(self._start_channel(channel))
+        if channel.shared is not None:
+            channel.shared.forget(conn)  # a resync: the replay brings what it waited for
         # Subscribe before waiting: events that arrive meanwhile are kept for this client.
         channel.subscribers[conn] = [] if since is not None else None
         conn.topics.add(topic)
@@ -273,6 +275,8 @@ class Hub:
         channel = self.channels.get(topic)
         if channel is None or channel.subscribers.pop(conn, False) is False:
             return
+        if channel.shared is not None:
+            channel.shared.forget(conn)
         self.presence.left(channel, conn.user_id_ws)
         if not channel.subscribers:
             # The last local subscriber left: stop receiving this topic on this node.
@@ -348,15 +352,22 @@ class Hub:
         frame = text_frame(payload)
         sent = 0
         batched = 0
+        shared: list[LiveConnection] = []
+        states = channel.subscribers
         for conn in receivers:
-            if conn.batch is not None:
-                self.batches.add(conn.batch, payload)
+            if conn.batch is None:
+                if conn.write(frame):
+                    sent += 1
+            elif states.get(conn, 0) is None:
+                shared.append(conn)  # live: queued once for all of them
+            else:
+                self.batches.add(conn.batch, payload)  # catching up: paced on its own
                 batched += 1
-            elif conn.write(frame):
-                sent += 1
         if sent:
             self.meter.count(channel.tenant_id, sent, sent * len(frame))
-        return sent + batched
+        if shared:
+            self.batches.add_shared(channel.shared_batch(), shared, payload)
+        return sent + batched + len(shared)
 
     def _count_sent(self, conn: LiveConnection, size: int) -> None:
         if conn.tenant is not None:

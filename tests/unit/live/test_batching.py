@@ -8,7 +8,7 @@ import math
 import time
 from typing import Any
 
-from imagechat.live.batching import FLUSH_INTERVAL_SECS, Batch, BatchScheduler
+from imagechat.live.batching import FLUSH_INTERVAL_SECS, Batch, BatchScheduler, SharedBatch
 from imagechat.live.frames import OP_TEXT
 from tests.unit.live.client_frames import server_frames
 
@@ -52,6 +52,14 @@ class Recorder:
         self.calls.append((conn, size))
 
 
+class SharedRecorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+
+    def __call__(self, tenant_id: str, frames: int, size: int) -> None:
+        self.calls.append((tenant_id, frames, size))
+
+
 def ev(i: int) -> bytes:
     return json.dumps({"type": "new-vote", "seq": i}).encode()
 
@@ -65,7 +73,7 @@ async def wait_for_events(conn: FakeConn, count: int) -> None:
 
 async def test_single_event_on_a_quiet_connection_is_written_at_once_alone() -> None:
     sent = Recorder()
-    scheduler = BatchScheduler(sent)
+    scheduler = BatchScheduler(sent, SharedRecorder())
     conn = FakeConn()
     batch = Batch(conn)  # type: ignore[arg-type]
     scheduler.add(batch, ev(1))
@@ -77,7 +85,7 @@ async def test_single_event_on_a_quiet_connection_is_written_at_once_alone() -> 
 
 
 async def test_burst_of_100_is_coalesced_into_arrays_in_order() -> None:
-    scheduler = BatchScheduler(Recorder())
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
     conn = FakeConn()
     batch = Batch(conn)  # type: ignore[arg-type]
     for i in range(100):
@@ -94,7 +102,7 @@ async def test_burst_of_100_is_coalesced_into_arrays_in_order() -> None:
 
 
 async def test_steady_stream_is_paced_to_one_frame_per_interval() -> None:
-    scheduler = BatchScheduler(Recorder())
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
     conn = FakeConn()
     batch = Batch(conn)  # type: ignore[arg-type]
     start = time.monotonic()
@@ -114,7 +122,7 @@ async def test_steady_stream_is_paced_to_one_frame_per_interval() -> None:
 
 
 async def test_a_connection_quiet_again_gets_the_next_event_at_once() -> None:
-    scheduler = BatchScheduler(Recorder())
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
     conn = FakeConn()
     batch = Batch(conn)  # type: ignore[arg-type]
     scheduler.add(batch, ev(1))
@@ -128,7 +136,7 @@ async def test_a_connection_quiet_again_gets_the_next_event_at_once() -> None:
 
 
 async def test_a_single_queued_event_leaves_as_an_object() -> None:
-    scheduler = BatchScheduler(Recorder())
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
     conn = FakeConn()
     batch = Batch(conn)  # type: ignore[arg-type]
     scheduler.add(batch, ev(1))
@@ -140,7 +148,7 @@ async def test_a_single_queued_event_leaves_as_an_object() -> None:
 
 async def test_discard_stops_delivery_for_that_batch_only() -> None:
     sent = Recorder()
-    scheduler = BatchScheduler(sent)
+    scheduler = BatchScheduler(sent, SharedRecorder())
     gone, kept = FakeConn(), FakeConn()
     gone_batch, kept_batch = Batch(gone), Batch(kept)  # type: ignore[arg-type]
     for i in range(3):
@@ -156,7 +164,7 @@ async def test_discard_stops_delivery_for_that_batch_only() -> None:
 
 
 async def test_many_connections_are_flushed_by_one_timer() -> None:
-    scheduler = BatchScheduler(Recorder())
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
     conns = [FakeConn() for _ in range(20)]
     batches = [Batch(c) for c in conns]  # type: ignore[arg-type]
     for i in range(5):
@@ -171,7 +179,7 @@ async def test_many_connections_are_flushed_by_one_timer() -> None:
 
 async def test_on_sent_counts_only_frames_the_connection_accepted() -> None:
     sent = Recorder()
-    scheduler = BatchScheduler(sent)
+    scheduler = BatchScheduler(sent, SharedRecorder())
     refusing = FakeConn(accept=False)
     batch = Batch(refusing)  # type: ignore[arg-type]
     scheduler.add(batch, ev(1))
@@ -184,7 +192,7 @@ async def test_on_sent_counts_only_frames_the_connection_accepted() -> None:
 
 async def test_on_sent_reports_the_size_of_each_array_frame() -> None:
     sent = Recorder()
-    scheduler = BatchScheduler(sent)
+    scheduler = BatchScheduler(sent, SharedRecorder())
     conn = FakeConn()
     batch = Batch(conn)  # type: ignore[arg-type]
     for i in range(10):
@@ -195,7 +203,7 @@ async def test_on_sent_reports_the_size_of_each_array_frame() -> None:
 
 
 async def test_stop_cancels_pending_delivery() -> None:
-    scheduler = BatchScheduler(Recorder())
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
     conn = FakeConn()
     batch = Batch(conn)  # type: ignore[arg-type]
     scheduler.add(batch, ev(1))
@@ -213,3 +221,92 @@ def test_batch_frame_joins_pending_payloads_into_one_array() -> None:
     assert payload == b'[{"a":1},{"b":2},[3]]'
     batch.pending = [b'{"a":1}']
     assert server_frames(batch.frame()) == [(True, OP_TEXT, b'{"a":1}')]
+
+
+# --- one queue for the live batching connections of an image ------------------------------
+
+
+async def test_shared_quiet_event_goes_to_every_member_at_once_as_one_frame() -> None:
+    counted = SharedRecorder()
+    scheduler = BatchScheduler(Recorder(), counted)
+    conns = [FakeConn() for _ in range(3)]
+    shared = SharedBatch("t1")
+    scheduler.add_shared(shared, conns, ev(1))  # type: ignore[arg-type]
+    for conn in conns:
+        assert conn.payloads() == [{"type": "new-vote", "seq": 1}]
+    assert conns[0].frames[0] is conns[1].frames[0]  # one frame, the same bytes for all
+    assert counted.calls == [("t1", 3, 3 * len(conns[0].frames[0]))]
+    assert shared.payloads == [] and shared.members == {}
+    scheduler.stop()
+
+
+async def test_shared_burst_reaches_every_member_in_order_in_the_same_frames() -> None:
+    counted = SharedRecorder()
+    scheduler = BatchScheduler(Recorder(), counted)
+    conns = [FakeConn() for _ in range(5)]
+    shared = SharedBatch("t1")
+    for i in range(50):
+        scheduler.add_shared(shared, conns, ev(i))  # type: ignore[arg-type]
+    for conn in conns:
+        await wait_for_events(conn, 50)
+        assert [e["seq"] for e in conn.events()] == list(range(50))
+        assert conn.frames == conns[0].frames
+    elapsed = conns[0].times[-1] - conns[0].times[0]
+    assert len(conns[0].frames) <= math.ceil(elapsed / FLUSH_INTERVAL_SECS) + 1
+    assert sum(frames for _, frames, _ in counted.calls) == 5 * len(conns[0].frames)
+    assert sum(size for _, _, size in counted.calls) == 5 * sum(map(len, conns[0].frames))
+    scheduler.stop()
+
+
+async def test_a_connection_joining_the_queue_gets_events_from_its_first_one() -> None:
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
+    early, late = FakeConn(), FakeConn()
+    shared = SharedBatch("t1")
+    scheduler.add_shared(shared, [early], ev(0))  # type: ignore[list-item]
+    scheduler.add_shared(shared, [early], ev(1))  # type: ignore[list-item]
+    scheduler.add_shared(shared, [early, late], ev(2))  # type: ignore[list-item]
+    scheduler.add_shared(shared, [early, late], ev(3))  # type: ignore[list-item]
+    await wait_for_events(late, 2)
+    await wait_for_events(early, 4)
+    assert [e["seq"] for e in early.events()] == [0, 1, 2, 3]
+    assert [e["seq"] for e in late.events()] == [2, 3]
+    scheduler.stop()
+
+
+async def test_a_forgotten_member_gets_nothing_more_the_others_go_on() -> None:
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
+    gone, kept = FakeConn(), FakeConn()
+    shared = SharedBatch("t1")
+    for i in range(3):
+        scheduler.add_shared(shared, [gone, kept], ev(i))  # type: ignore[list-item]
+    shared.forget(gone)  # type: ignore[arg-type]
+    scheduler.add_shared(shared, [kept], ev(3))  # type: ignore[list-item]
+    await wait_for_events(kept, 4)
+    await asyncio.sleep(FLUSH_INTERVAL_SECS + SLACK)
+    assert [e["seq"] for e in gone.events()] == [0]  # only the immediate one
+    assert [e["seq"] for e in kept.events()] == [0, 1, 2, 3]
+    scheduler.stop()
+
+
+async def test_a_write_that_closes_a_connection_during_a_flush_breaks_nothing() -> None:
+    """A slow consumer closed by its write discards its own batch while the flush runs."""
+    scheduler = BatchScheduler(Recorder(), SharedRecorder())
+    batches: list[Batch] = []
+
+    class Closing(FakeConn):
+        def write(self, frame: bytes) -> bool:
+            super().write(frame)
+            for batch in batches:
+                scheduler.discard(batch)
+            return False
+
+    conns = [Closing() for _ in range(3)]
+    batches.extend(Batch(c) for c in conns)  # type: ignore[arg-type]
+    for i in range(3):
+        for batch in batches:
+            scheduler.add(batch, ev(i))
+    await asyncio.sleep(FLUSH_INTERVAL_SECS * 2 + SLACK)
+    # The flush that was under way still reached everyone it had started for.
+    for conn in conns:
+        assert [e["seq"] for e in conn.events()] == [0, 1, 2]
+    scheduler.stop()
