@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import socket
 
@@ -12,6 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from imagechat.auth.sso import make_token
 from imagechat.settings import Settings
 from tests.helpers import services
 from tests.integration.conftest import Live
@@ -130,3 +132,34 @@ async def test_a_client_that_stops_reading_is_cut_off_and_others_keep_up(live: L
             assert (await healthy.events(2))[0]["comment"]["comment"] == "after"
     finally:
         stuck.close()
+
+
+async def test_another_tenants_token_image_and_events_stay_out_of_reach(live: Live) -> None:
+    """Tenant A's identity and subscriptions never reach tenant B over the live endpoint."""
+    found = services(live.app)
+    tenant_a = await found.tenants.create("A", tenant_id="tenant-a")
+    tenant_b = await found.tenants.create("B", tenant_id="tenant-b")
+    a_admin = json.dumps(make_token(tenant_a.api_secret, {"id": "a-admin", "isAdmin": True},
+                                    found.clock.now_ms()))
+    # A's signed token is not a user of B: refused, never taken as B's anonymous visitor.
+    async with live_client(live.address, urlId="img-1", tenantIdWS="tenant-b",
+                           sso=a_admin) as client:
+        assert await client.close_code() == 4401
+    # A's viewer of the same urlId (also after an explicit join of it) sees nothing of B's
+    # writes, nor of B's deletions; B's own viewer sees them all.
+    async with live_client(live.address, urlId="img-1", tenantIdWS="tenant-a",
+                           sso=a_admin) as a_viewer, \
+            live_client(live.address, urlId="img-1", tenantIdWS="tenant-b") as b_viewer:
+        await a_viewer.ws.send('{"op":"join","urlId":"img-1"}')
+        created = await live.http.post("/comment-image-chats/tenant-b", json={
+            "urlId": "img-1", "x": 1, "y": 1, "comment": "B only", "commenterName": "Bea",
+            "anonUserId": "anon-b-0001"})
+        assert created.status_code == 200, created.text
+        chat_id = created.json()["createdChatId"]
+        deleted = await live.http.delete(f"/api/v1/image-chats/{chat_id}",
+                                         params={"tenantId": "tenant-b"},
+                                         headers={"X-API-Key": tenant_b.api_secret})
+        assert deleted.status_code == 200, deleted.text
+        assert [e["type"] for e in await b_viewer.events(3)] == [
+            "new-image-chat", "new-comment", "deleted-image-chat"]
+        assert await a_viewer.quiet()
