@@ -220,7 +220,8 @@ class LiveConnection(asyncio.Protocol):
         transport = self.transport
         if self.closing or transport is None:
             return False
-        self._send_accept()
+        if self._accept is not None:  # the fan-out's hot path: no call when admitted
+            self._send_accept()
         transport.write(frame)
         hub = self.hub
         if hub is not None and transport.get_write_buffer_size() > hub.limits.max_send_buffer:
