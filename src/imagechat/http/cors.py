@@ -16,7 +16,7 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from imagechat.auth.origins import normalize_origin, origin_allowed
+from imagechat.auth.origins import origin_allowed, same_host
 from imagechat.domain import rules
 from imagechat.domain.errors import ImageChatError
 from imagechat.domain.models import Tenant
@@ -40,11 +40,6 @@ def _tenant_id(path: str) -> str | None:
     return None
 
 
-def _same_origin(scope: Scope, headers: Headers, origin: str) -> bool:
-    host = headers.get("host")
-    return host is not None and normalize_origin(origin) == f"{scope['scheme']}://{host}".lower()
-
-
 class TenantCORSMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -55,7 +50,7 @@ class TenantCORSMiddleware:
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        if origin is None or _same_origin(scope, headers, origin):
+        if origin is None or same_host(origin, headers.get("host")):
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
