@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.errors import Forbidden
-from imagechat.store import channels, moderation
+from imagechat.store import moderation
 from imagechat.store.database import Connection
 
 
@@ -27,8 +27,8 @@ async def require_writable(
     # Moderators are never banned nor locked out: they are who lifts bans and locks.
     if actor.can_moderate:
         return
-    if await moderation.is_banned(conn, tenant_id, ban_subjects(actor)):
+    locked, banned = await moderation.write_guard(conn, tenant_id, url_id, ban_subjects(actor))
+    if banned:
         raise Forbidden("You have been banned from writing on this site.", "banned")
-    position = await channels.position(conn, tenant_id, url_id)
-    if position is not None and position.locked:
+    if locked:
         raise Forbidden("This image is locked: it is read-only.", "image-locked")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, exists, insert, select
 
 from imagechat.domain.models import Ban, ModerationEntry
 from imagechat.store.database import Connection
-from imagechat.store.tables import bans, moderation_log
+from imagechat.store.tables import bans, channels, moderation_log
 
 USER_PREFIX = "u:"
 ANON_PREFIX = "a:"
@@ -34,17 +34,25 @@ def _ban(row: Any) -> Ban:
     )
 
 
-# Built once: every write by a visitor asks it (see event_log._APPEND).
-_IS_BANNED = select(bans.c.subject).where(
-    bans.c.tenant_id == bindparam("tenant_id"),
-    bans.c.subject.in_(bindparam("subjects", expanding=True))).limit(1)
+# A write's two checks in one round trip: is the image locked, is the writer banned.
+_GUARD = select(
+    select(channels.c.locked).where(
+        channels.c.tenant_id == bindparam("tenant_id"), channels.c.url_id == bindparam("url_id")
+    ).scalar_subquery().label("locked"),
+    exists().where(
+        bans.c.tenant_id == bindparam("tenant_id"),
+        bans.c.subject.in_(bindparam("subjects", expanding=True)),
+    ).label("banned"),
+)
 
 
-async def is_banned(conn: Connection, tenant_id: str, subjects: list[str]) -> bool:
-    if not subjects:
-        return False
-    row = (await conn.execute(_IS_BANNED, {"tenant_id": tenant_id, "subjects": subjects})).first()
-    return row is not None
+async def write_guard(
+    conn: Connection, tenant_id: str, url_id: str, subjects: list[str]
+) -> tuple[bool, bool]:
+    """(locked, banned) for a write by these ban subjects to this image."""
+    row = (await conn.execute(_GUARD, {"tenant_id": tenant_id, "url_id": url_id,
+                                       "subjects": subjects})).one()
+    return bool(row.locked), bool(row.banned)
 
 
 async def find_ban(conn: Connection, tenant_id: str, subject: str) -> Ban | None:
