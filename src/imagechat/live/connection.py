@@ -60,6 +60,8 @@ class LiveConnection(asyncio.Protocol):
     def __init__(self, config: Any = None, server_state: Any = None,
                  app_state: dict[str, Any] | None = None, **_: Any) -> None:
         self.hub: Hub | None = (app_state or {}).get("hub")
+        # Read on every write: kept here rather than looked up through the hub each time.
+        self._max_send_buffer = self.hub.limits.max_send_buffer if self.hub else 0
         self.config = config
         self.transport: asyncio.Transport | None = None
         self._head: bytearray | None = bytearray()
@@ -223,9 +225,8 @@ class LiveConnection(asyncio.Protocol):
         if self._accept is not None:  # the fan-out's hot path: no call when admitted
             self._send_accept()
         transport.write(frame)
-        hub = self.hub
-        if hub is not None and transport.get_write_buffer_size() > hub.limits.max_send_buffer:
-            hub.stats["slow_consumer_disconnects"] += 1
+        if transport.get_write_buffer_size() > self._max_send_buffer and self.hub is not None:
+            self.hub.stats["slow_consumer_disconnects"] += 1
             self.close(CloseCode.SLOW_CONSUMER, "Too far behind; reconnect and resume.")
             return False
         return True
