@@ -6,6 +6,8 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from fastapi import routing as fastapi_routing
+from fastapi.routing import APIRoute
 
 from imagechat.domain.models import Tenant
 from imagechat.services.container import Services
@@ -32,3 +34,22 @@ async def create_chat(
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()
     return data
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
+    """(path, methods) of every APIRoute, including those of included routers.
+
+    FastAPI >= 0.16x keeps included routers as nodes in `app.routes`; `iter_route_contexts`
+    flattens them with their full paths. Older versions list APIRoute objects directly.
+    """
+    flatten = getattr(fastapi_routing, "iter_route_contexts", None)
+    found: list[tuple[str, set[str]]] = []
+    if flatten is None:
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                found.append((route.path, set(route.methods)))
+        return found
+    for context in flatten(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            found.append((context.path, set(context.methods or ())))
+    return found

@@ -5,7 +5,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.helpers import make_tenant
+from imagechat.app import create_app
+from imagechat.http.cors import TENANT_ROUTES
+from imagechat.settings import Settings
+from tests.helpers import api_routes, make_tenant
 
 
 async def test_preflight_allows_a_cross_origin_write(client: httpx.AsyncClient) -> None:
@@ -97,3 +100,13 @@ async def test_unknown_methods_and_headers_are_not_offered(client: httpx.AsyncCl
             "Access-Control-Request-Headers": header})
         assert response.status_code == 400, (method, header)
         assert response.json()["code"] == "cors-not-allowed"
+
+
+def test_every_tenant_route_is_under_the_origin_check() -> None:
+    """The middleware knows tenant routes by their first path segment; a new route with a
+    `{tenantId}` must be in that list, or pages of any origin could call it."""
+    app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    heads = {path.split("/")[1] for path, _ in api_routes(app)
+             if path.split("/")[2:3] == ["{tenantId}"]}
+    assert "comments" in heads  # the enumeration sees the API
+    assert heads == TENANT_ROUTES

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from imagechat.app import create_app
 from imagechat.domain.clock import FixedClock
 from imagechat.settings import Settings
-from tests.helpers import services
+from tests.helpers import api_routes, services
 from tests.integration.dashboard_helpers import (
     alert_of,
     listed_images,
@@ -35,7 +35,6 @@ from tests.integration.test_tenant_isolation import (
     A,
     B,
     World,
-    _api_routes,
     build_world,
     tenant_b_reads,
     tenant_rows,
@@ -204,7 +203,7 @@ async def test_tenant_a_admin_cannot_see_or_change_tenant_b(
 
 def test_every_dashboard_route_has_an_isolation_case() -> None:
     app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
-    routes = {(method, path) for path, methods in _api_routes(app)
+    routes = {(method, path) for path, methods in api_routes(app)
               if path.startswith("/dashboard") for method in methods if method != "HEAD"}
     assert ("GET", "/dashboard/usage") in routes
     assert not routes - set(CASES), f"without a case: {sorted(routes - set(CASES))}"

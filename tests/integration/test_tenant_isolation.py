@@ -21,8 +21,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from fastapi import routing as fastapi_routing
-from fastapi.routing import APIRoute
 from sqlalchemy import select
 
 from imagechat.app import create_app
@@ -32,7 +30,7 @@ from imagechat.domain.models import Tenant
 from imagechat.settings import Settings
 from imagechat.store import channels
 from imagechat.store.tables import metadata
-from tests.helpers import create_chat, make_tenant, services
+from tests.helpers import api_routes, create_chat, make_tenant, services
 
 A, B = "tenant-a", "tenant-b"
 # Both tenants have conversations on this image: same urlId, two separate channels.
@@ -714,30 +712,11 @@ async def test_a_sso_token_in_the_query_string_is_refused_on_b_write_routes(
     assert await tenant_rows(app, B) == rows_before
 
 
-def _api_routes(app: FastAPI) -> list[tuple[str, set[str]]]:
-    """(path, methods) of every APIRoute, including those of included routers.
-
-    FastAPI >= 0.16x keeps included routers as nodes in `app.routes`; `iter_route_contexts`
-    flattens them with their full paths. Older versions list APIRoute objects directly.
-    """
-    flatten = getattr(fastapi_routing, "iter_route_contexts", None)
-    found: list[tuple[str, set[str]]] = []
-    if flatten is None:
-        for route in app.routes:
-            if isinstance(route, APIRoute):
-                found.append((route.path, set(route.methods)))
-        return found
-    for context in flatten(app.routes):
-        if isinstance(context.original_route, APIRoute):
-            found.append((context.path, set(context.methods or ())))
-    return found
-
-
 def test_every_route_has_an_isolation_case() -> None:
     app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:"))
     routes = {
         (method, path)
-        for path, methods in _api_routes(app)
+        for path, methods in api_routes(app)
         if "{tenantId}" in path or path.startswith("/api/v1")
         for method in methods
     }

@@ -44,7 +44,7 @@ class UsageMeter:
     def count(self, tenant_id: str, frames: int, size: int) -> None:
         self.frames_total += frames
         self.bytes_total += size
-        key = (tenant_id, usage.hour_of(time.time_ns() // 1_000_000))
+        key = (tenant_id, _now_hour())
         counts = self._counts.get(key)
         if counts is None:
             self._counts[key] = [frames, size]
@@ -87,11 +87,11 @@ class UsageMeter:
         pending, self._counts = self._counts, {}
         try:
             async with self.db.write() as conn:
-                for (tenant_id, at), (frames, size) in pending.items():
-                    await usage.add(conn, tenant_id, at, pubsub_message_count=frames,
-                                    pubsub_bandwidth=size)
-                for (tenant_id, at), viewers in peaks.items():
-                    await usage.raise_peak(conn, tenant_id, at, viewers)
+                # One row per tenant and hour: its frames, bytes and peak together.
+                for key in pending.keys() | peaks.keys():
+                    frames, size = pending.get(key, (0, 0))
+                    await usage.add(conn, key[0], key[1], pubsub_message_count=frames,
+                                    pubsub_bandwidth=size, peak_viewers=peaks.get(key, 0))
         except Exception:
             # Keep the counts for the next flush rather than lose them.
             for key, (frames, size) in pending.items():

@@ -87,12 +87,12 @@ class CommentService:
             await user_rows.remember(conn, actor, rec.now_ms)
             comment = build_comment(draft, actor, chat, rec.now_ms, edit_key)
             await comment_rows.insert_comment(conn, comment)
-            await rec.record(tenant.id, chat.url_id, EventType.NEW_COMMENT, broadcast_id,
-                             {"comment": comment_json(comment)})
+            rec.record(tenant.id, chat.url_id, EventType.NEW_COMMENT, broadcast_id,
+                       {"comment": comment_json(comment)})
             updated = await conversations.add_to_comment_count(conn, tenant.id, chat.id, 1,
                                                                rec.now_ms)
-            await rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                             {"chat": chat_json(updated)})
+            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+                       {"chat": chat_json(updated)})
             await usage.add(conn, tenant.id, rec.now_ms, comment_create_count=1)
         return PostedComment(comment=comment, edit_key=edit_key)
 
@@ -112,8 +112,8 @@ class CommentService:
                                            rec.now_ms)
             updated = await comment_rows.get_comment(rec.conn, tenant.id, comment.id)
             assert updated is not None
-            await rec.record(tenant.id, chat.url_id, EventType.UPDATED_COMMENT, broadcast_id,
-                             {"comment": comment_json(updated)})
+            rec.record(tenant.id, chat.url_id, EventType.UPDATED_COMMENT, broadcast_id,
+                       {"comment": comment_json(updated)})
         return updated
 
     async def delete(
@@ -137,13 +137,13 @@ class CommentService:
                 return comment
             await comment_rows.delete_comments(rec.conn, tenant.id, [c.id for c in doomed])
             for gone in doomed:
-                await rec.record(tenant.id, chat.url_id, EventType.DELETED_COMMENT, broadcast_id,
-                                 {"comment": comment_json(gone)})
+                rec.record(tenant.id, chat.url_id, EventType.DELETED_COMMENT, broadcast_id,
+                           {"comment": comment_json(gone)})
             updated = await conversations.add_to_comment_count(
                 rec.conn, tenant.id, chat.id, -len(doomed), rec.now_ms
             )
-            await rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                             {"chat": chat_json(updated)})
+            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+                       {"chat": chat_json(updated)})
         return comment
 
 

@@ -95,14 +95,14 @@ class ImageChatService:
                 created_at=rec.now_ms, updated_at=rec.now_ms,
             )
             await conversations.insert_conversation(conn, chat)
-            await rec.record(tenant.id, url_id, EventType.NEW_IMAGE_CHAT, broadcast_id,
-                             {"chat": chat_json(chat)})
+            rec.record(tenant.id, url_id, EventType.NEW_IMAGE_CHAT, broadcast_id,
+                       {"chat": chat_json(chat)})
             comment = None
             if draft is not None:
                 comment = build_comment(draft, actor, chat, rec.now_ms, edit_key)
                 await comment_rows.insert_comment(conn, comment)
-                await rec.record(tenant.id, url_id, EventType.NEW_COMMENT, broadcast_id,
-                                 {"comment": comment_json(comment)})
+                rec.record(tenant.id, url_id, EventType.NEW_COMMENT, broadcast_id,
+                           {"comment": comment_json(comment)})
             await usage.add(conn, tenant.id, rec.now_ms, conversation_create_count=1,
                             comment_create_count=1 if comment else 0)
         return NewImageChat(chat=chat, comment=comment, edit_key=edit_key)
@@ -139,5 +139,5 @@ async def remove_chat(rec: EventRecorder, chat: Conversation, broadcast_id: str 
     thread = await comment_rows.for_conversation(rec.conn, chat.tenant_id, chat.id)
     await comment_rows.delete_comments(rec.conn, chat.tenant_id, [c.id for c in thread])
     await conversations.delete_conversation(rec.conn, chat.tenant_id, chat.id)
-    await rec.record(chat.tenant_id, chat.url_id, EventType.DELETED_IMAGE_CHAT, broadcast_id,
-                     {"chat": chat_json(chat)})
+    rec.record(chat.tenant_id, chat.url_id, EventType.DELETED_IMAGE_CHAT, broadcast_id,
+               {"chat": chat_json(chat)})

@@ -86,8 +86,8 @@ class ModerationService:
             if position is not None and position.locked == locked:
                 return
             await channels.set_locked(rec.conn, tenant.id, url_id, locked, rec.now_ms)
-            await rec.record(tenant.id, url_id, EventType.IMAGE_LOCKED, None,
-                             {"locked": locked})
+            rec.record(tenant.id, url_id, EventType.IMAGE_LOCKED, None,
+                       {"locked": locked})
             await record_action(rec.conn, tenant.id, actor, "lock" if locked else "unlock",
                                 url_id, rec.now_ms)
 

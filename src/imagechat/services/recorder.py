@@ -43,7 +43,7 @@ class EventRecorder:
         # Filled by `flush`, in seq order per channel: what to publish after commit.
         self.events: list[StoredEvent] = []
 
-    async def record(
+    def record(
         self, tenant_id: str, url_id: str, event_type: EventType, broadcast_id: str | None,
         body: dict[str, Any],
     ) -> None:

@@ -62,8 +62,8 @@ class VoteService:
             if previous is not None:
                 await vote_rows.delete_vote(conn, tenant.id, previous.id)
                 await _count(conn, tenant.id, comment_id, previous.direction, -1)
-                await rec.record(tenant.id, chat.url_id, EventType.DELETED_VOTE, broadcast_id,
-                                 {"vote": vote_json(previous, comment.url_id)})
+                rec.record(tenant.id, chat.url_id, EventType.DELETED_VOTE, broadcast_id,
+                           {"vote": vote_json(previous, comment.url_id)})
             vote = Vote(
                 id=new_id(), tenant_id=tenant.id, comment_id=comment_id, voter_key=key,
                 user_id=actor.user_id, anon_user_id=actor.anon_user_id, direction=sign,
@@ -71,8 +71,8 @@ class VoteService:
             )
             await vote_rows.insert_vote(conn, vote)
             await _count(conn, tenant.id, comment_id, sign, +1)
-            await rec.record(tenant.id, chat.url_id, EventType.NEW_VOTE, broadcast_id,
-                             {"vote": vote_json(vote, comment.url_id)})
+            rec.record(tenant.id, chat.url_id, EventType.NEW_VOTE, broadcast_id,
+                       {"vote": vote_json(vote, comment.url_id)})
             updated = await comment_rows.get_comment(conn, tenant.id, comment_id)
             assert updated is not None
         return CastVote(vote=vote, comment_votes=updated.votes)
@@ -103,8 +103,8 @@ class VoteService:
             await require_writable(conn, tenant.id, chat.url_id, actor)
             await vote_rows.delete_vote(conn, tenant.id, vote.id)
             await _count(conn, tenant.id, comment_id, vote.direction, -1)
-            await rec.record(tenant.id, chat.url_id, EventType.DELETED_VOTE, broadcast_id,
-                             {"vote": vote_json(vote, comment.url_id)})
+            rec.record(tenant.id, chat.url_id, EventType.DELETED_VOTE, broadcast_id,
+                       {"vote": vote_json(vote, comment.url_id)})
         return vote
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any, Protocol
 
 from sqlalchemy import Connection as BlockingSQLAlchemyConnection
@@ -91,8 +91,8 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:
         """A write transaction: committed when the block exits cleanly, else rolled back."""
-        if self.blocking_writer is None:
-            async with _unavailable_on_failure(), self.writer.begin() as conn:
+        if self.blocking_writer is None:  # PostgreSQL: the pool's connections
+            async with self.write_in_thread() as conn:
                 yield conn
             return
         assert self._write_lock is not None
@@ -109,13 +109,11 @@ class Database:
 
     @asynccontextmanager
     async def write_in_thread(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction for long maintenance work, off the event loop's thread."""
-        if self._write_lock is not None:
-            async with self._write_lock, _unavailable_on_failure(), self.writer.begin() as conn:
-                yield conn
-        else:
-            async with _unavailable_on_failure(), self.writer.begin() as conn:
-                yield conn
+        """A write transaction through the async engine: on SQLite, long maintenance work
+        off the event loop's thread; on PostgreSQL, every write."""
+        async with (self._write_lock or nullcontext()), _unavailable_on_failure(), \
+                self.writer.begin() as conn:
+            yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -21,45 +21,35 @@ def hour_of(ms: int) -> int:
     return ms - ms % HOUR_MS
 
 
-async def add(conn: Connection, tenant_id: str, at_ms: int, **deltas: int) -> None:
-    """Add to counters of the hour that holds `at_ms` (an upsert, safe across nodes)."""
+async def add(
+    conn: Connection, tenant_id: str, at_ms: int, *, peak_viewers: int = 0, **deltas: int
+) -> None:
+    """Add to the counters of the hour that holds `at_ms`, and raise its peak of viewers
+    to `peak_viewers` unless a larger one is stored (an upsert, safe across nodes).
+
+    Each node writes its own peak; the row keeps the largest (max, not sum: the nodes'
+    peaks need not have happened at the same moment)."""
     unknown = set(deltas) - set(COUNTERS)
     if unknown:
         raise ValueError(f"unknown usage counters: {sorted(unknown)}")
     await conn.execute(_ADD[conn.dialect.name], {
         "tenant_id": tenant_id, "hour": hour_of(at_ms),
-        **{name: deltas.get(name, 0) for name in COUNTERS}, "peak_viewers": 0,
+        **{name: deltas.get(name, 0) for name in COUNTERS}, "peak_viewers": peak_viewers,
     })
 
 
-def _add_statement(insert: Any) -> Any:
+def _add_statement(insert: Any, larger: Any) -> Any:
     stmt = insert(usage)
     return stmt.on_conflict_do_update(
         index_elements=[usage.c.tenant_id, usage.c.hour],
-        set_={name: usage.c[name] + stmt.excluded[name] for name in COUNTERS},
+        set_={**{name: usage.c[name] + stmt.excluded[name] for name in COUNTERS},
+              "peak_viewers": larger(usage.c.peak_viewers, stmt.excluded.peak_viewers)},
     )
 
 
 # Built once per dialect: writes count usage in their own transaction.
-_ADD = {"sqlite": _add_statement(sqlite_insert), "postgresql": _add_statement(pg_insert)}
-
-
-async def raise_peak(conn: Connection, tenant_id: str, hour: int, viewers: int) -> None:
-    """Record `viewers` as the hour's peak unless a larger one is stored already.
-
-    Each node writes its own peak; the row keeps the largest (max, not sum: the nodes'
-    peaks need not have happened at the same moment)."""
-    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
-    stmt = insert(usage).values(
-        tenant_id=tenant_id, hour=hour_of(hour), **dict.fromkeys(COUNTERS, 0),
-        peak_viewers=viewers,
-    )
-    larger = func.max if conn.dialect.name == "sqlite" else func.greatest
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[usage.c.tenant_id, usage.c.hour],
-        set_={"peak_viewers": larger(usage.c.peak_viewers, stmt.excluded.peak_viewers)},
-    )
-    await conn.execute(stmt)
+_ADD = {"sqlite": _add_statement(sqlite_insert, func.max),
+        "postgresql": _add_statement(pg_insert, func.greatest)}
 
 
 async def between(

@@ -32,13 +32,11 @@ class FakeDb:
 def db(monkeypatch: pytest.MonkeyPatch) -> FakeDb:
     fake = FakeDb()
 
-    async def raise_peak(conn: FakeDb, tenant_id: str, hour: int, viewers: int) -> None:
-        conn.peaks.append((tenant_id, hour, viewers))
+    async def add(conn: FakeDb, tenant_id: str, hour: int, *, peak_viewers: int = 0,
+                  **counters: int) -> None:
+        if peak_viewers:
+            conn.peaks.append((tenant_id, hour, peak_viewers))
 
-    async def add(conn: FakeDb, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    monkeypatch.setattr(meter_module.usage, "raise_peak", raise_peak)
     monkeypatch.setattr(meter_module.usage, "add", add)
     return fake
 
