@@ -68,7 +68,8 @@ async def test_comments_are_paged_oldest_first(
     assert (last["pageNumber"], last["hasMore"]) == (2, False)
     everything = await _thread(client, window)
     assert [c["comment"] for c in everything["comments"]] == [f"m{i}" for i in range(5)]
-    assert everything["tenantIdWS"] == "demo" and everything["urlIdWS"] == window
+    # The thread's events ride on its image's channel: that is the one to join.
+    assert everything["tenantIdWS"] == "demo" and everything["urlIdWS"] == "img-1"
     assert everything["isSiteAdmin"] is False
     assert await _chat_count(client) == [5]
 
@@ -93,20 +94,25 @@ async def test_posted_comment_carries_every_reference_field(
     parsed = datetime.fromisoformat(comment["date"].replace("Z", "+00:00"))
     assert parsed == datetime.fromtimestamp(clock.now_ms() / 1000, tz=UTC)
     assert isinstance(body["editKey"], str)
+    # The reference hands the key back inside the comment; ImageChat also beside it.
+    assert comment.pop("editKey") == body["editKey"]
     assert body["user"] is None
     listed = (await _thread(client, window))["comments"]
     assert all(set(c) >= REFERENCE_FIELDS for c in listed)
     assert listed[1] == comment
 
 
-async def test_post_needs_an_existing_conversation(client: httpx.AsyncClient) -> None:
+async def test_a_comment_at_any_url_id_starts_a_thread(client: httpx.AsyncClient) -> None:
     created = await create_chat(client)
-    # The image's urlId is not a conversation's urlId.
-    response = await _post(client, "img-1")
-    assert response.status_code == 404
-    assert response.json()["code"] == "chat-not-found"
-    response = await _post(client, "chat-0123456789abcdef01234567")
-    assert response.status_code == 404
+    # Neither the image's urlId nor an unknown chat-<id> is a conversation's thread: each
+    # is a page with a thread of its own, and no conversation appears.
+    for page in ("img-1", "chat-0123456789abcdef01234567", "https://Example.com/blog/post"):
+        comment = (await _ok(await _post(client, page)))["comment"]
+        assert comment["chatId"] is None
+        thread = await _thread(client, page)
+        assert [c["_id"] for c in thread["comments"]] == [comment["_id"]]
+        assert thread["urlIdWS"] == thread["urlIdClean"] == comment["urlId"]
+    assert comment["urlId"] == "example.com/blog/post"
     assert await _chat_count(client) == [1]
     # urlId may also come in the query string.
     window = created["chat"]["windowUrlId"]

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from imagechat.domain.clock import FixedClock
+from imagechat.domain.clock import FixedClock, iso_from_ms
 from imagechat.domain.errors import Unavailable
 from imagechat.store import event_log, usage
 from tests.helpers import create_chat, make_tenant, services
@@ -209,7 +209,7 @@ async def test_event_log_time_window_is_inclusive_and_oldest_first(
     for entry in entries:
         assert set(entry) == {"_id", "createdAt", "tenantId", "urlId", "broadcastId", "data"}
         assert isinstance(entry["data"], str)
-        assert entry["createdAt"] == t1 and entry["broadcastId"] == "b-t1"
+        assert entry["createdAt"] == iso_from_ms(t1) and entry["broadcastId"] == "b-t1"
         assert (entry["tenantId"], entry["urlId"]) == ("demo", "img-1")
     assert json.loads(entries[0]["data"])["comment"]["comment"] == "at t1"
     everything = await _ok(await client.get("/event-log/demo/", params={

@@ -63,10 +63,12 @@ async def test_listing_shows_created_chat_with_reference_fields(
     body = await _listing(client)
     [chat] = body["conversations"]
     assert chat["_id"] == created["createdChatId"]
-    assert chat["urlId"] == "img-1"
+    # As in the reference: a conversation is listed under its thread's urlId, derived in
+    # the reference's form `{urlId}:{src}:{x}:{y}` when the client sends none.
+    assert chat["urlId"] == chat["windowUrlId"] == "img-1::12.5:87.25"
+    assert chat["urlIdClean"] == body["urlIdClean"] == "img-1"
     assert (chat["x"], chat["y"]) == (12.5, 87.25)
     assert chat["commentCount"] == 1
-    assert chat["windowUrlId"] == f"chat-{created['createdChatId']}"
     assert chat["tenantId"] == "demo"
     assert body["seq"] == 2
     assert isinstance(body["epoch"], str) and body["epoch"]
@@ -142,7 +144,7 @@ async def test_list_reports_signed_in_admin(
 
 async def test_url_id_spellings_of_one_image_share_a_channel(client: httpx.AsyncClient) -> None:
     created = await create_chat(client, url_id="https://Example.com/p#frag")
-    assert created["chat"]["urlId"] == "example.com/p"
+    assert created["chat"]["urlIdClean"] == "example.com/p"
     for spelling in ("example.com/p", "http://EXAMPLE.com/p/", "https://example.com/p#other"):
         body = await _listing(client, spelling)
         assert body["urlIdClean"] == "example.com/p"

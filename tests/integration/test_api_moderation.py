@@ -90,6 +90,32 @@ async def test_locked_image_is_read_only_except_for_moderators(
     await ok(await post_comment(client, chat))
 
 
+async def test_a_locked_page_refuses_comments_votes_and_edits_and_says_so(
+    client: httpx.AsyncClient, acme: str, clock: FixedClock
+) -> None:
+    page = "acme.example/blog/1"
+    posted = await ok(await client.post(f"/comments/{acme}", params={"urlId": page}, json={
+        "comment": "before", "commenterName": "Bob", "anonUserId": "anon-bob-0001"}))
+    await ok(await client.post("/api/v1/image-lock", headers=KEY,
+                               params={"tenantId": acme, "urlId": page}, json={"locked": True}))
+    assert (await ok(await client.get(f"/comments/{acme}", params={"urlId": page})))["isClosed"]
+    refused(await client.post(f"/comments/{acme}", params={"urlId": page}, json={
+        "comment": "after", "commenterName": "Bob", "anonUserId": "anon-bob-0001"}),
+        403, "image-locked")
+    comment_id = posted["comment"]["_id"]
+    refused(await client.post(f"/comments/{acme}/{comment_id}/vote",
+                              json={"voteDir": "up", "anonUserId": "anon-eve"}), 403,
+            "image-locked")
+    refused(await client.post(f"/comments/{acme}/{comment_id}/update-text",
+                              params={"editKey": posted["editKey"]},
+                              json={"comment": "changed"}), 403, "image-locked")
+    # A conversation's thread is locked with its image, not by its own urlId.
+    chat = await create_chat(client, acme, url_id="img")
+    await ok(await post_comment(client, chat))
+    thread = await ok(await client.get(f"/comments/{acme}", params={"urlId": page}))
+    assert [c["comment"] for c in thread["comments"]] == ["before"]
+
+
 async def test_lock_from_the_widget_needs_a_moderator(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:

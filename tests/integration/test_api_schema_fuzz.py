@@ -164,6 +164,8 @@ async def _seed(app: FastAPI) -> RealData:
         cast = await found.votes.vote(tenant, visitor, comment_ids[0], "up", None)
     return RealData({
         "chatId": tuple(chat_ids), "commentId": tuple(comment_ids), "parentId": tuple(comment_ids),
+        # The reference's name for a comment's id in /api/v1/comments/{id}.
+        "id": tuple(comment_ids), "createdFromCommentId": tuple(comment_ids),
         "voteId": (cast.vote.id,), "urlId": tuple(url_ids), "editKey": tuple(edit_keys),
         "anonUserId": (VISITOR,), "commenterName": ("Fuzz",),
     })
@@ -198,8 +200,8 @@ async def test_the_fuzzed_document_is_the_served_one(fuzz_app: FastAPI) -> None:
     assert response.json() == DOCUMENT
     operations = {f"{method.upper()} {path}" for path, item in DOCUMENT["paths"].items()
                   for method in item}
-    assert {"POST /comment-image-chats/{tenantId}", "DELETE /api/v1/comments/{commentId}",
-            "GET /events/{tenantId}"} <= operations
+    assert {"POST /comment-image-chats/{tenantId}", "DELETE /api/v1/comments/{id}",
+            "GET /api/v1/pages", "GET /events/{tenantId}"} <= operations
 
 
 def test_every_failure_is_documented_with_the_error_shape() -> None:

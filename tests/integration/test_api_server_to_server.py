@@ -134,17 +134,20 @@ async def test_list_get_and_delete_comments(
     listed = await _ok(await client.get("/api/v1/comments", headers=KEY,
                                         params={"tenantId": acme, "urlId": window}))
     assert [c["comment"] for c in listed["comments"]] == ["first", "second"]
-    assert (listed["commentCount"], listed["hasMore"]) == (2, False)
+    assert set(listed) == {"status", "comments"}  # the reference's closed shape
     paged = await _ok(await client.get("/api/v1/comments", headers=KEY,
-                                       params={"tenantId": acme, "urlId": window, "count": 1}))
-    assert [c["comment"] for c in paged["comments"]] == ["first"] and paged["hasMore"] is True
+                                       params={"tenantId": acme, "urlId": window, "limit": 1,
+                                               "skip": 1}))
+    assert [c["comment"] for c in paged["comments"]] == ["second"]
     cid = second["comment"]["_id"]
     got = await _ok(await client.get(f"/api/v1/comments/{cid}", params={"tenantId": acme},
                                      headers=KEY))
-    assert got["comment"]["comment"] == "second"
+    assert got["comment"]["comment"] == "second" and got["comment"]["id"] == cid
     assert got["comment"]["tenantId"] == acme
-    await _ok(await client.delete(f"/api/v1/comments/{cid}", params={"tenantId": acme},
-                                  headers=KEY))
+    assert got["comment"]["date"] == clock.now_ms()
+    deleted = await _ok(await client.delete(f"/api/v1/comments/{cid}",
+                                            params={"tenantId": acme}, headers=KEY))
+    assert deleted["action"] == "hard-removed"
     after = await _ok(await client.get("/api/v1/comments", headers=KEY,
                                        params={"tenantId": acme, "urlId": window}))
     assert [c["comment"] for c in after["comments"]] == ["first"]
@@ -176,7 +179,7 @@ async def test_usage_time_window(
     start = clock.now_ms()
     await create_chat(client, acme)
     clock.advance(3 * 3_600_000)
-    await create_chat(client, acme)
+    await create_chat(client, acme, x=70)
     first_hour = await _ok(await client.get("/api/v1/usage", headers=KEY, params={
         "tenantId": acme, "from": start, "to": start + 1000}))
     assert sum(b["conversationCreateCount"] for b in first_hour["usage"]) == 1

@@ -63,9 +63,10 @@ def chat_updates(found: Sequence[StoredEvent], chat_id: str) -> list[int]:
     return counts
 
 
-async def post_comment(client: httpx.AsyncClient, chat_id: str, i: int,
+async def post_comment(client: httpx.AsyncClient, thread: str, i: int,
                        **extra: Any) -> httpx.Response:
-    url_id = f"chat-{chat_id}"
+    """Post comment `i` in a conversation's thread (its windowUrlId)."""
+    url_id = thread
     return await client.post(f"/comments/{TENANT}", params={"urlId": url_id}, json={
         "comment": f"comment {i}", "commenterName": f"Writer {i}", "urlId": url_id,
         "anonUserId": f"anon-{i % 5}", "broadcastId": f"b-{i}", **extra})
@@ -82,9 +83,10 @@ async def test_fifty_concurrent_writes_leave_gap_free_seqs(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     await make_tenant(app, TENANT)
-    first = (await create_chat(client, TENANT, IMAGE))["createdChatId"]  # seqs 1, 2
+    first_chat = await create_chat(client, TENANT, IMAGE)  # seqs 1, 2
+    first, thread = first_chat["createdChatId"], first_chat["chat"]["windowUrlId"]
 
-    writes = [new_chat(client, i) if i % 2 == 0 else post_comment(client, first, i)
+    writes = [new_chat(client, i) if i % 2 == 0 else post_comment(client, thread, i)
               for i in range(50)]
     responses = await asyncio.gather(*writes)
 
@@ -139,13 +141,13 @@ async def test_refused_comment_consumes_no_seq(app: FastAPI, client: httpx.Async
     foreign_parent = chat2["comment"]["_id"]
 
     for parent in (foreign_parent, "no-such-comment"):
-        response = await post_comment(client, chat1["createdChatId"], 1, parentId=parent)
+        response = await post_comment(client, chat1["chat"]["windowUrlId"], 1, parentId=parent)
         assert response.status_code == 400, response.text
         assert response.json()["code"] == "invalid-parent"
     found, channel_seq = await read_log(app)
     assert_gap_free(found, channel_seq, 4)
 
-    response = await post_comment(client, chat1["createdChatId"], 2,
+    response = await post_comment(client, chat1["chat"]["windowUrlId"], 2,
                                   parentId=chat1["comment"]["_id"])
     assert response.status_code == 200, response.text
     found, channel_seq = await read_log(app)
@@ -168,7 +170,8 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
     """The failure strikes after both events of the write got their `seq` (numbering and
     logging them is the last step before commit): the rollback must return them."""
     await make_tenant(app, TENANT)
-    chat = (await create_chat(client, TENANT, IMAGE))["createdChatId"]  # seqs 1, 2
+    created = await create_chat(client, TENANT, IMAGE)  # seqs 1, 2
+    chat, thread = created["createdChatId"], created["chat"]["windowUrlId"]
     sink = RecordingSink()
     monkeypatch.setattr(services(app).comments.writer, "sink", sink)
     assert services(app).image_chats.writer.sink is sink
@@ -184,7 +187,7 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
 
     monkeypatch.setattr(EventRecorder, "flush", failing_flush)
     response = await (new_chat(client, 1) if write == "new-chat" else
-                      post_comment(client, chat, 1))
+                      post_comment(client, thread, 1))
     assert response.status_code == 503, response.text
     # Inside the failed transaction the events were there, numbered 3 and 4.
     assert numbered == [1, 2, 3, 4]
@@ -197,21 +200,21 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
 
     monkeypatch.setattr(EventRecorder, "flush", real_flush)
     response = await (new_chat(client, 2) if write == "new-chat" else
-                      post_comment(client, chat, 2))
+                      post_comment(client, thread, 2))
     assert response.status_code == 200, response.text
     found, channel_seq = await read_log(app)
     assert_gap_free(found, channel_seq, 4)
     assert [e.seq for e in sink.published] == [3, 4]
 
 
-def _node_write(node: Services, tenant: Tenant, chat_id: str, n: int, i: int) -> Any:
+def _node_write(node: Services, tenant: Tenant, thread: str, n: int, i: int) -> Any:
     actor = Actor(tenant_id=tenant.id, anon_user_id=f"anon-{n}-{i % 3}")
     draft = CommentDraft(text=f"node {n} write {i}", commenter_name=f"Node {n}")
     if i % 2 == 0:
         return node.image_chats.create(
             tenant, actor, NewImageChatInput(url_id=IMAGE, x=n * 10, y=i, first_comment=draft),
             f"n{n}-{i}")
-    return node.comments.post(tenant, actor, f"chat-{chat_id}", draft, f"n{n}-{i}")
+    return node.comments.post(tenant, actor, thread, draft, f"n{n}-{i}")
 
 
 async def test_three_nodes_writing_to_one_database_leave_gap_free_seqs(
@@ -229,7 +232,7 @@ async def test_three_nodes_writing_to_one_database_leave_gap_free_seqs(
                               first_comment=CommentDraft(text="first", commenter_name="F")),
             None)  # seqs 1, 2
         per_node = 12
-        writes = [_node_write(node, tenant, first.chat.id, n, i)
+        writes = [_node_write(node, tenant, first.chat.window_url_id, n, i)
                   for i in range(per_node) for n, node in enumerate(nodes)]
         await asyncio.gather(*writes)
     finally:

@@ -405,12 +405,29 @@ async def test_images_list_sorts_and_pages(
     assert bad.status_code == 400
 
 
+async def test_a_page_with_comments_is_not_listed_as_an_image(
+    admin: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, _ = admin
+    await create_chat(client, "acme", "shop/a.png")
+    # Comments at a page's urlId, and a thread whose conversation does not exist yet.
+    for url_id in ("shop.example/blog/1", "shop/b.png:/b.png:5:5"):
+        response = await client.post("/comments/acme", params={"urlId": url_id}, json={
+            "comment": "on a page", "commenterName": "Bo", "anonUserId": "anon-x"})
+        assert response.status_code == 200, response.text
+    page = await client.get("/dashboard/images")
+    assert listed_images(page.text) == ["shop/a.png"]
+    assert "1 image with activity" in page.text
+    view = await client.get("/dashboard/images/view", params={"urlId": "shop.example/blog/1"})
+    assert view.status_code == 404
+
+
 async def test_image_page_lists_threads_and_opens_the_widget_as_admin(
     admin: tuple[httpx.AsyncClient, str], clock: FixedClock
 ) -> None:
     client, _ = admin
     chat = await create_chat(client, "acme", "shop/a.png", comment="<b>Too dark</b>",
-                             src="/img/a.png", windowUrlId="https://shop.example/p/1")
+                             src="/img/a.png", url="https://shop.example/p/1")
     page = await client.get("/dashboard/images/view", params={"urlId": "shop/a.png"})
     assert page.status_code == 200
     assert f'data-chat-id="{chat["createdChatId"]}"' in page.text

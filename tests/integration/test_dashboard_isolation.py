@@ -1,9 +1,10 @@
 """Tenant isolation of the dashboard (SPEC §5): tenant A's admin never sees or changes B's.
 
-The world of the API isolation suite: A and B both talk about the same image urlId, B has
-more, and B has a ban, a locked image and moderation log entries. Tenant A's admin, signed in to A's
-dashboard, tries every dashboard route on B's objects; afterwards B's rows and B's own
-reads must be exactly as before, and no page shown to A may contain anything of B's.
+The world of the API isolation suite: A and B both talk about the same image urlId and
+comment on the same page urlId, B has more, and B has a ban, a locked image, a locked page
+and moderation log entries. Tenant A's admin, signed in to A's dashboard, tries every
+dashboard route on B's objects; afterwards B's rows and B's own reads must be exactly as
+before, and no page shown to A may contain anything of B's.
 `test_every_dashboard_route_has_an_isolation_case` fails when a route is added without one.
 """
 
@@ -31,7 +32,9 @@ from tests.integration.dashboard_helpers import (
 )
 from tests.integration.test_tenant_isolation import (
     B_ONLY_IMAGE,
+    B_ONLY_PAGE,
     SHARED_IMAGE,
+    SHARED_PAGE,
     A,
     B,
     World,
@@ -106,33 +109,35 @@ async def case_sign_out(c: Ctx) -> None:
 async def case_usage(c: Ctx) -> None:
     for bucket in ("day", "hour"):
         totals = totals_of(await c.get("/dashboard/usage", bucket=bucket))
-        # A made one conversation and two comments; B made two and three.
+        # A made one conversation and three comments; B made two and five.
         assert totals["conversationCreateCount"] == 1
-        assert totals["commentCreateCount"] == 2
+        assert totals["commentCreateCount"] == 3
 
 
 async def case_usage_csv(c: Ctx) -> None:
     rows = list(csv.DictReader(io.StringIO(await c.get("/dashboard/usage.csv"))))
     assert sum(int(r["conversationCreateCount"]) for r in rows) == 1
-    assert sum(int(r["commentCreateCount"]) for r in rows) == 2
+    assert sum(int(r["commentCreateCount"]) for r in rows) == 3
 
 
 async def case_images(c: Ctx) -> None:
+    # Neither B's images nor any page (A's shared page is a page, not an image).
     for sort in ("recent", "oldest"):
         assert listed_images(await c.get("/dashboard/images", sort=sort)) == [SHARED_IMAGE]
 
 
 async def case_image_view(c: Ctx) -> None:
-    text = await c.get("/dashboard/images/view", 404, urlId=B_ONLY_IMAGE)
-    assert "no image with that urlId" in alert_of(text)
+    for url_id in (B_ONLY_IMAGE, B_ONLY_PAGE, c.w.b_window1, c.w.b_window2):
+        text = await c.get("/dashboard/images/view", 404, urlId=url_id)
+        assert "no image with that urlId" in alert_of(text)
     text = await c.get("/dashboard/images/view", urlId=SHARED_IMAGE)
     assert f'data-chat-id="{c.w.a_chat}"' in text
     assert text.count('class="thread"') == 1
 
 
 async def case_lock(c: Ctx) -> None:
-    # Locking "B's" image from A's dashboard locks A's own channel of that urlId only.
-    for url_id in (B_ONLY_IMAGE, SHARED_IMAGE):
+    # Locking "B's" image or page from A's dashboard locks A's own channel of that urlId.
+    for url_id in (B_ONLY_IMAGE, SHARED_IMAGE, B_ONLY_PAGE, SHARED_PAGE):
         await c.post("/dashboard/images/lock", 303, urlId=url_id, locked="1")
         await c.post("/dashboard/images/lock", 303, urlId=url_id, locked="0")
 

@@ -116,7 +116,7 @@ async def test_one_socket_watches_several_images(live: Live) -> None:
         await client.send({"op": "join", "urlId": "img-2"})
         await asyncio.sleep(0.1)
         await live.http.post("/comment-image-chats/demo", json={**MARKER, "urlId": "img-2"})
-        assert (await client.next_of("new-image-chat"))["chat"]["urlId"] == "img-2"
+        assert (await client.next_of("new-image-chat"))["urlId"] == "img-2"
         assert (await client.next_of("new-comment"))["seq"] == 2
         await client.send({"op": "leave", "urlId": "img-2"})
         await asyncio.sleep(0.1)

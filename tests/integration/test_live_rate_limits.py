@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -63,17 +64,21 @@ async def until(condition: Callable[[], bool]) -> None:
     raise AssertionError("condition not met in 5 s")
 
 
+POINTS = itertools.count(1)
+
+
 async def admitted(live: Live, count: int) -> None:
     """Wait until the hub has admitted `count` connections (one at a time keeps order)."""
     await until(lambda: len(live.app.state.hub.connections) == count)
 
 
 async def receive_a_write(live: Live, tenant: str, *clients: LiveClient) -> None:
+    # A new point each time: a second conversation at the same point would be the first.
     response = await live.http.post(f"/comment-image-chats/{tenant}", json={
-        "urlId": "img-1", "x": 5, "y": 5, "comment": "hi", "commenterName": "W"})
+        "urlId": "img-1", "x": next(POINTS), "y": 5, "comment": "hi", "commenterName": "W"})
     assert response.status_code == 200, response.text
     for client in clients:
-        assert (await client.next_of("new-image-chat"))["chat"]["urlId"] == "img-1"
+        assert (await client.next_of("new-image-chat"))["urlId"] == "img-1"
 
 
 async def test_connection_attempts_over_the_visitor_limit_close_with_4429(

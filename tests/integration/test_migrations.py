@@ -42,12 +42,14 @@ LOOKUPS = [
     ("conversations", ["tenant_id"]),
     ("comments", ["tenant_id", "id"]),
     ("comments", ["tenant_id", "url_id"]),
-    ("comments", ["tenant_id", "conversation_id"]),
+    ("comments", ["tenant_id"]),  # the server-to-server listing of a whole tenant
     ("comments", ["parent_id"]),
     ("votes", ["tenant_id", "id"]),
     ("votes", ["tenant_id", "comment_id", "voter_key"]),
     ("votes", ["comment_id"]),  # ON DELETE CASCADE from comments
     ("events", ["tenant_id", "url_id"]),
+    ("pages", ["tenant_id", "url_id"]),
+    ("pages", ["tenant_id"]),
     ("usage", ["tenant_id"]),
     ("users", ["tenant_id", "kind", "external_id"]),
 ]

@@ -1,11 +1,12 @@
 """Tenant isolation over every endpoint (SPEC §5).
 
-Tenants A and B each have conversations, comments and votes; both talk about the same
-image urlId. Then every identity tenant A can hand out (its anonymous visitor holding A's
-edit keys, A's SSO admin and moderator signed with A's secret, A's API secret) is tried on
-every route against B's objects: through A's paths (nothing of B is found) and through B's
-paths (A's credentials are refused). After each route's attempts, B's rows in every table
-and B's own reads must be exactly as before.
+Tenants A and B each have conversations, comments, votes and page comments; both talk about
+the same image urlId and comment on the same page urlId. Then every identity tenant A can
+hand out (its anonymous visitor holding A's edit keys, A's SSO admin and moderator signed
+with A's secret, A's API secret) is tried on every route against B's objects: through A's
+paths (nothing of B is found; a write at one of B's urlIds lands in A's own thread of that
+name) and through B's paths (A's credentials are refused). After each route's attempts,
+B's rows in every table and B's own reads must be exactly as before.
 
 The table `CASES` has one entry per route; `test_every_route_has_an_isolation_case` fails
 as soon as a route is added without one.
@@ -29,14 +30,18 @@ from imagechat.domain.clock import FixedClock
 from imagechat.domain.models import Tenant
 from imagechat.settings import Settings
 from imagechat.store import channels
-from imagechat.store.tables import metadata
+from imagechat.store.tables import metadata, pages
 from tests.helpers import api_routes, create_chat, make_tenant, services
 
 A, B = "tenant-a", "tenant-b"
 # Both tenants have conversations on this image: same urlId, two separate channels.
 SHARED_IMAGE = "example.com/shared.png"
-# Only tenant B has conversations here.
+# Only tenant B has conversations here (and B has locked it).
 B_ONLY_IMAGE = "example.com/b-only.png"
+# A page (not an image) both tenants have comments at.
+SHARED_PAGE = "example.com/article"
+# A page only tenant B has comments at (and B has locked it).
+B_ONLY_PAGE = "example.com/b-only-article"
 HOUR_MS = 3_600_000
 
 
@@ -56,21 +61,30 @@ class World:
     now_ms: int
     # Tenant A's objects and the keys its anonymous author holds.
     a_chat: str = ""
+    a_window: str = ""  # the thread of A's conversation
     a_first: str = ""
     a_reply: str = ""
+    a_page: str = ""  # A's comment at SHARED_PAGE
     a_vote: str = ""
     a_chat_key: str = ""
     a_reply_key: str = ""
+    a_page_key: str = ""
     # Tenant B's objects.
     b_chat1: str = ""
+    b_window1: str = ""
     b_first: str = ""
     b_reply: str = ""
     b_vote: str = ""
     b_chat2: str = ""
+    b_window2: str = ""
     b_signed: str = ""
     b_vote2: str = ""
+    b_page: str = ""  # B's anonymous comment at SHARED_PAGE
+    b_page2: str = ""  # B's signed comment at B_ONLY_PAGE
     b_chat_key: str = ""
     b_reply_key: str = ""
+    b_page_key: str = ""
+    b_page_rows: list[str] = field(default_factory=list)  # ids of B's pages
     identities: dict[str, Identity] = field(default_factory=dict)
 
     @property
@@ -78,17 +92,37 @@ class World:
         return [self.b_chat1, self.b_chat2]
 
     @property
+    def b_threads(self) -> list[str]:
+        """Every urlId B has comments at: its conversations' threads and its pages."""
+        return [self.b_window1, self.b_window2, SHARED_PAGE, B_ONLY_PAGE]
+
+    @property
+    def b_comment_threads(self) -> list[tuple[str, str]]:
+        """Each of B's comments with the urlId of its thread."""
+        return [(self.b_first, self.b_window1), (self.b_reply, self.b_window1),
+                (self.b_signed, self.b_window2), (self.b_page, SHARED_PAGE),
+                (self.b_page2, B_ONLY_PAGE)]
+
+    @property
     def b_comments(self) -> list[str]:
-        return [self.b_first, self.b_reply, self.b_signed]
+        return [comment for comment, _ in self.b_comment_threads]
 
     @property
     def b_edit_keys(self) -> list[str]:
-        return [self.b_chat_key, self.b_reply_key]
+        return [self.b_chat_key, self.b_reply_key, self.b_page_key]
+
+    @property
+    def a_edit_keys(self) -> list[str]:
+        return [self.a_chat_key, self.a_reply_key, self.a_page_key]
+
+    def a_comments_at(self, url_id: str) -> list[str]:
+        """A's own comments at one of B's urlIds, before any case runs."""
+        return [self.a_page] if url_id == SHARED_PAGE else []
 
     def leak_markers(self) -> list[str]:
         """Strings that must never appear in an answer to one of A's identities."""
         return ["B-SECRET", self.tenant_b.api_secret, *self.b_edit_keys, *self.b_chats,
-                *self.b_comments, self.b_vote, self.b_vote2]
+                *self.b_comments, self.b_vote, self.b_vote2, *self.b_page_rows]
 
     @property
     def a_sso(self) -> list[Identity]:
@@ -110,9 +144,8 @@ def _anon_identity(name: str, anon_id: str, edit_key: str) -> Identity:
 
 
 async def _post_comment(
-    client: httpx.AsyncClient, tenant_id: str, chat_id: str, text: str, **extra: Any
+    client: httpx.AsyncClient, tenant_id: str, url_id: str, text: str, **extra: Any
 ) -> dict[str, Any]:
-    url_id = f"chat-{chat_id}"
     response = await client.post(f"/comments/{tenant_id}", params={"urlId": url_id},
                                  json={"comment": text, "urlId": url_id, **extra})
     assert response.status_code == 200, response.text
@@ -138,20 +171,24 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 
     created = await create_chat(client, A, SHARED_IMAGE, comment="A first message",
                                 name="Ann A", anonUserId="anon-a-author")
-    w.a_chat, w.a_first, w.a_chat_key = (created["createdChatId"], created["comment"]["_id"],
-                                         created["editKey"])
-    reply = await _post_comment(client, A, w.a_chat, "A reply", commenterName="Ann A",
+    w.a_chat, w.a_window = created["createdChatId"], created["chat"]["windowUrlId"]
+    w.a_first, w.a_chat_key = created["comment"]["_id"], created["editKey"]
+    reply = await _post_comment(client, A, w.a_window, "A reply", commenterName="Ann A",
                                 anonUserId="anon-a-author", parentId=w.a_first)
     w.a_reply, w.a_reply_key = reply["comment"]["_id"], reply["editKey"]
     w.a_vote = await _vote(client, A, w.a_first, "up", anonUserId="anon-a-voter")
+    page = await _post_comment(client, A, SHARED_PAGE, "A page comment",
+                               commenterName="Ann A", anonUserId="anon-a-author")
+    w.a_page, w.a_page_key = page["comment"]["_id"], page["editKey"]
 
     created = await create_chat(client, B, SHARED_IMAGE, x=55, y=66,
                                 comment="B-SECRET first message", name="Bob B",
                                 anonUserId="anon-b-author")
-    w.b_chat1, w.b_first, w.b_chat_key = (created["createdChatId"], created["comment"]["_id"],
-                                          created["editKey"])
-    reply = await _post_comment(client, B, w.b_chat1, "B-SECRET reply", commenterName="Bob B",
-                                anonUserId="anon-b-author", parentId=w.b_first)
+    w.b_chat1, w.b_window1 = created["createdChatId"], created["chat"]["windowUrlId"]
+    w.b_first, w.b_chat_key = created["comment"]["_id"], created["editKey"]
+    reply = await _post_comment(client, B, w.b_window1, "B-SECRET reply",
+                                commenterName="Bob B", anonUserId="anon-b-author",
+                                parentId=w.b_first)
     w.b_reply, w.b_reply_key = reply["comment"]["_id"], reply["editKey"]
     w.b_vote = await _vote(client, B, w.b_first, "up", anonUserId="anon-b-voter")
 
@@ -159,20 +196,33 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
     response = await client.post(f"/comment-image-chats/{B}", json={
         "urlId": B_ONLY_IMAGE, "x": 1, "y": 2, "comment": "B-SECRET signed", "sso": b_user})
     assert response.status_code == 200, response.text
-    w.b_chat2 = response.json()["createdChatId"]
+    w.b_chat2, w.b_window2 = (response.json()["createdChatId"],
+                              response.json()["chat"]["windowUrlId"])
     w.b_signed = response.json()["comment"]["_id"]
     w.b_vote2 = await _vote(client, B, w.b_signed, "down", sso=b_user)
 
-    # B's moderation state: a ban with a reason and a locked image, both B's secrets.
+    page = await _post_comment(client, B, SHARED_PAGE, "B-SECRET page comment",
+                               commenterName="Bob B", anonUserId="anon-b-author")
+    w.b_page, w.b_page_key = page["comment"]["_id"], page["editKey"]
+    page = await _post_comment(client, B, B_ONLY_PAGE, "B-SECRET signed page comment",
+                               sso=b_user)
+    w.b_page2 = page["comment"]["_id"]
+
+    # B's moderation state: a ban with a reason, a locked image and a locked page.
     b_key = {"X-API-Key": tenant_b.api_secret}
     response = await client.post("/api/v1/bans", params={"tenantId": B}, headers=b_key,
                                  json={"anonUserId": "anon-b-troll",
                                        "reason": "B-SECRET ban reason"})
     assert response.status_code == 200, response.text
-    response = await client.post("/api/v1/image-lock", headers=b_key,
-                                 params={"tenantId": B, "urlId": B_ONLY_IMAGE},
-                                 json={"locked": True})
-    assert response.status_code == 200, response.text
+    for url_id in (B_ONLY_IMAGE, B_ONLY_PAGE):
+        response = await client.post("/api/v1/image-lock", headers=b_key,
+                                     params={"tenantId": B, "urlId": url_id},
+                                     json={"locked": True})
+        assert response.status_code == 200, response.text
+
+    async with services(app).db.read() as conn:
+        rows = await conn.execute(select(pages.c.id).where(pages.c.tenant_id == B))
+        w.b_page_rows = [r.id for r in rows]
 
     w.identities = {
         "anon": _anon_identity("anon", "anon-a-author", w.a_chat_key),
@@ -216,6 +266,13 @@ class Ctx:
     def a_key(self) -> dict[str, str]:
         return {"X-API-Key": self.w.tenant_a.api_secret}
 
+    async def a_thread(self, url_id: str) -> list[str]:
+        """The ids of A's comments at one urlId as A's widget reads them, sorted (the
+        clock stands still, so creation order is not visible)."""
+        body = await self.call("GET", f"/comments/{A}", 200, params={"urlId": url_id})
+        assert {comment["tenantId"] for comment in body["comments"]} <= {A}
+        return sorted(comment["_id"] for comment in body["comments"])
+
 
 Case = Callable[[Ctx], Awaitable[None]]
 
@@ -225,14 +282,17 @@ Case = Callable[[Ctx], Awaitable[None]]
 async def case_list_image_chats(c: Ctx) -> None:
     w = c.w
     for who in w.a_visitors:
+        for url_id in (B_ONLY_IMAGE, SHARED_PAGE, B_ONLY_PAGE):
+            body = await c.call("GET", f"/comment-image-chats/{A}", 200,
+                                params={"urlId": url_id, **who.query})
+            assert body["conversations"] == [] and body["tenantIdWS"] == A
         body = await c.call("GET", f"/comment-image-chats/{A}", 200,
                             params={"urlId": B_ONLY_IMAGE, **who.query})
-        assert body["conversations"] == [] and body["seq"] == 0 and body["epoch"] == ""
-        assert body["tenantIdWS"] == A
+        assert body["seq"] == 0 and body["epoch"] == ""
         body = await c.call("GET", f"/comment-image-chats/{A}", 200,
                             params={"urlId": SHARED_IMAGE, **who.query})
-        assert [chat["_id"] for chat in body["conversations"]] == [w.a_chat]
-        assert {chat["tenantId"] for chat in body["conversations"]} == {A}
+        assert [(chat["_id"], chat["tenantId"], chat["urlId"], chat["urlIdClean"])
+                for chat in body["conversations"]] == [(w.a_chat, A, w.a_window, SHARED_IMAGE)]
         # A's channel on the shared image: new chat, its comment, reply + count, vote.
         assert body["seq"] == 5
     for who in w.a_sso:
@@ -242,20 +302,40 @@ async def case_list_image_chats(c: Ctx) -> None:
 
 async def case_create_image_chat(c: Ctx) -> None:
     w = c.w
-    made = []
+    images = {w.b_window1: SHARED_IMAGE, w.b_window2: B_ONLY_IMAGE}
     for who in w.a_visitors:
-        body = await c.call("POST", f"/comment-image-chats/{A}", 200, json_body={
-            "urlId": B_ONLY_IMAGE, "x": 50, "y": 50, "comment": f"A on B's image ({who.name})",
-            "commenterName": "Ann A", "createdFromCommentId": w.b_first, **who.body})
-        made.append(body["createdChatId"])
-    # The new markers live in A's own channel for that urlId, not in B's.
+        # The two-step flow over B's comment, at B's thread: B's comment is not A's.
+        for comment_id, thread in w.b_comment_threads:
+            await c.call("POST", f"/comment-image-chats/{A}", 404, json_body={
+                "urlId": images.get(thread, SHARED_IMAGE), "x": 50, "y": 50,
+                "windowUrlId": thread, "createdFromCommentId": comment_id, **who.body})
+    made: dict[str, str] = {}
+    for who in w.a_visitors:
+        # Over B's threads by name: A's own conversation over A's own thread of that name;
+        # the second tab gets it back (never B's conversation there).
+        for thread, image in images.items():
+            body = await c.call("POST", f"/comment-image-chats/{A}", 200, json_body={
+                "urlId": image, "x": 50, "y": 50, "windowUrlId": thread,
+                "comment": f"A on B's thread ({who.name})", "commenterName": "Ann A",
+                **who.body})
+            chat = body["chat"]
+            assert (chat["tenantId"], chat["urlId"], chat["urlIdClean"]) == (A, thread, image)
+            assert body["existing"] is (thread in made)
+            assert made.setdefault(thread, chat["_id"]) == chat["_id"]
+            assert body["comment"]["tenantId"] == A
+            assert body["comment"]["chatId"] == chat["_id"]
     listing = await c.call("GET", f"/comment-image-chats/{A}", 200,
                            params={"urlId": B_ONLY_IMAGE})
-    assert sorted(chat["_id"] for chat in listing["conversations"]) == sorted(made)
-    assert listing["seq"] == 2 * len(made)
+    assert [chat["_id"] for chat in listing["conversations"]] == [made[w.b_window2]]
+    assert listing["conversations"][0]["commentCount"] == len(w.a_visitors)
+    # New chat and its comment, then a comment and a count for each later tab.
+    assert listing["seq"] == 2 * len(w.a_visitors)
     for who in w.a_sso:
         await c.call("POST", f"/comment-image-chats/{B}", 401, json_body={
             "urlId": SHARED_IMAGE, "x": 5, "y": 5, "comment": "intrusion", **who.body})
+        await c.call("POST", f"/comment-image-chats/{B}", 401, json_body={
+            "urlId": SHARED_IMAGE, "x": 5, "y": 5, "windowUrlId": w.b_window1,
+            "createdFromCommentId": w.b_first, **who.body})
 
 
 async def case_delete_image_chat(c: Ctx) -> None:
@@ -273,7 +353,7 @@ async def case_delete_image_chat(c: Ctx) -> None:
         # A's edit key belongs to A's chat; it proves nothing about B's.
         await c.call("DELETE", f"/comment-image-chats/{B}/{chat_id}", 403,
                      params=w.identities["anon"].query)
-    for key in (w.a_chat_key, w.a_reply_key):
+    for key in w.a_edit_keys:
         await c.call("DELETE", f"/comment-image-chats/{B}/{w.b_chat1}", 403,
                      json_body={"editKey": key, "anonUserId": "anon-a-author"})
 
@@ -282,38 +362,55 @@ async def case_delete_image_chat(c: Ctx) -> None:
 
 async def case_list_comments(c: Ctx) -> None:
     w = c.w
-    for chat_id in w.b_chats:
+    # B's threads, B's pages, B's locked image: through A's path, A's own (near empty)
+    # threads of those names, on A's own channels, open.
+    for url_id in [*w.b_threads, B_ONLY_IMAGE]:
+        expected = w.a_comments_at(url_id)
         for who in w.a_visitors:
             body = await c.call("GET", f"/comments/{A}", 200,
-                                params={"urlId": f"chat-{chat_id}", **who.query})
-            assert body["comments"] == [] and body["commentCount"] == 0
-            assert body["hasMore"] is False
+                                params={"urlId": url_id, **who.query})
+            assert [comment["_id"] for comment in body["comments"]] == expected
+            assert body["commentCount"] == len(expected) and body["hasMore"] is False
+            assert (body["tenantIdWS"], body["urlIdWS"], body["urlIdClean"]) == (A, url_id,
+                                                                                 url_id)
+            assert body["isClosed"] is False
         for who in w.a_sso:
-            await c.call("GET", f"/comments/{B}", 401,
-                         params={"urlId": f"chat-{chat_id}", **who.query})
+            await c.call("GET", f"/comments/{B}", 401, params={"urlId": url_id, **who.query})
+    # A's own conversation's thread is on A's channel of the image.
+    body = await c.call("GET", f"/comments/{A}", 200, params={"urlId": w.a_window})
+    assert sorted(comment["_id"] for comment in body["comments"]) == sorted([w.a_first,
+                                                                               w.a_reply])
+    assert {comment["chatId"] for comment in body["comments"]} == {w.a_chat}
+    assert body["urlIdWS"] == SHARED_IMAGE
 
 
 async def case_post_comment(c: Ctx) -> None:
     w = c.w
-    for chat_id in w.b_chats:
-        url_id = f"chat-{chat_id}"
+    for url_id in w.b_threads:
+        posted = []
         for who in w.a_visitors:
-            await c.call("POST", f"/comments/{A}", 404, params={"urlId": url_id},
-                         json_body={"comment": "into B?", "commenterName": "Ann A",
-                                    "urlId": url_id, **who.body})
-            # Without the query parameter the body's urlId is used: same answer.
-            await c.call("POST", f"/comments/{A}", 404,
-                         json_body={"comment": "into B?", "commenterName": "Ann A",
-                                    "urlId": url_id, **who.body})
+            # With the urlId in the query, and in the body only: a comment in A's own
+            # thread of that name, in no conversation (A has none there).
+            for params in ({"urlId": url_id}, {}):
+                body = await c.call("POST", f"/comments/{A}", 200, params=params,
+                                    json_body={"comment": "A at B's urlId",
+                                               "commenterName": "Ann A", "urlId": url_id,
+                                               **who.body})
+                comment = body["comment"]
+                assert (comment["tenantId"], comment["urlId"], comment["chatId"]) == (
+                    A, url_id, None)
+                posted.append(comment["_id"])
         for who in w.a_sso:
             await c.call("POST", f"/comments/{B}", 401, params={"urlId": url_id},
                          json_body={"comment": "into B?", "urlId": url_id, **who.body})
-    # A reply in A's own chat cannot hang below B's comment.
-    for who in w.a_visitors:
-        for parent in w.b_comments:
-            await c.call("POST", f"/comments/{A}", 400, params={"urlId": f"chat-{w.a_chat}"},
-                         json_body={"comment": "reply to B?", "commenterName": "Ann A",
-                                    "parentId": parent, **who.body})
+        assert await c.a_thread(url_id) == sorted([*w.a_comments_at(url_id), *posted])
+    # No reply of A's hangs below B's comment: not at B's thread's name, not in A's chat.
+    for comment_id, thread in w.b_comment_threads:
+        for url_id in (thread, w.a_window):
+            for who in w.a_visitors:
+                await c.call("POST", f"/comments/{A}", 400, params={"urlId": url_id},
+                             json_body={"comment": "reply to B?", "commenterName": "Ann A",
+                                        "parentId": comment_id, **who.body})
 
 
 async def case_update_text(c: Ctx) -> None:
@@ -328,7 +425,7 @@ async def case_update_text(c: Ctx) -> None:
         for who in w.a_sso:
             await c.call("POST", f"/comments/{B}/{comment_id}/update-text", 401,
                          json_body={"comment": "rewritten by A", **who.body})
-        for key in (w.a_chat_key, w.a_reply_key):
+        for key in w.a_edit_keys:
             await c.call("POST", f"/comments/{B}/{comment_id}/update-text", 403,
                          json_body={"comment": "rewritten by A", "editKey": key,
                                     "anonUserId": "anon-a-author"})
@@ -347,18 +444,18 @@ async def case_delete_comment(c: Ctx) -> None:
         for who in w.a_sso:
             await c.call("DELETE", f"/comments/{B}/{comment_id}", 401, params=who.query)
             await c.call("DELETE", f"/comments/{B}/{comment_id}", 401, json_body=who.body)
-        for key in (w.a_chat_key, w.a_reply_key):
+        for key in w.a_edit_keys:
             await c.call("DELETE", f"/comments/{B}/{comment_id}", 403,
                          params={"editKey": key, "anonUserId": "anon-a-author"})
 
 
 async def case_vote(c: Ctx) -> None:
     w = c.w
-    for comment_id in w.b_comments:
+    for comment_id, thread in w.b_comment_threads:
         for direction in ("up", "down"):
             for who in w.a_visitors:
                 await c.call("POST", f"/comments/{A}/{comment_id}/vote", 404,
-                             params={"urlId": f"chat-{w.b_chat1}"},
+                             params={"urlId": thread},
                              json_body={"voteDir": direction, **who.body})
             for who in w.a_sso:
                 await c.call("POST", f"/comments/{B}/{comment_id}/vote", 401,
@@ -391,15 +488,20 @@ async def _check_event_log(c: Ctx, path: str) -> None:
     w = c.w
     window = {"startTime": 0, "endTime": w.now_ms + HOUR_MS}
     for who in w.a_visitors:
-        body = await c.call("GET", path, 200,
-                            params={"urlId": B_ONLY_IMAGE, "userIdWS": "x", **window,
-                                    **who.query})
-        assert body["events"] == []
+        for url_id in (B_ONLY_IMAGE, *w.b_threads):
+            body = await c.call("GET", path, 200,
+                                params={"urlId": url_id, "userIdWS": "x", **window,
+                                        **who.query})
+            events = [json.loads(e["data"]) for e in body["events"]]
+            # A's own page comment is all there is at the shared page, in A's channel.
+            assert [e["comment"]["_id"] for e in events] == w.a_comments_at(url_id)
+            assert {e["urlId"] for e in body["events"]} <= {url_id}
         body = await c.call("GET", path, 200, params={"urlId": SHARED_IMAGE, **window,
                                                       **who.query})
-        assert len(body["events"]) == 5
         assert {e["tenantId"] for e in body["events"]} == {A}
-        assert [json.loads(e["data"])["seq"] for e in body["events"]] == [1, 2, 3, 4, 5]
+        events = [json.loads(e["data"]) for e in body["events"]]
+        assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+        assert {e["urlId"] for e in events} == {SHARED_IMAGE}
 
 
 async def case_event_log(c: Ctx) -> None:
@@ -412,31 +514,40 @@ async def case_event_log_slash(c: Ctx) -> None:
 
 async def case_events_since(c: Ctx) -> None:
     w = c.w
-    b_epoch = await channel_epoch(c.app, B, SHARED_IMAGE)
     for who in w.a_visitors:
+        for url_id in (B_ONLY_IMAGE, B_ONLY_PAGE, w.b_window1):
+            body = await c.call("GET", f"/events/{A}", 200,
+                                params={"urlId": url_id, "since": 0, **who.query})
+            assert body["events"] == [] and body["seq"] == 0
+            assert body["resyncRequired"] is False
         body = await c.call("GET", f"/events/{A}", 200,
-                            params={"urlId": B_ONLY_IMAGE, "since": 0, **who.query})
-        assert body["events"] == [] and body["seq"] == 0 and body["resyncRequired"] is False
+                            params={"urlId": SHARED_PAGE, "since": 0, **who.query})
+        assert [e["comment"]["_id"] for e in body["events"]] == [w.a_page]
         body = await c.call("GET", f"/events/{A}", 200,
                             params={"urlId": SHARED_IMAGE, "since": 0, **who.query})
         assert [e["seq"] for e in body["events"]] == [1, 2, 3, 4, 5]
-        assert body["epoch"] != b_epoch
+        assert {e["urlId"] for e in body["events"]} == {SHARED_IMAGE}
+    for url_id in (SHARED_IMAGE, SHARED_PAGE):
         # B's epoch means nothing in A's channel: A's client is told to reload A's state.
+        b_epoch = await channel_epoch(c.app, B, url_id)
         body = await c.call("GET", f"/events/{A}", 200,
-                            params={"urlId": SHARED_IMAGE, "since": 3, "epoch": b_epoch})
+                            params={"urlId": url_id, "since": 1, "epoch": b_epoch})
+        assert body["epoch"] != b_epoch
         assert body["resyncRequired"] is True and body["events"] == []
 
 
 # --- /api/v1 (server to server) ---------------------------------------------------------
 
-async def _api_refused_for_b(c: Ctx, method: str, path: str, **params: Any) -> None:
+async def _api_refused_for_b(
+    c: Ctx, method: str, path: str, body: dict[str, Any] | None = None, **params: Any
+) -> None:
     """A's API secret never opens anything of tenant B, by header or by query."""
-    await c.call(method, path, 401, params=c.api(B, **params), headers=c.a_key)
-    await c.call(method, path, 401,
+    await c.call(method, path, 401, params=c.api(B, **params), headers=c.a_key, json_body=body)
+    await c.call(method, path, 401, json_body=body,
                  params=c.api(B, API_KEY=c.w.tenant_a.api_secret, **params))
     # A's SSO tokens are not API secrets either.
     for who in c.w.a_sso:
-        await c.call(method, path, 401, params=c.api(B, **params, **who.query))
+        await c.call(method, path, 401, params=c.api(B, **params, **who.query), json_body=body)
 
 
 async def case_api_list_image_chats(c: Ctx) -> None:
@@ -444,18 +555,22 @@ async def case_api_list_image_chats(c: Ctx) -> None:
     path = "/api/v1/image-chats"
     await _api_refused_for_b(c, "GET", path)
     await _api_refused_for_b(c, "GET", path, urlId=SHARED_IMAGE)
-    body = await c.call("GET", path, 200, params=c.api(A), headers=c.a_key)
-    assert [chat["_id"] for chat in body["imageChats"]] == [w.a_chat]
-    body = await c.call("GET", path, 200, params=c.api(A, urlId=SHARED_IMAGE), headers=c.a_key)
-    assert [chat["_id"] for chat in body["imageChats"]] == [w.a_chat]
-    body = await c.call("GET", path, 200, params=c.api(A, urlId=B_ONLY_IMAGE), headers=c.a_key)
-    assert body["imageChats"] == []
+    for params in ({}, {"urlId": SHARED_IMAGE}):
+        body = await c.call("GET", path, 200, params=c.api(A, **params), headers=c.a_key)
+        assert [(chat["_id"], chat["urlId"]) for chat in body["imageChats"]] == [
+            (w.a_chat, w.a_window)]
+    for url_id in (B_ONLY_IMAGE, SHARED_PAGE):
+        body = await c.call("GET", path, 200, params=c.api(A, urlId=url_id), headers=c.a_key)
+        assert body["imageChats"] == []
 
 
-async def _api_object_case(c: Ctx, method: str, prefix: str, ids: list[str]) -> None:
+async def _api_object_case(
+    c: Ctx, method: str, prefix: str, ids: list[str], body: dict[str, Any] | None = None
+) -> None:
     for object_id in ids:
-        await _api_refused_for_b(c, method, f"{prefix}/{object_id}")
-        await c.call(method, f"{prefix}/{object_id}", 404, params=c.api(A), headers=c.a_key)
+        await _api_refused_for_b(c, method, f"{prefix}/{object_id}", body)
+        await c.call(method, f"{prefix}/{object_id}", 404, params=c.api(A), headers=c.a_key,
+                     json_body=body)
 
 
 async def case_api_get_image_chat(c: Ctx) -> None:
@@ -467,28 +582,90 @@ async def case_api_delete_image_chat(c: Ctx) -> None:
 
 
 async def case_api_list_comments(c: Ctx) -> None:
-    for chat_id in c.w.b_chats:
-        await _api_refused_for_b(c, "GET", "/api/v1/comments", urlId=f"chat-{chat_id}")
-        body = await c.call("GET", "/api/v1/comments", 200,
-                            params=c.api(A, urlId=f"chat-{chat_id}"), headers=c.a_key)
-        assert body["comments"] == [] and body["commentCount"] == 0
+    w = c.w
+    path = "/api/v1/comments"
+    await _api_refused_for_b(c, "GET", path)
+    for url_id in w.b_threads:
+        await _api_refused_for_b(c, "GET", path, urlId=url_id)
+        body = await c.call("GET", path, 200, params=c.api(A, urlId=url_id), headers=c.a_key)
+        assert [comment["id"] for comment in body["comments"]] == w.a_comments_at(url_id)
+    body = await c.call("GET", path, 200, params=c.api(A), headers=c.a_key)
+    assert sorted(comment["id"] for comment in body["comments"]) == sorted(
+        [w.a_first, w.a_reply, w.a_page])
+    assert {comment["tenantId"] for comment in body["comments"]} == {A}
+    # Filtering by B's authors or below B's comment finds nothing either.
+    for filters in ({"userId": "b-user"}, {"anonUserId": "anon-b-author"},
+                    {"parentId": w.b_first}, {"parentId": w.b_page}):
+        body = await c.call("GET", path, 200, params=c.api(A, **filters), headers=c.a_key)
+        assert body["comments"] == []
+
+
+async def case_api_save_comment(c: Ctx) -> None:
+    w = c.w
+    path = "/api/v1/comments"
+    for url_id in w.b_threads:
+        new = {"commenterName": "Ann A", "comment": "A's backend at B's urlId",
+               "urlId": url_id, "url": "https://a.example/page", "userId": "b-user"}
+        await _api_refused_for_b(c, "POST", path, new)
+        body = await c.call("POST", path, 200, params=c.api(A), headers=c.a_key, json_body=new)
+        comment = body["comment"]
+        assert (comment["tenantId"], comment["urlId"], comment["userId"]) == (A, url_id,
+                                                                              "b-user")
+        assert body["user"] is None
+        assert await c.a_thread(url_id) == sorted([*w.a_comments_at(url_id), comment["id"]])
+    for comment_id, thread in w.b_comment_threads:
+        await c.call("POST", path, 400, params=c.api(A), headers=c.a_key, json_body={
+            "commenterName": "Ann A", "comment": "reply to B?", "urlId": thread,
+            "parentId": comment_id})
 
 
 async def case_api_get_comment(c: Ctx) -> None:
     await _api_object_case(c, "GET", "/api/v1/comments", c.w.b_comments)
 
 
+async def case_api_update_comment(c: Ctx) -> None:
+    await _api_object_case(c, "PATCH", "/api/v1/comments", c.w.b_comments, {
+        "comment": "rewritten by A", "commenterName": "A", "approved": False,
+        "verified": True})
+
+
 async def case_api_delete_comment(c: Ctx) -> None:
     await _api_object_case(c, "DELETE", "/api/v1/comments", c.w.b_comments)
+
+
+async def case_api_list_pages(c: Ctx) -> None:
+    w = c.w
+    path = "/api/v1/pages"
+    await _api_refused_for_b(c, "GET", path)
+    body = await c.call("GET", path, 200, params=c.api(A), headers=c.a_key)
+    # A's two threads, with A's counts only (B has comments at the shared page too).
+    assert {p["urlId"]: (p["commentCount"], p["isClosed"]) for p in body["pages"]} == {
+        w.a_window: (2, False), SHARED_PAGE: (1, False)}
+    body = await c.call("GET", path, 200, params=c.api(A, skip=2), headers=c.a_key)
+    assert body["pages"] == []
+
+
+async def case_api_page_by_url_id(c: Ctx) -> None:
+    w = c.w
+    path = "/api/v1/pages/by-url-id"
+    for url_id in w.b_threads:
+        await _api_refused_for_b(c, "GET", path, urlId=url_id)
+        body = await c.call("GET", path, 200, params=c.api(A, urlId=url_id), headers=c.a_key)
+        if url_id == SHARED_PAGE:
+            page = body["page"]
+            assert (page["urlId"], page["commentCount"], page["rootCommentCount"],
+                    page["isClosed"]) == (SHARED_PAGE, 1, 1, False)
+        else:
+            assert "page" not in body
 
 
 async def case_api_usage(c: Ctx) -> None:
     await _api_refused_for_b(c, "GET", "/api/v1/usage")
     body = await c.call("GET", "/api/v1/usage", 200,
                         params=c.api(A, to=c.w.now_ms + HOUR_MS), headers=c.a_key)
-    # A made one conversation and two comments; B made two and three.
+    # A made one conversation and three comments; B made two and five.
     assert sum(b["conversationCreateCount"] for b in body["usage"]) == 1
-    assert sum(b["commentCreateCount"] for b in body["usage"]) == 2
+    assert sum(b["commentCreateCount"] for b in body["usage"]) == 3
 
 
 # --- moderation ---------------------------------------------------------------------------
@@ -496,15 +673,19 @@ async def case_api_usage(c: Ctx) -> None:
 async def case_lock_image(c: Ctx) -> None:
     w = c.w
     for who in w.a_sso:
-        # A's moderators lock A's channel for the shared image; B's stays open.
-        await c.call("POST", f"/lock-image/{A}", 200, params={"urlId": SHARED_IMAGE},
-                     json_body={"locked": True, **who.body})
-        await c.call("POST", f"/lock-image/{A}", 200, params={"urlId": B_ONLY_IMAGE},
-                     json_body={"locked": False, **who.body})
-        await c.call("POST", f"/lock-image/{B}", 401, params={"urlId": B_ONLY_IMAGE},
-                     json_body={"locked": False, **who.body})
-    await c.call("POST", f"/lock-image/{B}", 403, params={"urlId": SHARED_IMAGE},
-                 json_body={"locked": True, **w.identities["anon"].body})
+        # A's moderators lock A's channels for the shared image and page; B's stay open,
+        # and B's locked image and page stay locked.
+        for url_id, locked in ((SHARED_IMAGE, True), (SHARED_PAGE, True),
+                               (B_ONLY_IMAGE, False), (B_ONLY_PAGE, False)):
+            await c.call("POST", f"/lock-image/{A}", 200, params={"urlId": url_id},
+                         json_body={"locked": locked, **who.body})
+            await c.call("POST", f"/lock-image/{B}", 401, params={"urlId": url_id},
+                         json_body={"locked": not locked, **who.body})
+    for url_id in (SHARED_IMAGE, SHARED_PAGE):
+        await c.call("POST", f"/lock-image/{B}", 403, params={"urlId": url_id},
+                     json_body={"locked": True, **w.identities["anon"].body})
+    body = await c.call("GET", f"/comments/{A}", 200, params={"urlId": SHARED_PAGE})
+    assert body["isClosed"] is True
 
 
 async def case_ban_user(c: Ctx) -> None:
@@ -530,19 +711,13 @@ async def case_unban_user(c: Ctx) -> None:
                      params={"anonUserId": "anon-b-troll", **who.query})
 
 
-async def _api_body_refused_for_b(
-    c: Ctx, method: str, path: str, body: dict[str, Any], **params: Any
-) -> None:
-    await c.call(method, path, 401, params=c.api(B, **params), headers=c.a_key, json_body=body)
-    for who in c.w.a_sso:
-        await c.call(method, path, 401, params=c.api(B, **params, **who.query), json_body=body)
-
-
 async def case_api_image_lock(c: Ctx) -> None:
-    await _api_body_refused_for_b(c, "POST", "/api/v1/image-lock", {"locked": False},
-                                  urlId=B_ONLY_IMAGE)
-    await c.call("POST", "/api/v1/image-lock", 200, params=c.api(A, urlId=B_ONLY_IMAGE),
-                 headers=c.a_key, json_body={"locked": True})
+    for url_id in (B_ONLY_IMAGE, B_ONLY_PAGE):
+        await _api_refused_for_b(c, "POST", "/api/v1/image-lock", {"locked": False},
+                                 urlId=url_id)
+    for url_id in (SHARED_IMAGE, SHARED_PAGE):
+        await c.call("POST", "/api/v1/image-lock", 200, params=c.api(A, urlId=url_id),
+                     headers=c.a_key, json_body={"locked": True})
 
 
 async def case_api_list_bans(c: Ctx) -> None:
@@ -552,7 +727,7 @@ async def case_api_list_bans(c: Ctx) -> None:
 
 
 async def case_api_ban(c: Ctx) -> None:
-    await _api_body_refused_for_b(c, "POST", "/api/v1/bans", {"anonUserId": "anon-b-author"})
+    await _api_refused_for_b(c, "POST", "/api/v1/bans", {"anonUserId": "anon-b-author"})
     body = await c.call("POST", "/api/v1/bans", 200, params=c.api(A), headers=c.a_key,
                         json_body={"anonUserId": "anon-b-troll"})
     assert body["ban"]["anonUserId"] == "anon-b-troll"
@@ -587,8 +762,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/image-chats/{chatId}"): case_api_get_image_chat,
     ("DELETE", "/api/v1/image-chats/{chatId}"): case_api_delete_image_chat,
     ("GET", "/api/v1/comments"): case_api_list_comments,
-    ("GET", "/api/v1/comments/{commentId}"): case_api_get_comment,
-    ("DELETE", "/api/v1/comments/{commentId}"): case_api_delete_comment,
+    ("POST", "/api/v1/comments"): case_api_save_comment,
+    ("GET", "/api/v1/comments/{id}"): case_api_get_comment,
+    ("PATCH", "/api/v1/comments/{id}"): case_api_update_comment,
+    ("DELETE", "/api/v1/comments/{id}"): case_api_delete_comment,
+    ("GET", "/api/v1/pages"): case_api_list_pages,
+    ("GET", "/api/v1/pages/by-url-id"): case_api_page_by_url_id,
     ("GET", "/api/v1/usage"): case_api_usage,
     ("POST", "/lock-image/{tenantId}"): case_lock_image,
     ("POST", "/ban-user/{tenantId}"): case_ban_user,
@@ -622,28 +801,31 @@ async def tenant_rows(app: FastAPI, tenant_id: str) -> dict[str, list[tuple[Any,
     return found
 
 
-async def tenant_b_reads(client: httpx.AsyncClient, w: World) -> list[Any]:
+async def tenant_b_reads(client: httpx.AsyncClient, w: World) -> dict[str, Any]:
     """What tenant B's own clients and backend see."""
     key = {"X-API-Key": w.tenant_b.api_secret}
-    requests: list[tuple[str, dict[str, Any], dict[str, str]]] = [
-        (f"/comment-image-chats/{B}", {"urlId": SHARED_IMAGE}, {}),
-        (f"/comment-image-chats/{B}", {"urlId": B_ONLY_IMAGE}, {}),
-        (f"/comments/{B}", {"urlId": f"chat-{w.b_chat1}"}, {}),
-        (f"/comments/{B}", {"urlId": f"chat-{w.b_chat2}"}, {}),
-        (f"/events/{B}", {"urlId": SHARED_IMAGE, "since": 0}, {}),
-        (f"/events/{B}", {"urlId": B_ONLY_IMAGE, "since": 0}, {}),
-        (f"/event-log/{B}", {"urlId": SHARED_IMAGE, "startTime": 0,
-                             "endTime": w.now_ms + HOUR_MS}, {}),
-        ("/api/v1/image-chats", {"tenantId": B}, key),
-        ("/api/v1/usage", {"tenantId": B, "to": w.now_ms + HOUR_MS}, key),
-    ]
-    seen = []
-    for path, params, headers in requests:
+    api = {"tenantId": B}
+    requests: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
+        "chats shared": (f"/comment-image-chats/{B}", {"urlId": SHARED_IMAGE}, {}),
+        "chats b-only": (f"/comment-image-chats/{B}", {"urlId": B_ONLY_IMAGE}, {}),
+        **{f"comments {url_id}": (f"/comments/{B}", {"urlId": url_id}, {})
+           for url_id in w.b_threads},
+        **{f"events {url_id}": (f"/events/{B}", {"urlId": url_id, "since": 0}, {})
+           for url_id in (SHARED_IMAGE, B_ONLY_IMAGE, SHARED_PAGE)},
+        "event-log shared": (f"/event-log/{B}", {"urlId": SHARED_IMAGE, "startTime": 0,
+                                                 "endTime": w.now_ms + HOUR_MS}, {}),
+        "api chats": ("/api/v1/image-chats", api, key),
+        "api comments": ("/api/v1/comments", api, key),
+        "api pages": ("/api/v1/pages", api, key),
+        "api usage": ("/api/v1/usage", {**api, "to": w.now_ms + HOUR_MS}, key),
+    }
+    seen = {}
+    for name, (path, params, headers) in requests.items():
         response = await client.get(path, params=params, headers=headers)
         assert response.status_code == 200, response.text
         body = response.json()
         body.pop("userIdWS", None)  # a fresh random id for every anonymous viewer
-        seen.append(body)
+        seen[name] = body
     return seen
 
 
@@ -652,18 +834,31 @@ async def test_b_fixture_is_what_the_cases_assume(
 ) -> None:
     """The world the cases run in: B's objects exist and are reachable by B itself."""
     w = await build_world(app, client, clock)
+    assert w.b_window1 != w.a_window and not w.b_window1.startswith("chat-")
     reads = await tenant_b_reads(client, w)
-    assert [c["_id"] for c in reads[0]["conversations"]] == [w.b_chat1]
-    assert [c["_id"] for c in reads[1]["conversations"]] == [w.b_chat2]
-    comments = {c["_id"]: c for c in reads[2]["comments"]}
-    assert set(comments) == {w.b_first, w.b_reply}
+    assert [(c["_id"], c["urlId"], c["urlIdClean"]) for c in reads["chats shared"][
+        "conversations"]] == [(w.b_chat1, w.b_window1, SHARED_IMAGE)]
+    assert [c["_id"] for c in reads["chats b-only"]["conversations"]] == [w.b_chat2]
+    thread = reads[f"comments {w.b_window1}"]
+    comments = {c["_id"]: c for c in thread["comments"]}
+    assert set(comments) == {w.b_first, w.b_reply} and thread["urlIdWS"] == SHARED_IMAGE
     assert comments[w.b_first]["comment"] == "B-SECRET first message"
     assert comments[w.b_first]["votes"] == 1
-    assert reads[3]["comments"][0]["votes"] == -1
-    assert reads[4]["seq"] == 5
+    thread = reads[f"comments {w.b_window2}"]
+    assert thread["comments"][0]["votes"] == -1 and thread["isClosed"] is True
+    thread = reads[f"comments {SHARED_PAGE}"]
+    assert [(c["_id"], c["chatId"]) for c in thread["comments"]] == [(w.b_page, None)]
+    assert thread["urlIdWS"] == SHARED_PAGE and thread["isClosed"] is False
+    thread = reads[f"comments {B_ONLY_PAGE}"]
+    assert [c["_id"] for c in thread["comments"]] == [w.b_page2] and thread["isClosed"] is True
+    assert reads[f"events {SHARED_IMAGE}"]["seq"] == 5
+    assert len(reads["api comments"]["comments"]) == 5
+    assert {p["urlId"] for p in reads["api pages"]["pages"]} == set(w.b_threads)
     rows = await tenant_rows(app, B)
-    assert len(rows["votes"]) == 2 and len(rows["comments"]) == 3
+    assert len(rows["votes"]) == 2 and len(rows["comments"]) == 5
     assert len(rows["conversations"]) == 2 and len(rows["tenants"]) == 1
+    assert sorted(r[0] for r in rows["pages"]) == sorted(w.b_page_rows)
+    assert len(w.b_page_rows) == 4
 
 
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
@@ -687,14 +882,15 @@ def _b_write_requests(w: World) -> dict[str, tuple[str, dict[str, Any]]]:
     return {
         "create-chat": (f"/comment-image-chats/{B}",
                         {"urlId": SHARED_IMAGE, "x": 5, "y": 5, "comment": "intrusion"}),
-        "post-comment": (f"/comments/{B}",
-                         {"urlId": f"chat-{w.b_chat1}", "comment": "intrusion"}),
+        "post-comment": (f"/comments/{B}", {"urlId": w.b_window1, "comment": "intrusion"}),
+        "post-page-comment": (f"/comments/{B}", {"urlId": SHARED_PAGE, "comment": "intrusion"}),
         "update-text": (f"/comments/{B}/{w.b_first}/update-text", {"comment": "intrusion"}),
         "vote": (f"/comments/{B}/{w.b_first}/vote", {"voteDir": "down"}),
     }
 
 
-@pytest.mark.parametrize("route", ["create-chat", "post-comment", "update-text", "vote"])
+@pytest.mark.parametrize("route", ["create-chat", "post-comment", "post-page-comment",
+                                   "update-text", "vote"])
 async def test_a_sso_token_in_the_query_string_is_refused_on_b_write_routes(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock, route: str
 ) -> None:
@@ -722,7 +918,7 @@ def test_every_route_has_an_isolation_case() -> None:
     }
     # The enumeration itself must see the API (else this test would pass vacuously).
     assert ("GET", "/comment-image-chats/{tenantId}") in routes
-    assert ("DELETE", "/api/v1/comments/{commentId}") in routes
+    assert ("DELETE", "/api/v1/comments/{id}") in routes
     missing = routes - set(CASES)
     assert not missing, f"routes without a tenant isolation case: {sorted(missing)}"
     stale = set(CASES) - routes

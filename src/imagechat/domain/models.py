@@ -50,7 +50,7 @@ class Conversation:
 class Comment:
     id: str
     tenant_id: str
-    conversation_id: str
+    # The thread's urlId: a page, or a conversation's windowUrlId.
     url_id: str
     url: str
     parent_id: str | None
@@ -73,6 +73,22 @@ class Comment:
     @property
     def votes(self) -> int:
         return self.votes_up - self.votes_down
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A urlId with comments (a page, or a conversation's thread): what the reference's
+    `/api/v1/pages` lists. It exists from its first comment on."""
+
+    id: str
+    tenant_id: str
+    url_id: str
+    url: str
+    title: str
+    comment_count: int
+    root_comment_count: int
+    created_at: int
+    updated_at: int
 
 
 @dataclass(frozen=True, slots=True)

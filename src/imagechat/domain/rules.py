@@ -117,3 +117,16 @@ def page_number(value: Any) -> int:
     if number < 0 or number > 1_000_000:
         raise BadInput("`page` must be from 0 to 1000000.", "invalid-page")
     return number
+
+
+# Epoch milliseconds from 1970 to the year 5138: every date a comment can have.
+MAX_EPOCH_MS = 10**14
+
+
+def epoch_ms(value: Any, field: str) -> int:
+    """A time in epoch milliseconds: a whole, non-negative JSON number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadInput(f"`{field}` must be a time in epoch milliseconds.", "invalid-time")
+    if not math.isfinite(value) or value < 0 or value > MAX_EPOCH_MS:
+        raise BadInput(f"`{field}` must be a time in epoch milliseconds.", "invalid-time")
+    return int(value)

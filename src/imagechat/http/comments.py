@@ -1,10 +1,11 @@
-"""/comments: the messages of a conversation (SPEC §2)."""
+"""/comments: the comments of a thread, at any urlId of a tenant (a page, or a
+conversation's `windowUrlId`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from imagechat.domain import limits
 from imagechat.http.deps import (
@@ -25,9 +26,9 @@ from imagechat.http.rate_limits import limit_writes
 from imagechat.http.reply_models import (
     CastVote,
     CommentPage,
+    DeletedComment,
     PostedComment,
     RemovedVote,
-    Success,
     UpdatedComment,
 )
 from imagechat.http.schemas import OPTIONAL_KEYS_BODY, PostCommentBody, UpdateTextBody, VoteBody
@@ -43,25 +44,38 @@ router = APIRouter(tags=["comments"], dependencies=[Depends(limit_writes)])
 async def list_comments(
     request: Request, tenantId: str, urlId: str, page: int = 0,
     count: int = limits.DEFAULT_PAGE_SIZE,
+    limit: int | None = Query(None, ge=1, le=limits.MAX_PAGE_SIZE,
+                              description="The reference's name for `count`."),
+    skip: int | None = Query(None, ge=0, le=1_000_000_000,
+                             description="Start after this many comments (instead of `page`)."),
+    direction: str | None = Query(None, description="OF (oldest first, the default), NF "
+                                  "(newest first) or MR (most votes first)."),
 ) -> dict[str, Any]:
+    """The comments of one thread, oldest first by default, paged. `urlIdWS` is the
+    channel that carries the thread's events: its image's, for a conversation's thread."""
     tenant = await tenant_of(request, tenantId)
     actor = actor_of(request, tenant)
-    result = await services_of(request).comments.page(tenant, urlId, page, count)
+    result = await services_of(request).comments.page(tenant, urlId, page, limit or count,
+                                                      direction, skip)
+    chat_id = result.thread.chat_id
     return {
         "status": "success",
-        "comments": [comment_json(c) for c in result.comments],
+        "comments": [comment_json(c, chat_id) for c in result.comments],
         "user": user_json(actor),
+        "urlIdClean": result.thread.url_id,
         "pageNumber": result.page,
         "commentCount": result.total,
         "hasMore": result.has_more,
         "isSiteAdmin": actor.is_admin,
-        **ws_ids(tenant, urlId, actor),
+        "isClosed": result.locked,
+        **ws_ids(tenant, result.thread.channel, actor),
     }
 
 
 @router.post("/comments/{tenantId}", dependencies=COMMENT_WRITE_QUERY,
              responses=replies(PostedComment, WRITE_FAILURES))
 async def post_comment(request: Request, tenantId: str, body: PostCommentBody) -> dict[str, Any]:
+    """Post a comment at any urlId: the thread exists from its first comment."""
     tenant = await tenant_of(request, tenantId)
     raw = body.model_dump()
     actor = actor_of(request, tenant, raw)
@@ -69,15 +83,16 @@ async def post_comment(request: Request, tenantId: str, body: PostCommentBody) -
     posted = await services_of(request).comments.post(
         tenant, actor, url_id,
         CommentDraft(text=body.comment, commenter_name=body.commenterName, url=body.url,
-                     parent_id=body.parentId),
+                     parent_id=body.parentId, page_title=body.pageTitle),
         broadcast_id_of(request, raw),
     )
-    result: dict[str, Any] = {
-        "status": "success",
-        "comment": comment_json(posted.comment),
-        "user": user_json(actor),
-    }
+    comment = comment_json(posted.comment, posted.thread.chat_id)
+    result: dict[str, Any] = {"status": "success", "comment": comment, "user": user_json(actor),
+                              "userIdWS": ws_ids(tenant, posted.thread.channel,
+                                                 actor)["userIdWS"]}
     if posted.edit_key is not None:
+        # Where the reference puts it (in the comment), and where ImageChat always did.
+        comment["editKey"] = posted.edit_key
         result["editKey"] = posted.edit_key
     return result
 
@@ -94,11 +109,13 @@ async def update_comment_text(
         tenant, actor, commentId, body.comment, edit_key_of(request, raw),
         broadcast_id_of(request, raw),
     )
-    return {"status": "success", "comment": comment_json(updated)}
+    return {"status": "success", "comment": comment_json(updated.comment,
+                                                         updated.thread.chat_id)}
 
 
 @router.delete("/comments/{tenantId}/{commentId}", dependencies=CHANGE_QUERY,
-               responses=replies(Success, WRITE_FAILURES), openapi_extra=OPTIONAL_KEYS_BODY)
+               responses=replies(DeletedComment, WRITE_FAILURES),
+               openapi_extra=OPTIONAL_KEYS_BODY)
 async def delete_comment(request: Request, tenantId: str, commentId: str) -> dict[str, Any]:
     tenant = await tenant_of(request, tenantId)
     body = await optional_body(request)
@@ -106,7 +123,8 @@ async def delete_comment(request: Request, tenantId: str, commentId: str) -> dic
     await services_of(request).comments.delete(
         tenant, actor, commentId, edit_key_of(request, body), broadcast_id_of(request, body)
     )
-    return {"status": "success"}
+    # The reference's answer: deletions here are always hard (the comment is gone).
+    return {"status": "success", "hardRemoved": True}
 
 
 @router.post("/comments/{tenantId}/{commentId}/vote",

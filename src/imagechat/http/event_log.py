@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 
+from imagechat.domain.clock import iso_from_ms
 from imagechat.domain.models import StoredEvent
 from imagechat.http.deps import services_of, tenant_of
 from imagechat.http.openapi import ANONYMOUS_READ_FAILURES, replies
@@ -18,7 +19,7 @@ router = APIRouter(tags=["live sync"])
 def _entry(event: StoredEvent) -> dict[str, Any]:
     return {
         "_id": event.id,
-        "createdAt": event.created_at,
+        "createdAt": iso_from_ms(event.created_at),
         "tenantId": event.tenant_id,
         "urlId": event.url_id,
         "broadcastId": event.broadcast_id,

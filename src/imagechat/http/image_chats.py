@@ -1,4 +1,4 @@
-"""/comment-image-chats: markers on an image (SPEC §2)."""
+"""/comment-image-chats: the conversations on an image."""
 
 from __future__ import annotations
 
@@ -57,15 +57,21 @@ async def create_image_chat(
     tenant = await tenant_of(request, tenantId)
     raw = body.model_dump()
     actor = actor_of(request, tenant, raw)
+    """Create a conversation over the thread at `windowUrlId`: over the comment named by
+    `createdFromCommentId` (the reference's two steps), or with its first comment sent
+    along (one request). A thread has one conversation: if another tab created it first,
+    the answer is that conversation, with `existing: true`."""
     draft = None
     if body.comment is not None:
         draft = CommentDraft(text=body.comment, commenter_name=body.commenterName,
-                             url=body.url or body.windowUrlId)
+                             url=body.url, page_title=body.pageTitle)
     created = await services_of(request).image_chats.create(
         tenant, actor,
         NewImageChatInput(url_id=body.urlId, x=body.x, y=body.y,
                           window_url_id=body.windowUrlId, page_title=body.pageTitle,
-                          src=body.src, first_comment=draft),
+                          src=body.src, url=body.url,
+                          created_from_comment_id=body.createdFromCommentId,
+                          first_comment=draft),
         broadcast_id_of(request, raw),
     )
     result: dict[str, Any] = {
@@ -73,9 +79,10 @@ async def create_image_chat(
         "createdChatId": created.chat.id,
         "chat": chat_detail_json(created.chat),
         "user": user_json(actor),
+        "existing": created.existed,
     }
     if created.comment is not None:
-        result["comment"] = comment_json(created.comment)
+        result["comment"] = comment_json(created.comment, created.chat.id)
     if created.edit_key is not None:
         result["editKey"] = created.edit_key
     return result

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from imagechat.http.deps import actor_of, services_of, tenant_of
+from imagechat.http.deps import actor_of, broadcast_id_of, services_of, tenant_of
 from imagechat.http.openapi import WRITE_FAILURES, replies
 from imagechat.http.rate_limits import limit_writes
 from imagechat.http.reply_models import Banned, Locked, Success
@@ -25,7 +25,9 @@ async def lock_image(request: Request, tenantId: str, urlId: str, body: LockBody
     tenant = await tenant_of(request, tenantId)
     # Only the SSO token names who acts: `userId`/`anonUserId` fields elsewhere name a target.
     actor = actor_of(request, tenant, {"sso": body.sso})
-    await services_of(request).moderation.set_locked(tenant, actor, urlId, body.locked)
+    await services_of(request).moderation.set_locked(
+        tenant, actor, urlId, body.locked,
+        broadcast_id_of(request, {"broadcastId": body.broadcastId}))
     return {"status": "success", "locked": body.locked}
 
 

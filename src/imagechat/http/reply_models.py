@@ -39,7 +39,8 @@ class User(_Reply):
 class CommentReply(_Reply):
     id: str = Field(alias="_id")
     tenantId: str
-    urlId: str = Field(description="The conversation's windowUrlId.")
+    urlId: str = Field(description="The thread: a page's urlId, or a conversation's "
+                       "windowUrlId.")
     url: str
     commenterName: str
     commentHTML: str = Field(description="Sanitized HTML, safe to show.")
@@ -57,15 +58,20 @@ class CommentReply(_Reply):
     votesDown: int
     isByAdmin: bool
     isByModerator: bool
-    chatId: str
+    chatId: str | None = Field(description="The conversation whose thread this comment is "
+                               "in; null for a page's comment.")
+    editKey: str | None = Field(
+        default=None, description="Anonymous authors only, in the answer to their post: "
+        "proves authorship later.")
 
 
 class ImageChat(_Reply):
-    """A marker on an image (a conversation)."""
+    """A conversation: a point on an image with its thread."""
 
     id: str = Field(alias="_id")
-    urlId: str
-    windowUrlId: str = Field(description="The urlId its comments are filed under.")
+    urlId: str = Field(description="Its thread's urlId (= windowUrlId), as in the reference.")
+    windowUrlId: str = Field(description="The urlId of its thread's comments.")
+    urlIdClean: str = Field(description="The image's urlId.")
     x: float = Field(description="Percent of the image width.")
     y: float = Field(description="Percent of the image height.")
     commentCount: int
@@ -117,22 +123,31 @@ class CreatedImageChat(Success):
         default=None, description="The first message, when one was sent along.")
     editKey: str | None = Field(
         default=None, description="Anonymous authors only: proves authorship later.")
+    existing: bool = Field(description="true: the thread had its conversation already "
+                           "(created by another tab); this is it.")
 
 
 class CommentPage(Success, _LiveIds):
     comments: list[CommentReply]
     user: User | None
+    urlIdClean: str = Field(description="The thread's urlId as the server files it.")
     pageNumber: int
     commentCount: int
     hasMore: bool
     isSiteAdmin: bool
+    isClosed: bool = Field(description="The thread is locked: read-only.")
 
 
 class PostedComment(Success):
     comment: CommentReply
     user: User | None
+    userIdWS: str
     editKey: str | None = Field(
         default=None, description="Anonymous authors only: proves authorship later.")
+
+
+class DeletedComment(Success):
+    hardRemoved: bool = Field(description="Always true: the comment and its replies are gone.")
 
 
 class UpdatedComment(Success):
@@ -152,7 +167,7 @@ class RemovedVote(Success):
 
 class LoggedEvent(_Reply):
     id: str = Field(alias="_id")
-    createdAt: int
+    createdAt: str = Field(description="ISO 8601, as in the reference.")
     tenantId: str
     urlId: str
     broadcastId: str | None

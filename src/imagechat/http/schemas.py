@@ -40,15 +40,20 @@ class CreateImageChatBody(_Body):
     urlId: UrlId = Field(description="The image's id within the tenant.")
     x: Coordinate = Field(description="Horizontal position, percent of the image width.")
     y: Coordinate = Field(description="Vertical position, percent of the image height.")
-    windowUrlId: Url | None = Field(default=None, description="The page the image is on.")
+    windowUrlId: UrlId | None = Field(
+        default=None, description="The urlId of the conversation's thread, "
+        "`{urlId}:{src}:{x}:{y}` as the reference builds it; derived so when not sent.")
     pageTitle: PageTitle | None = None
     src: Url | None = Field(default=None, description="The image's src.")
-    createdFromCommentId: str | None = None
+    createdFromCommentId: Id | None = Field(
+        default=None, description="A comment already posted at `windowUrlId`: the "
+        "conversation is created over the thread it started.")
     broadcastId: Id | None = Field(default=None, description="Client-generated UUID.")
     comment: CommentText | None = Field(
-        default=None, description="The first message, created atomically.")
+        default=None, description="The first comment, created atomically with the "
+        "conversation (ImageChat's one-request shortcut).")
     commenterName: Name | None = None
-    url: Url | None = None
+    url: Url | None = Field(default=None, description="The page the image is on.")
     anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
 
@@ -56,8 +61,9 @@ class CreateImageChatBody(_Body):
 class PostCommentBody(_Body):
     comment: CommentText
     commenterName: Name | None = None
-    url: Url | None = None
+    url: Url | None = Field(default=None, description="The page the comment was written on.")
     urlId: UrlId | None = None
+    pageTitle: PageTitle | None = None
     parentId: Id | None = None
     broadcastId: Id | None = None
     anonUserId: Id | None = None
@@ -67,6 +73,7 @@ class PostCommentBody(_Body):
 class UpdateTextBody(_Body):
     comment: CommentText
     editKey: str | None = None
+    broadcastId: Id | None = None
     sso: dict[str, Any] | str | None = None
     anonUserId: Id | None = None
 
@@ -75,6 +82,7 @@ class VoteBody(_Body):
     # Checked by the domain rule, so that the error says what is allowed.
     voteDir: str = Field(description='"up" or "down"',
                          json_schema_extra={"enum": ["up", "down"]})
+    broadcastId: Id | None = None
     anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
 
@@ -90,6 +98,7 @@ class OptionalKeysBody(_Body):
 
 class LockBody(_Body):
     locked: StrictBool = Field(description="true: read-only for everyone but moderators.")
+    broadcastId: Id | None = None
     sso: dict[str, Any] | str | None = Field(
         default=None, description="The moderator's SSO token (widget routes only).")
 

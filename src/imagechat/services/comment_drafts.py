@@ -9,8 +9,9 @@ from imagechat.domain import limits, rules
 from imagechat.domain.actor import Actor
 from imagechat.domain.errors import BadInput
 from imagechat.domain.ids import hash_key, new_id
-from imagechat.domain.models import Comment, Conversation
+from imagechat.domain.models import Comment
 from imagechat.domain.text import plain_name, render_comment_html
+from imagechat.services.threads import ThreadChannel
 
 
 @dataclass(slots=True)
@@ -19,11 +20,17 @@ class CommentDraft:
     commenter_name: Any = None
     url: Any = None
     parent_id: Any = None
+    page_title: Any = None
+    # When it was written (epoch ms): honoured for the site's backend only (an import of
+    # older comments); a browser's clock is not the server's.
+    date: Any = None
     # Filled by validate().
     clean_text: str = field(default="", init=False)
     clean_name: str | None = field(default=None, init=False)
     clean_url: str = field(default="", init=False)
     clean_parent_id: str | None = field(default=None, init=False)
+    clean_page_title: str = field(default="", init=False)
+    clean_date: int | None = field(default=None, init=False)
 
     def validate(self, actor: Actor) -> None:
         self.clean_text = rules.require_text(self.text, "comment", limits.MAX_COMMENT_CHARS)
@@ -34,22 +41,27 @@ class CommentDraft:
                            "missing-field")
         self.clean_url = rules.optional_text(self.url, "url", limits.MAX_URL_CHARS) or ""
         self.clean_parent_id = rules.optional_id(self.parent_id, "parentId")
+        self.clean_page_title = rules.optional_text(
+            self.page_title, "pageTitle", limits.MAX_PAGE_TITLE_CHARS) or ""
+        if actor.is_backend and self.date is not None:
+            self.clean_date = rules.epoch_ms(self.date, "date")
 
     def name_for(self, actor: Actor) -> str:
         return actor.display_name or self.clean_name or "Anonymous"
 
 
 def build_comment(
-    draft: CommentDraft, actor: Actor, chat: Conversation, now_ms: int, edit_key: str | None
+    draft: CommentDraft, actor: Actor, thread: ThreadChannel, now_ms: int, edit_key: str | None
 ) -> Comment:
+    chat = thread.chat
     return Comment(
-        id=new_id(), tenant_id=chat.tenant_id, conversation_id=chat.id,
-        url_id=chat.window_url_id, url=draft.clean_url or chat.page_url or "",
+        id=new_id(), tenant_id=actor.tenant_id, url_id=thread.url_id,
+        url=draft.clean_url or (chat.page_url if chat else None) or "",
         parent_id=draft.clean_parent_id, commenter_name=draft.name_for(actor),
         comment=draft.clean_text, comment_html=render_comment_html(draft.clean_text),
         user_id=actor.user_id, anon_user_id=actor.anon_user_id, avatar=actor.avatar,
         verified=actor.verified, approved=True, is_by_admin=actor.is_admin,
         is_by_moderator=actor.is_moderator, votes_up=0, votes_down=0,
         edit_key_hash=hash_key(edit_key) if edit_key else None,
-        created_at=now_ms, updated_at=now_ms,
+        created_at=draft.clean_date or now_ms, updated_at=now_ms,
     )

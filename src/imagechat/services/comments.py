@@ -1,4 +1,5 @@
-"""Comments inside a conversation: list (paged), post, edit, delete."""
+"""Comments at any urlId of a tenant (a page, or a conversation's thread): list, post, edit,
+delete."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ from imagechat.domain.actor import Actor
 from imagechat.domain.errors import BadInput, NotFound
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import new_edit_key
-from imagechat.domain.models import Comment, Conversation, Tenant
+from imagechat.domain.models import Comment, Tenant
 from imagechat.domain.permissions import require_change
-from imagechat.domain.text import render_comment_html
+from imagechat.domain.text import plain_name, render_comment_html
 from imagechat.services.comment_drafts import CommentDraft, build_comment
-from imagechat.services.image_chats import remove_chat
+from imagechat.services.image_chats import remove_chat, store_comment
 from imagechat.services.moderation import acts_as_moderator, record_action
 from imagechat.services.recorder import EventRecorder, Writer
+from imagechat.services.threads import ThreadChannel, locate, thread_url_id
 from imagechat.services.write_guard import require_writable
+from imagechat.store import channels, conversations, pages, usage
 from imagechat.store import comments as comment_rows
-from imagechat.store import conversations, usage
 from imagechat.store import users as user_rows
 from imagechat.wire.present import chat_json, comment_json
+
+DIRECTIONS = (comment_rows.OLDEST_FIRST, comment_rows.NEWEST_FIRST, comment_rows.MOST_RELEVANT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,12 +35,75 @@ class CommentPage:
     page: int
     total: int
     has_more: bool
+    thread: ThreadChannel
+    # The thread's channel is locked (read-only): the reference's `isClosed`.
+    locked: bool
 
 
 @dataclass(frozen=True, slots=True)
 class PostedComment:
     comment: Comment
+    thread: ThreadChannel
     edit_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedComment:
+    comment: Comment
+    thread: ThreadChannel
+
+
+@dataclass(frozen=True, slots=True)
+class CommentChanges:
+    """Fields a site's backend may change on a comment; None leaves one as it is."""
+
+    text: Any = None
+    commenter_name: Any = None
+    avatar: Any = None
+    approved: Any = None
+    verified: Any = None
+
+    def values(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.text is not None:
+            text = rules.require_text(self.text, "comment", limits.MAX_COMMENT_CHARS)
+            found.update(comment=text, comment_html=render_comment_html(text))
+        if self.commenter_name is not None:
+            name = rules.require_text(self.commenter_name, "commenterName",
+                                      limits.MAX_NAME_CHARS)
+            found["commenter_name"] = plain_name(name, limits.MAX_NAME_CHARS) or "Anonymous"
+        if self.avatar is not None:
+            found["avatar"] = rules.optional_text(self.avatar, "avatarSrc", limits.MAX_URL_CHARS)
+        for field, value in (("approved", self.approved), ("verified", self.verified)):
+            if value is not None:
+                if not isinstance(value, bool):
+                    raise BadInput(f"`{field}` must be true or false.", "invalid-field")
+                found[field] = value
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class CommentQuery:
+    """Filters of the server-to-server listing; None matches everything."""
+
+    url_id: Any = None
+    user_id: Any = None
+    anon_user_id: Any = None
+    parent_id: Any = None
+    from_ms: int | None = None
+    to_ms: int | None = None
+    direction: Any = None
+    offset: int = 0
+    limit: int = limits.DEFAULT_PAGE_SIZE
+
+
+def sort_direction(value: Any) -> str:
+    if value is None or value == "":
+        return comment_rows.OLDEST_FIRST
+    if value not in DIRECTIONS:
+        raise BadInput("`direction` must be OF (oldest first), NF (newest first) or MR "
+                       "(most votes first).", "invalid-direction")
+    return str(value)
 
 
 class CommentService:
@@ -44,119 +111,171 @@ class CommentService:
         self.writer = writer
         self.db = writer.db
 
-    async def page(self, tenant: Tenant, url_id: Any, page: Any, page_size: int) -> CommentPage:
-        thread = rules.require_text(url_id, "urlId", limits.MAX_URL_ID_CHARS).strip()
+    async def page(
+        self, tenant: Tenant, url_id: Any, page: Any, page_size: int, direction: Any = None,
+        skip: int | None = None,
+    ) -> CommentPage:
+        """One page of a thread: page `page` of `page_size`, or `page_size` from `skip`."""
+        thread = thread_url_id(url_id)
         number = rules.page_number(page)
+        order = sort_direction(direction)
         size = max(1, min(page_size, limits.MAX_PAGE_SIZE))
+        offset = number * size if skip is None else max(0, skip)
         async with self.db.read() as conn:
+            place = await locate(conn, tenant.id, thread)
+            position = await channels.position(conn, tenant.id, place.channel)
             rows = await comment_rows.page_for_url_id(
-                conn, tenant.id, thread, offset=number * size, limit=size + 1
+                conn, tenant.id, thread, offset=offset, limit=size + 1, direction=order
             )
             total = await comment_rows.count_for_url_id(conn, tenant.id, thread)
         return CommentPage(comments=rows[:size], page=number, total=total,
-                           has_more=len(rows) > size)
+                           has_more=len(rows) > size, thread=place,
+                           locked=position is not None and position.locked)
 
-    async def get(self, tenant: Tenant, comment_id: Any) -> Comment:
+    async def search(self, tenant: Tenant, query: CommentQuery) -> list[Comment]:
+        url_id = thread_url_id(query.url_id) if query.url_id not in (None, "") else None
+        async with self.db.read() as conn:
+            return await comment_rows.page_all(
+                conn, tenant.id, url_id=url_id,
+                user_id=rules.optional_id(query.user_id, "userId"),
+                anon_user_id=rules.optional_id(query.anon_user_id, "anonUserId"),
+                parent_id=rules.optional_id(query.parent_id, "parentId"),
+                from_ms=query.from_ms, to_ms=query.to_ms,
+                direction=sort_direction(query.direction), offset=query.offset,
+                limit=query.limit,
+            )
+
+    async def get(self, tenant: Tenant, comment_id: Any) -> LoadedComment:
         comment_id = rules.require_id(comment_id, "commentId")
         async with self.db.read() as conn:
             comment = await comment_rows.get_comment(conn, tenant.id, comment_id)
-        if comment is None:
-            raise NotFound("No comment with that id.", "comment-not-found")
-        return comment
+            if comment is None:
+                raise NotFound("No comment with that id.", "comment-not-found")
+            return LoadedComment(comment, await locate(conn, tenant.id, comment.url_id))
 
     async def post(
         self, tenant: Tenant, actor: Actor, url_id: Any, draft: CommentDraft,
         broadcast_id: str | None,
     ) -> PostedComment:
         require_writer(tenant, actor)
-        thread = rules.require_text(url_id, "urlId", limits.MAX_URL_ID_CHARS).strip()
+        thread = thread_url_id(url_id)
         draft.validate(actor)
         edit_key = None if actor.is_signed_in or actor.is_backend else new_edit_key()
         async with self.writer.transaction() as rec:
             conn = rec.conn
-            chat = await conversations.by_window_url_id(conn, tenant.id, thread)
-            if chat is None:
-                raise NotFound("No image chat has this urlId; create the chat first.",
-                               "chat-not-found")
-            await require_writable(conn, tenant.id, chat.url_id, actor)
+            place = await locate(conn, tenant.id, thread)
+            await require_writable(conn, tenant.id, place.channel, actor)
             if draft.clean_parent_id is not None:
                 parent = await comment_rows.get_comment(conn, tenant.id, draft.clean_parent_id)
-                if parent is None or parent.conversation_id != chat.id:
-                    raise BadInput("`parentId` is not a comment of this conversation.",
+                if parent is None or parent.url_id != thread:
+                    raise BadInput("`parentId` is not a comment of this thread.",
                                    "invalid-parent")
             await user_rows.remember(conn, actor, rec.now_ms)
-            comment = build_comment(draft, actor, chat, rec.now_ms, edit_key)
-            await comment_rows.insert_comment(conn, comment)
-            rec.record(tenant.id, chat.url_id, EventType.NEW_COMMENT, broadcast_id,
-                       {"comment": comment_json(comment)})
-            updated = await conversations.add_to_comment_count(conn, tenant.id, chat.id, 1,
-                                                               rec.now_ms)
-            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                       {"chat": chat_json(updated)})
+            comment = build_comment(draft, actor, place, rec.now_ms, edit_key)
+            await store_comment(rec, comment, place,
+                                title=draft.clean_page_title or _chat_title(place),
+                                broadcast_id=broadcast_id)
+            if place.chat is not None:
+                updated = await conversations.add_to_comment_count(
+                    conn, tenant.id, place.chat.id, 1, rec.now_ms)
+                rec.record(tenant.id, place.channel, EventType.IMAGE_CHAT_UPDATED,
+                           broadcast_id, {"chat": chat_json(updated)})
             await usage.add(conn, tenant.id, rec.now_ms, comment_create_count=1)
-        return PostedComment(comment=comment, edit_key=edit_key)
+        return PostedComment(comment=comment, thread=place, edit_key=edit_key)
 
     async def update_text(
         self, tenant: Tenant, actor: Actor, comment_id: Any, text: Any, edit_key: str | None,
         broadcast_id: str | None,
-    ) -> Comment:
+    ) -> LoadedComment:
         comment_id = rules.require_id(comment_id, "commentId")
         new_text = rules.require_text(text, "comment", limits.MAX_COMMENT_CHARS)
         async with self.writer.transaction() as rec:
-            comment, chat = await _load(rec, tenant.id, comment_id)
+            comment, place = await _load(rec, tenant.id, comment_id)
             require_change(actor, "comment", owner_user_id=comment.user_id,
                            edit_key_hash=comment.edit_key_hash, edit_key=edit_key)
-            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
-            html = render_comment_html(new_text)
-            await comment_rows.update_text(rec.conn, tenant.id, comment.id, new_text, html,
-                                           rec.now_ms)
-            updated = await comment_rows.get_comment(rec.conn, tenant.id, comment.id)
-            assert updated is not None
-            rec.record(tenant.id, chat.url_id, EventType.UPDATED_COMMENT, broadcast_id,
-                       {"comment": comment_json(updated)})
-        return updated
+            await require_writable(rec.conn, tenant.id, place.channel, actor)
+            updated = await change_comment(rec, comment, place, {
+                "comment": new_text, "comment_html": render_comment_html(new_text),
+            }, broadcast_id)
+        return LoadedComment(updated, place)
+
+    async def edit(
+        self, tenant: Tenant, actor: Actor, comment_id: Any, changes: CommentChanges,
+        broadcast_id: str | None,
+    ) -> LoadedComment:
+        """Change several fields at once (the site's backend, `PATCH /api/v1/comments`)."""
+        comment_id = rules.require_id(comment_id, "commentId")
+        values = changes.values()
+        async with self.writer.transaction() as rec:
+            comment, place = await _load(rec, tenant.id, comment_id)
+            require_change(actor, "comment", owner_user_id=comment.user_id,
+                           edit_key_hash=comment.edit_key_hash, edit_key=None)
+            await require_writable(rec.conn, tenant.id, place.channel, actor)
+            if not values:
+                return LoadedComment(comment, place)
+            updated = await change_comment(rec, comment, place, values, broadcast_id)
+        return LoadedComment(updated, place)
 
     async def delete(
         self, tenant: Tenant, actor: Actor, comment_id: Any, edit_key: str | None,
         broadcast_id: str | None,
     ) -> Comment:
-        """Delete a comment and its replies; the marker goes with its last message."""
+        """Delete a comment and its replies; a conversation goes with its last comment."""
         comment_id = rules.require_id(comment_id, "commentId")
         async with self.writer.transaction() as rec:
-            comment, chat = await _load(rec, tenant.id, comment_id)
+            comment, place = await _load(rec, tenant.id, comment_id)
             require_change(actor, "comment", owner_user_id=comment.user_id,
                            edit_key_hash=comment.edit_key_hash, edit_key=edit_key)
-            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
+            await require_writable(rec.conn, tenant.id, place.channel, actor)
             if acts_as_moderator(actor, comment.user_id):
                 await record_action(rec.conn, tenant.id, actor, "delete-comment", comment.id,
-                                    rec.now_ms, f"by {comment.commenter_name} on {chat.url_id}")
-            thread = await comment_rows.for_conversation(rec.conn, tenant.id, chat.id)
+                                    rec.now_ms, f"by {comment.commenter_name} on {place.channel}")
+            thread = await comment_rows.in_thread(rec.conn, tenant.id, comment.url_id)
             doomed = _subtree(thread, comment.id)
-            if len(doomed) == len(thread):
-                await remove_chat(rec, chat, broadcast_id)
+            if place.chat is not None and len(doomed) == len(thread):
+                await remove_chat(rec, place.chat, broadcast_id)
                 return comment
             await comment_rows.delete_comments(rec.conn, tenant.id, [c.id for c in doomed])
+            await pages.uncount_comments(rec.conn, tenant.id, comment.url_id, rec.now_ms,
+                                         comments=len(doomed),
+                                         roots=sum(1 for c in doomed if c.parent_id is None))
             for gone in doomed:
-                rec.record(tenant.id, chat.url_id, EventType.DELETED_COMMENT, broadcast_id,
-                           {"comment": comment_json(gone)})
-            updated = await conversations.add_to_comment_count(
-                rec.conn, tenant.id, chat.id, -len(doomed), rec.now_ms
-            )
-            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                       {"chat": chat_json(updated)})
+                rec.record(tenant.id, place.channel, EventType.DELETED_COMMENT, broadcast_id,
+                           {"comment": comment_json(gone, place.chat_id)})
+            if place.chat is not None:
+                updated = await conversations.add_to_comment_count(
+                    rec.conn, tenant.id, place.chat.id, -len(doomed), rec.now_ms
+                )
+                rec.record(tenant.id, place.channel, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+                           {"chat": chat_json(updated)})
         return comment
+
+
+async def change_comment(
+    rec: EventRecorder, comment: Comment, place: ThreadChannel, values: dict[str, Any],
+    broadcast_id: str | None,
+) -> Comment:
+    """Change stored fields of a comment and record `updated-comment`."""
+    await comment_rows.update_fields(rec.conn, comment.tenant_id, comment.id,
+                                     {**values, "updated_at": rec.now_ms})
+    updated = await comment_rows.get_comment(rec.conn, comment.tenant_id, comment.id)
+    assert updated is not None  # held inside this transaction
+    rec.record(comment.tenant_id, place.channel, EventType.UPDATED_COMMENT, broadcast_id,
+               {"comment": comment_json(updated, place.chat_id)})
+    return updated
+
+
+def _chat_title(place: ThreadChannel) -> str:
+    return (place.chat.page_title if place.chat is not None else None) or ""
 
 
 async def _load(
     rec: EventRecorder, tenant_id: str, comment_id: str
-) -> tuple[Comment, Conversation]:
+) -> tuple[Comment, ThreadChannel]:
     comment = await comment_rows.get_comment(rec.conn, tenant_id, comment_id)
     if comment is None:
         raise NotFound("No comment with that id.", "comment-not-found")
-    chat = await conversations.get_conversation(rec.conn, tenant_id, comment.conversation_id)
-    if chat is None:  # only if the database was edited by hand
-        raise NotFound("The comment's image chat no longer exists.", "chat-not-found")
-    return comment, chat
+    return comment, await locate(rec.conn, tenant_id, comment.url_id)
 
 
 def _subtree(thread: list[Comment], root_id: str) -> list[Comment]:

@@ -254,9 +254,9 @@ class DashboardService:
             chats = await conversations.list_for_image(conn, tenant.id, url_id)
             found = await comment_rows.for_image(conn, tenant.id, url_id,
                                                  MAX_IMAGE_COMMENTS + 1)
-        by_chat: dict[str, list[Comment]] = {chat.id: [] for chat in chats}
+        by_thread: dict[str, list[Comment]] = {chat.window_url_id: [] for chat in chats}
         for comment in found[:MAX_IMAGE_COMMENTS]:
-            by_chat.setdefault(comment.conversation_id, []).append(comment)
-        threads = [Thread(chat=chat, comments=by_chat[chat.id]) for chat in chats]
+            by_thread.setdefault(comment.url_id, []).append(comment)
+        threads = [Thread(chat=chat, comments=by_thread[chat.window_url_id]) for chat in chats]
         return ImageDetail(image=summary, threads=threads,
                            complete=len(found) <= MAX_IMAGE_COMMENTS)

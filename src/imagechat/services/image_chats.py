@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
 from imagechat.auth.identity import require_writer
 from imagechat.domain import limits, rules
 from imagechat.domain.actor import Actor
-from imagechat.domain.errors import NotFound
+from imagechat.domain.errors import BadInput, Conflict, NotFound
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import hash_key, new_edit_key, new_id
 from imagechat.domain.models import ChannelPosition, Comment, Conversation, Tenant
 from imagechat.domain.permissions import require_change
+from imagechat.domain.threads import window_url_id
 from imagechat.services.comment_drafts import CommentDraft, build_comment
 from imagechat.services.moderation import acts_as_moderator, record_action
 from imagechat.services.recorder import EventRecorder, Writer
+from imagechat.services.threads import ThreadChannel, thread_url_id
 from imagechat.services.write_guard import require_writable
-from imagechat.store import channels, conversations, usage
+from imagechat.store import channels, conversations, pages, usage
 from imagechat.store import comments as comment_rows
 from imagechat.store import users as user_rows
+from imagechat.store.database import Connection
 from imagechat.wire.present import chat_json, comment_json
 
 
@@ -33,9 +37,12 @@ class ImageChatList:
 @dataclass(frozen=True, slots=True)
 class NewImageChat:
     chat: Conversation
+    # The inline first comment, when one was sent along.
     comment: Comment | None
     # Handed once to an anonymous author; its hash is all we keep.
     edit_key: str | None
+    # The thread already had its conversation (another tab created it first): this is it.
+    existed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +53,27 @@ class NewImageChatInput:
     window_url_id: Any = None
     page_title: Any = None
     src: Any = None
+    # The page the image is on.
+    url: Any = None
+    created_from_comment_id: Any = None
     first_comment: CommentDraft | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _ValidChat:
+    url_id: str
+    window_url_id: str
+    x: float
+    y: float
+    page_url: str | None
+    page_title: str | None
+    src: str | None
+    created_from: str | None
+
+
+# Two tabs creating a conversation over one thread at the same moment: the loser's insert
+# hits the unique thread key, and its second try finds the winner's conversation.
+_CREATE_TRIES = 2
 
 
 class ImageChatService:
@@ -66,43 +93,73 @@ class ImageChatService:
             position=position or ChannelPosition(seq=0, epoch="", locked=False),
         )
 
+    async def page(
+        self, tenant: Tenant, url_id: Any, *, limit: int, offset: int
+    ) -> builtins.list[Conversation]:
+        """Conversations of one image, or of the whole tenant, oldest first."""
+        async with self.db.read() as conn:
+            if url_id is None:
+                return await conversations.list_for_tenant(conn, tenant.id, limit, offset)
+            return await conversations.list_for_image(conn, tenant.id,
+                                                      rules.clean_url_id(url_id), limit, offset)
+
     async def create(
         self, tenant: Tenant, actor: Actor, data: NewImageChatInput, broadcast_id: str | None
     ) -> NewImageChat:
         require_writer(tenant, actor)
-        url_id = rules.clean_url_id(data.url_id)
-        x = rules.require_percentage(data.x, "x")
-        y = rules.require_percentage(data.y, "y")
-        page_url = rules.optional_text(data.window_url_id, "windowUrlId", limits.MAX_URL_CHARS)
-        page_title = rules.optional_text(data.page_title, "pageTitle", limits.MAX_PAGE_TITLE_CHARS)
-        src = rules.optional_text(data.src, "src", limits.MAX_URL_CHARS)
+        valid = _validate(data)
         draft = data.first_comment
         if draft is not None:
             draft.validate(actor)
         edit_key = None if actor.is_signed_in or actor.is_backend else new_edit_key()
-        chat_id = new_id()
+        for attempt in range(1, _CREATE_TRIES + 1):
+            try:
+                return await self._create(tenant, actor, valid, draft, edit_key, broadcast_id)
+            except Conflict as exc:
+                if exc.code != "write-conflict" or attempt == _CREATE_TRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _create(
+        self, tenant: Tenant, actor: Actor, valid: _ValidChat, draft: CommentDraft | None,
+        edit_key: str | None, broadcast_id: str | None,
+    ) -> NewImageChat:
         async with self.writer.transaction() as rec:
             conn = rec.conn
-            await require_writable(conn, tenant.id, url_id, actor)
+            await require_writable(conn, tenant.id, valid.url_id, actor)
+            existing = await conversations.by_window_url_id(conn, tenant.id,
+                                                            valid.window_url_id)
+            if existing is not None:
+                return await _join_existing(rec, existing, valid, actor, draft, edit_key,
+                                            broadcast_id)
+            first = await _created_from(conn, tenant.id, valid)
             await user_rows.remember(conn, actor, rec.now_ms)
+            earlier = await comment_rows.count_for_url_id(conn, tenant.id, valid.window_url_id)
             chat = Conversation(
-                id=chat_id, tenant_id=tenant.id, url_id=url_id, window_url_id=f"chat-{chat_id}",
-                page_url=page_url, page_title=page_title, src=src, x=x, y=y,
-                comment_count=1 if draft else 0, resolved=False, user_id=actor.user_id,
-                anon_user_id=actor.anon_user_id,
-                commenter_name=draft.name_for(actor) if draft else actor.display_name,
+                id=new_id(), tenant_id=tenant.id, url_id=valid.url_id,
+                window_url_id=valid.window_url_id, page_url=valid.page_url,
+                page_title=valid.page_title, src=valid.src, x=valid.x, y=valid.y,
+                comment_count=earlier + (1 if draft else 0), resolved=False,
+                user_id=actor.user_id, anon_user_id=actor.anon_user_id,
+                commenter_name=(draft.name_for(actor) if draft
+                                else first.commenter_name if first else actor.display_name),
                 edit_key_hash=hash_key(edit_key) if edit_key else None,
                 created_at=rec.now_ms, updated_at=rec.now_ms,
             )
             await conversations.insert_conversation(conn, chat)
-            rec.record(tenant.id, url_id, EventType.NEW_IMAGE_CHAT, broadcast_id,
+            rec.record(tenant.id, chat.url_id, EventType.NEW_IMAGE_CHAT, broadcast_id,
                        {"chat": chat_json(chat)})
+            place = ThreadChannel(url_id=chat.window_url_id, chat=chat)
+            if first is not None:
+                # Its viewers never saw it: it was posted to the thread before the thread
+                # was on their image's channel.
+                rec.record(tenant.id, chat.url_id, EventType.NEW_COMMENT, broadcast_id,
+                           {"comment": comment_json(first, chat.id)})
             comment = None
             if draft is not None:
-                comment = build_comment(draft, actor, chat, rec.now_ms, edit_key)
-                await comment_rows.insert_comment(conn, comment)
-                rec.record(tenant.id, url_id, EventType.NEW_COMMENT, broadcast_id,
-                           {"comment": comment_json(comment)})
+                comment = build_comment(draft, actor, place, rec.now_ms, edit_key)
+                await store_comment(rec, comment, place, title=valid.page_title or "",
+                                    broadcast_id=broadcast_id)
             await usage.add(conn, tenant.id, rec.now_ms, conversation_create_count=1,
                             comment_create_count=1 if comment else 0)
         return NewImageChat(chat=chat, comment=comment, edit_key=edit_key)
@@ -135,9 +192,81 @@ class ImageChatService:
 
 
 async def remove_chat(rec: EventRecorder, chat: Conversation, broadcast_id: str | None) -> None:
-    """Delete a marker and its thread (comments and votes go by cascade)."""
-    thread = await comment_rows.for_conversation(rec.conn, chat.tenant_id, chat.id)
+    """Delete a conversation and its thread (the thread's votes go by cascade)."""
+    thread = await comment_rows.in_thread(rec.conn, chat.tenant_id, chat.window_url_id)
     await comment_rows.delete_comments(rec.conn, chat.tenant_id, [c.id for c in thread])
+    await pages.uncount_comments(rec.conn, chat.tenant_id, chat.window_url_id, rec.now_ms,
+                                 comments=len(thread),
+                                 roots=sum(1 for c in thread if c.parent_id is None))
     await conversations.delete_conversation(rec.conn, chat.tenant_id, chat.id)
     rec.record(chat.tenant_id, chat.url_id, EventType.DELETED_IMAGE_CHAT, broadcast_id,
                {"chat": chat_json(chat)})
+
+
+async def store_comment(
+    rec: EventRecorder, comment: Comment, place: ThreadChannel, *, title: str,
+    broadcast_id: str | None,
+) -> None:
+    """Store a new comment and count it on its page, and record `new-comment`. The caller
+    counts it in its conversation and in usage, where that applies."""
+    await comment_rows.insert_comment(rec.conn, comment)
+    await pages.count_comments(rec.conn, comment.tenant_id, comment.url_id, rec.now_ms,
+                               comments=1, roots=1 if comment.parent_id is None else 0,
+                               url=comment.url, title=title)
+    rec.record(comment.tenant_id, place.channel, EventType.NEW_COMMENT, broadcast_id,
+               {"comment": comment_json(comment, place.chat_id)})
+
+
+async def _join_existing(
+    rec: EventRecorder, chat: Conversation, valid: _ValidChat, actor: Actor,
+    draft: CommentDraft | None, edit_key: str | None, broadcast_id: str | None,
+) -> NewImageChat:
+    """The thread has its conversation already: hand it back, with the inline comment (if
+    any) posted into its thread like a reply."""
+    if chat.url_id != valid.url_id:
+        raise Conflict(f"The thread {valid.window_url_id!r} already belongs to conversation "
+                       f"{chat.id} on image {chat.url_id!r}.", "chat-exists")
+    if draft is None:
+        return NewImageChat(chat=chat, comment=None, edit_key=None, existed=True)
+    await user_rows.remember(rec.conn, actor, rec.now_ms)
+    place = ThreadChannel(url_id=chat.window_url_id, chat=chat)
+    comment = build_comment(draft, actor, place, rec.now_ms, edit_key)
+    await store_comment(rec, comment, place, title=valid.page_title or "",
+                        broadcast_id=broadcast_id)
+    updated = await conversations.add_to_comment_count(rec.conn, chat.tenant_id, chat.id, 1,
+                                                       rec.now_ms)
+    rec.record(chat.tenant_id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+               {"chat": chat_json(updated)})
+    await usage.add(rec.conn, chat.tenant_id, rec.now_ms, comment_create_count=1)
+    return NewImageChat(chat=updated, comment=comment, edit_key=edit_key, existed=True)
+
+
+async def _created_from(conn: Connection, tenant_id: str, valid: _ValidChat) -> Comment | None:
+    if valid.created_from is None:
+        return None
+    first = await comment_rows.get_comment(conn, tenant_id, valid.created_from)
+    if first is None:
+        raise NotFound("`createdFromCommentId` names no comment of this site.",
+                       "comment-not-found")
+    if first.url_id != valid.window_url_id:
+        raise BadInput("`createdFromCommentId` is not a comment of the thread at "
+                       f"`windowUrlId` ({valid.window_url_id!r}); post it there first.",
+                       "comment-not-in-thread")
+    return first
+
+
+def _validate(data: NewImageChatInput) -> _ValidChat:
+    url_id = rules.clean_url_id(data.url_id)
+    x = rules.require_percentage(data.x, "x")
+    y = rules.require_percentage(data.y, "y")
+    src = rules.optional_text(data.src, "src", limits.MAX_URL_CHARS)
+    window = (data.window_url_id if data.window_url_id not in (None, "")
+              else window_url_id(url_id, src, x, y))
+    return _ValidChat(
+        url_id=url_id, window_url_id=thread_url_id(window), x=x, y=y,
+        page_url=rules.optional_text(data.url, "url", limits.MAX_URL_CHARS),
+        page_title=rules.optional_text(data.page_title, "pageTitle",
+                                       limits.MAX_PAGE_TITLE_CHARS),
+        src=src, created_from=rules.optional_id(data.created_from_comment_id,
+                                                "createdFromCommentId"),
+    )

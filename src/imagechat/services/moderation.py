@@ -70,7 +70,8 @@ class ModerationService:
         self.db = writer.db
 
     async def set_locked(
-        self, tenant: Tenant, actor: Actor, raw_url_id: Any, locked: Any
+        self, tenant: Tenant, actor: Actor, raw_url_id: Any, locked: Any,
+        broadcast_id: str | None = None,
     ) -> None:
         """Make an image read-only for everyone but moderators, or writable again.
 
@@ -86,7 +87,7 @@ class ModerationService:
             if position is not None and position.locked == locked:
                 return
             await channels.set_locked(rec.conn, tenant.id, url_id, locked, rec.now_ms)
-            rec.record(tenant.id, url_id, EventType.IMAGE_LOCKED, None,
+            rec.record(tenant.id, url_id, EventType.IMAGE_LOCKED, broadcast_id,
                        {"locked": locked})
             await record_action(rec.conn, tenant.id, actor, "lock" if locked else "unlock",
                                 url_id, rec.now_ms)

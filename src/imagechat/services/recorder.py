@@ -75,12 +75,11 @@ class EventRecorder:
             "timestamp": self.now_ms,
             "broadcastId": broadcast_id,
             "seq": seq,
+            # The channel: comments, votes and conversations name their thread, not the
+            # image; a page showing several images needs to know which one it is for.
+            "urlId": url_id,
             **body,
         }
-        if "chat" not in body:
-            # Comment and vote events name their thread, not their image; a page showing
-            # several images needs to know which one the event is for.
-            payload["urlId"] = url_id
         return StoredEvent(
             id=new_id(), tenant_id=tenant_id, url_id=url_id, seq=seq,
             type=event_type.value, broadcast_id=broadcast_id, created_at=self.now_ms,

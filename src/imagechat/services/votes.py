@@ -14,9 +14,9 @@ from imagechat.domain.ids import new_id
 from imagechat.domain.models import Tenant, Vote
 from imagechat.domain.permissions import require_change
 from imagechat.services.recorder import Writer
+from imagechat.services.threads import locate
 from imagechat.services.write_guard import require_writable
 from imagechat.store import comments as comment_rows
-from imagechat.store import conversations
 from imagechat.store import votes as vote_rows
 from imagechat.wire.present import vote_json
 
@@ -52,17 +52,15 @@ class VoteService:
             comment = await comment_rows.get_comment(conn, tenant.id, comment_id)
             if comment is None:
                 raise NotFound("No comment with that id.", "comment-not-found")
-            chat = await conversations.get_conversation(conn, tenant.id, comment.conversation_id)
-            if chat is None:
-                raise NotFound("The comment's image chat no longer exists.", "chat-not-found")
-            await require_writable(conn, tenant.id, chat.url_id, actor)
+            channel = (await locate(conn, tenant.id, comment.url_id)).channel
+            await require_writable(conn, tenant.id, channel, actor)
             previous = await vote_rows.by_voter(conn, tenant.id, comment_id, key)
             if previous is not None and previous.direction == sign:
                 raise Conflict("You have already voted on this comment.", "already-voted")
             if previous is not None:
                 await vote_rows.delete_vote(conn, tenant.id, previous.id)
                 await _count(conn, tenant.id, comment_id, previous.direction, -1)
-                rec.record(tenant.id, chat.url_id, EventType.DELETED_VOTE, broadcast_id,
+                rec.record(tenant.id, channel, EventType.DELETED_VOTE, broadcast_id,
                            {"vote": vote_json(previous, comment.url_id)})
             vote = Vote(
                 id=new_id(), tenant_id=tenant.id, comment_id=comment_id, voter_key=key,
@@ -71,7 +69,7 @@ class VoteService:
             )
             await vote_rows.insert_vote(conn, vote)
             await _count(conn, tenant.id, comment_id, sign, +1)
-            rec.record(tenant.id, chat.url_id, EventType.NEW_VOTE, broadcast_id,
+            rec.record(tenant.id, channel, EventType.NEW_VOTE, broadcast_id,
                        {"vote": vote_json(vote, comment.url_id)})
             updated = await comment_rows.get_comment(conn, tenant.id, comment_id)
             assert updated is not None
@@ -96,14 +94,13 @@ class VoteService:
                 require_change(actor, "vote", owner_user_id=None, edit_key_hash=None,
                                edit_key=None)
             comment = await comment_rows.get_comment(conn, tenant.id, comment_id)
-            chat = comment and await conversations.get_conversation(
-                conn, tenant.id, comment.conversation_id)
-            if comment is None or chat is None:
+            if comment is None:
                 raise NotFound("No comment with that id.", "comment-not-found")
-            await require_writable(conn, tenant.id, chat.url_id, actor)
+            channel = (await locate(conn, tenant.id, comment.url_id)).channel
+            await require_writable(conn, tenant.id, channel, actor)
             await vote_rows.delete_vote(conn, tenant.id, vote.id)
             await _count(conn, tenant.id, comment_id, vote.direction, -1)
-            rec.record(tenant.id, chat.url_id, EventType.DELETED_VOTE, broadcast_id,
+            rec.record(tenant.id, channel, EventType.DELETED_VOTE, broadcast_id,
                        {"vote": vote_json(vote, comment.url_id)})
         return vote
 

@@ -31,4 +31,5 @@ async def require_writable(
     if banned:
         raise Forbidden("You have been banned from writing on this site.", "banned")
     if locked:
-        raise Forbidden("This image is locked: it is read-only.", "image-locked")
+        # An image, or a page: each urlId with a channel of its own can be locked.
+        raise Forbidden("This image or page is locked: it is read-only.", "image-locked")

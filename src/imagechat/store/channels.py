@@ -74,6 +74,17 @@ async def position(conn: Connection, tenant_id: str, url_id: str) -> ChannelPosi
     return ChannelPosition(seq=row.seq, epoch=row.epoch, locked=bool(row.locked))
 
 
+async def renew_epoch(conn: Connection, tenant_id: str, url_id: str, now_ms: int) -> None:
+    """Give a channel a new epoch (creating it if needed): its history no longer tells the
+    whole story, so clients resuming from before must reload."""
+    await ensure_channel(conn, tenant_id, url_id, now_ms)
+    await conn.execute(
+        update(channels)
+        .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
+        .values(epoch=new_id()[:16], updated_at=now_ms)
+    )
+
+
 async def set_locked(
     conn: Connection, tenant_id: str, url_id: str, locked: bool, now_ms: int
 ) -> None:
@@ -114,3 +125,14 @@ async def longer_than(conn: Connection, count: int) -> list[tuple[str, str, int]
         )
     )
     return [(r.tenant_id, r.url_id, r.seq) for r in rows]
+
+
+async def locked_among(conn: Connection, tenant_id: str, url_ids: list[str]) -> set[str]:
+    """Which of these channels of one tenant are locked."""
+    if not url_ids:
+        return set()
+    rows = await conn.execute(
+        select(channels.c.url_id).where(channels.c.tenant_id == tenant_id,
+                                        channels.c.url_id.in_(url_ids), channels.c.locked)
+    )
+    return {r.url_id for r in rows}

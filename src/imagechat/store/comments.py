@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 
 from imagechat.domain.models import Comment
 from imagechat.store.database import Connection
@@ -13,8 +13,7 @@ from imagechat.store.tables import comments, conversations
 
 def _to_comment(row: Any) -> Comment:
     return Comment(
-        id=row.id, tenant_id=row.tenant_id, conversation_id=row.conversation_id,
-        url_id=row.url_id, url=row.url, parent_id=row.parent_id,
+        id=row.id, tenant_id=row.tenant_id, url_id=row.url_id, url=row.url, parent_id=row.parent_id,
         commenter_name=row.commenter_name, comment=row.comment, comment_html=row.comment_html,
         user_id=row.user_id, anon_user_id=row.anon_user_id, avatar=row.avatar,
         verified=bool(row.verified), approved=bool(row.approved),
@@ -29,8 +28,8 @@ _INSERT = insert(comments)  # built once: see event_log._APPEND
 
 async def insert_comment(conn: Connection, c: Comment) -> None:
     await conn.execute(_INSERT, {
-        "id": c.id, "tenant_id": c.tenant_id, "conversation_id": c.conversation_id,
-        "url_id": c.url_id, "url": c.url, "parent_id": c.parent_id,
+        "id": c.id, "tenant_id": c.tenant_id, "url_id": c.url_id, "url": c.url,
+        "parent_id": c.parent_id,
         "commenter_name": c.commenter_name, "comment": c.comment,
         "comment_html": c.comment_html, "user_id": c.user_id, "anon_user_id": c.anon_user_id,
         "avatar": c.avatar, "verified": c.verified, "approved": c.approved,
@@ -49,14 +48,30 @@ async def get_comment(conn: Connection, tenant_id: str, comment_id: str) -> Comm
     return _to_comment(row) if row else None
 
 
+# Orders of a thread's comments: the reference's `direction` values. Oldest first is how
+# a chat reads; `id` breaks ties between equal timestamps.
+OLDEST_FIRST = "OF"
+NEWEST_FIRST = "NF"
+MOST_RELEVANT = "MR"
+
+
+def _order(direction: str) -> list[Any]:
+    c = comments.c
+    if direction == NEWEST_FIRST:
+        return [c.created_at.desc(), c.id.desc()]
+    if direction == MOST_RELEVANT:
+        return [(c.votes_up - c.votes_down).desc(), c.created_at.desc(), c.id.desc()]
+    return [c.created_at, c.id]
+
+
 async def page_for_url_id(
-    conn: Connection, tenant_id: str, url_id: str, *, offset: int, limit: int
+    conn: Connection, tenant_id: str, url_id: str, *, offset: int, limit: int,
+    direction: str = OLDEST_FIRST,
 ) -> list[Comment]:
-    """Oldest first, as a chat reads; `id` breaks ties between equal timestamps."""
     rows = await conn.execute(
         select(comments)
         .where(comments.c.tenant_id == tenant_id, comments.c.url_id == url_id)
-        .order_by(comments.c.created_at, comments.c.id)
+        .order_by(*_order(direction))
         .offset(offset)
         .limit(limit)
     )
@@ -74,12 +89,11 @@ async def count_for_url_id(conn: Connection, tenant_id: str, url_id: str) -> int
     return int(value or 0)
 
 
-async def for_conversation(
-    conn: Connection, tenant_id: str, conversation_id: str
-) -> list[Comment]:
+async def in_thread(conn: Connection, tenant_id: str, url_id: str) -> list[Comment]:
+    """Every comment of one thread, oldest first (deleting a subtree needs them all)."""
     rows = await conn.execute(
         select(comments)
-        .where(comments.c.tenant_id == tenant_id, comments.c.conversation_id == conversation_id)
+        .where(comments.c.tenant_id == tenant_id, comments.c.url_id == url_id)
         .order_by(comments.c.created_at, comments.c.id)
     )
     return [_to_comment(r) for r in rows]
@@ -91,22 +105,57 @@ async def for_image(
     """The comments of every conversation on one image, oldest first, at most `limit`."""
     rows = await conn.execute(
         select(comments)
-        .join(conversations, conversations.c.id == comments.c.conversation_id)
-        .where(comments.c.tenant_id == tenant_id, conversations.c.tenant_id == tenant_id,
-               conversations.c.url_id == url_id)
+        .join(conversations, and_(conversations.c.tenant_id == comments.c.tenant_id,
+                                  conversations.c.window_url_id == comments.c.url_id))
+        .where(comments.c.tenant_id == tenant_id, conversations.c.url_id == url_id)
         .order_by(comments.c.created_at, comments.c.id)
         .limit(limit)
     )
     return [_to_comment(r) for r in rows]
 
 
-async def update_text(
-    conn: Connection, tenant_id: str, comment_id: str, text: str, html: str, now_ms: int
+async def page_all(
+    conn: Connection, tenant_id: str, *, url_id: str | None, user_id: str | None,
+    anon_user_id: str | None, parent_id: str | None, from_ms: int | None, to_ms: int | None,
+    direction: str, offset: int, limit: int,
+) -> list[Comment]:
+    """Comments of a tenant matching every filter given (the server-to-server listing)."""
+    c = comments.c
+    where = [c.tenant_id == tenant_id]
+    if url_id is not None:
+        where.append(c.url_id == url_id)
+    if user_id is not None:
+        where.append(c.user_id == user_id)
+    if anon_user_id is not None:
+        where.append(c.anon_user_id == anon_user_id)
+    if parent_id is not None:
+        where.append(c.parent_id == parent_id)
+    if from_ms is not None:
+        where.append(c.created_at >= from_ms)
+    if to_ms is not None:
+        where.append(c.created_at <= to_ms)
+    rows = await conn.execute(
+        select(comments).where(*where).order_by(*_order(direction)).offset(offset).limit(limit)
+    )
+    return [_to_comment(r) for r in rows]
+
+
+async def existing_ids(conn: Connection, tenant_id: str, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    rows = await conn.execute(
+        select(comments.c.id).where(comments.c.tenant_id == tenant_id, comments.c.id.in_(ids)))
+    return {r.id for r in rows}
+
+
+async def update_fields(
+    conn: Connection, tenant_id: str, comment_id: str, values: dict[str, Any]
 ) -> None:
+    """Change stored fields of one comment (the site's backend editing through the API)."""
     await conn.execute(
         update(comments)
         .where(comments.c.tenant_id == tenant_id, comments.c.id == comment_id)
-        .values(comment=text, comment_html=html, updated_at=now_ms)
+        .values(**values)
     )
 
 

@@ -126,3 +126,26 @@ async def delete_conversation(conn: Connection, tenant_id: str, chat_id: str) ->
             conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id
         )
     )
+
+
+async def by_window_url_ids(
+    conn: Connection, tenant_id: str, window_url_ids: list[str]
+) -> dict[str, Conversation]:
+    """The conversations whose threads are among these urlIds, by thread."""
+    if not window_url_ids:
+        return {}
+    rows = await conn.execute(
+        select(conversations).where(conversations.c.tenant_id == tenant_id,
+                                    conversations.c.window_url_id.in_(window_url_ids))
+    )
+    return {row.window_url_id: _to_conversation(row) for row in rows}
+
+
+async def set_comment_count(
+    conn: Connection, tenant_id: str, chat_id: str, count: int, now_ms: int
+) -> None:
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id)
+        .values(comment_count=count, updated_at=now_ms)
+    )

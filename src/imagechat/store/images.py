@@ -1,18 +1,31 @@
-"""Images of a tenant: one per channel row (every image that was ever written to), with
-figures aggregated from its conversations."""
+"""Images of a tenant: one per channel row of an image (every image that was ever written
+to), with figures aggregated from its conversations."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import and_, exists, func, not_, or_, select
 
 from imagechat.domain.models import ImageSummary
 from imagechat.store.database import Connection
-from imagechat.store.tables import channels, conversations
+from imagechat.store.tables import channels, conversations, pages
+
+
+def _is_image(tenant_id: str) -> Any:
+    # A channel is an image's unless it is a page's: comments at its own urlId and no
+    # conversation on it. A conversation's thread rides on its image's channel, and an
+    # image locked before its first conversation has no comments at all.
+    has_chats = exists().where(conversations.c.tenant_id == tenant_id,
+                               conversations.c.url_id == channels.c.url_id)
+    is_page = exists().where(pages.c.tenant_id == tenant_id,
+                             pages.c.url_id == channels.c.url_id)
+    return and_(channels.c.tenant_id == tenant_id, or_(has_chats, not_(is_page)))
 
 
 async def count(conn: Connection, tenant_id: str) -> int:
     value = (await conn.execute(
-        select(func.count()).select_from(channels).where(channels.c.tenant_id == tenant_id)
+        select(func.count()).select_from(channels).where(_is_image(tenant_id))
     )).scalar()
     return int(value or 0)
 
@@ -24,7 +37,7 @@ async def page(
     activity = channels.c.updated_at.desc() if newest_first else channels.c.updated_at.asc()
     rows = (await conn.execute(
         select(channels.c.url_id, channels.c.updated_at, channels.c.locked)
-        .where(channels.c.tenant_id == tenant_id)
+        .where(_is_image(tenant_id))
         .order_by(activity, channels.c.url_id)
         .limit(limit)
         .offset(offset)
@@ -46,7 +59,7 @@ async def page(
 async def get(conn: Connection, tenant_id: str, url_id: str) -> ImageSummary | None:
     row = (await conn.execute(
         select(channels.c.url_id, channels.c.updated_at, channels.c.locked)
-        .where(channels.c.tenant_id == tenant_id, channels.c.url_id == url_id)
+        .where(_is_image(tenant_id), channels.c.url_id == url_id)
     )).first()
     if row is None:
         return None

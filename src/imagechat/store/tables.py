@@ -84,9 +84,11 @@ conversations = Table(
     Column("id", String(32), primary_key=True),
     Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     Column("url_id", String(1000), nullable=False),
-    # The urlId its comments use ("chat-<id>"): assigned by the server, unique per tenant.
-    Column("window_url_id", String(64), nullable=False),
-    # The page the conversation was started on (the client's `windowUrlId`).
+    # Its thread: the urlId of its comments, `{urlId}:{src}:{x}:{y}` as the reference builds
+    # it (sent by the client or derived), or `chat-<id>` for conversations made before
+    # threads were urlIds of their own. One conversation per thread.
+    Column("window_url_id", String(1000), nullable=False),
+    # The page the conversation was started on.
     Column("page_url", String(2000)),
     Column("page_title", String(300)),
     Column("src", String(2000)),
@@ -110,10 +112,9 @@ comments = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
-    Column("conversation_id", String(32),
-           ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
-    # The conversation's window_url_id (what the reference calls the comment's urlId).
-    Column("url_id", String(64), nullable=False),
+    # The thread: any urlId of the tenant (a page, an article), or a conversation's
+    # window_url_id. A conversation's thread is the set of comments at its window_url_id.
+    Column("url_id", String(1000), nullable=False),
     Column("url", String(2000), nullable=False, default=""),
     Column("parent_id", String(32)),
     Column("commenter_name", String(200), nullable=False),
@@ -132,8 +133,25 @@ comments = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_comments_tenant_url_created", "tenant_id", "url_id", "created_at", "id"),
-    Index("ix_comments_conversation", "conversation_id"),
     Index("ix_comments_parent", "parent_id"),
+)
+
+# One row per thread (urlId) with comments: the reference's "page". Created by its first
+# comment; its counts change in the same transaction as the comments they count.
+pages = Table(
+    "pages",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url_id", String(1000), nullable=False),
+    Column("url", String(2000), nullable=False, default=""),
+    Column("title", String(300), nullable=False, default=""),
+    Column("comment_count", Integer, nullable=False, default=0),
+    Column("root_comment_count", Integer, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("tenant_id", "url_id"),
+    Index("ix_pages_tenant_created", "tenant_id", "created_at", "id"),
 )
 
 votes = Table(

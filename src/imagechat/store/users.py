@@ -14,7 +14,10 @@ from imagechat.store.tables import users
 
 
 async def remember(conn: Connection, actor: Actor, now_ms: int) -> None:
-    """Record (or refresh) the acting user. Backend calls have no user to remember."""
+    """Record (or refresh) the acting user. Backend calls have no user to remember (one
+    that names an author vouches for no SSO session of theirs)."""
+    if actor.is_backend:
+        return
     if actor.user_id is not None:
         kind, external_id = ("sso" if actor.verified else "simple"), actor.user_id
     elif actor.anon_user_id is not None:

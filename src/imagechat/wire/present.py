@@ -11,10 +11,12 @@ from typing import Any
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.clock import iso_from_ms
-from imagechat.domain.models import Ban, Comment, Conversation, ModerationEntry, Vote
+from imagechat.domain.models import Ban, Comment, Conversation, ModerationEntry, Page, Vote
 
 
-def comment_json(c: Comment) -> dict[str, Any]:
+def comment_json(c: Comment, chat_id: str | None = None) -> dict[str, Any]:
+    """A comment as the widget API and live events carry it; `chatId` names the
+    conversation whose thread it is in (None for a page's comment)."""
     return {
         "_id": c.id,
         "tenantId": c.tenant_id,
@@ -36,16 +38,18 @@ def comment_json(c: Comment) -> dict[str, Any]:
         "votesDown": c.votes_down,
         "isByAdmin": c.is_by_admin,
         "isByModerator": c.is_by_moderator,
-        "chatId": c.conversation_id,
+        "chatId": chat_id,
     }
 
 
 def chat_json(c: Conversation) -> dict[str, Any]:
-    """A marker as events carry it. Kept small (a `new-image-chat` frame stays under 350
-    bytes): its creation time is the event's `timestamp`, and unset author ids are left out."""
+    """A conversation as events carry it. Kept small (a `new-image-chat` frame stays under
+    350 bytes for usual urlIds): its creation time is the event's `timestamp`, its image is
+    the event's `urlId`, and unset author ids are left out. Its own `urlId` is its thread's,
+    as in the reference's listing."""
     data: dict[str, Any] = {
         "_id": c.id,
-        "urlId": c.url_id,
+        "urlId": c.window_url_id,
         "windowUrlId": c.window_url_id,
         "x": c.x,
         "y": c.y,
@@ -63,6 +67,7 @@ def chat_detail_json(c: Conversation) -> dict[str, Any]:
     """A marker with everything stored about it (REST reads, not events)."""
     return {
         **chat_json(c),
+        "urlIdClean": c.url_id,
         "createdAt": c.created_at,
         "userId": c.user_id,
         "anonUserId": c.anon_user_id,
@@ -72,6 +77,49 @@ def chat_detail_json(c: Conversation) -> dict[str, Any]:
         "src": c.src,
         "commenterName": c.commenter_name,
         "updatedAt": c.updated_at,
+    }
+
+
+def api_comment_json(c: Comment) -> dict[str, Any]:
+    """A comment in the reference's server-to-server shape (`APIComment`): `id` rather than
+    `_id`, `date` in epoch milliseconds, and no key the reference's schema does not know
+    (its generated clients refuse additional properties)."""
+    return {
+        "id": c.id,
+        "tenantId": c.tenant_id,
+        "urlId": c.url_id,
+        "urlIdRaw": c.url_id,
+        "url": c.url,
+        "commenterName": c.commenter_name,
+        "comment": c.comment,
+        "commentHTML": c.comment_html,
+        "date": c.created_at,
+        "locale": None,
+        "verified": c.verified,
+        "approved": c.approved,
+        "userId": c.user_id,
+        "anonUserId": c.anon_user_id,
+        "parentId": c.parent_id,
+        "avatarSrc": c.avatar,
+        "votes": c.votes,
+        "votesUp": c.votes_up,
+        "votesDown": c.votes_down,
+        "isByAdmin": c.is_by_admin,
+        "isByModerator": c.is_by_moderator,
+    }
+
+
+def page_json(p: Page, *, closed: bool) -> dict[str, Any]:
+    """A thread in the reference's `APIPage` shape (`createdAt` is an ISO 8601 time there)."""
+    return {
+        "id": p.id,
+        "urlId": p.url_id,
+        "url": p.url,
+        "title": p.title,
+        "commentCount": p.comment_count,
+        "rootCommentCount": p.root_comment_count,
+        "createdAt": iso_from_ms(p.created_at),
+        "isClosed": closed,
     }
 
 
