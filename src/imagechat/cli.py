@@ -1,4 +1,5 @@
-"""The `imagechat` command: serve, migrate, tenants. Calls services, never http or ws."""
+"""The `imagechat` command: serve, migrate, tenants, imports. Calls services, never http or
+ws."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import asyncio
 import logging
 import logging.config
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -18,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 from imagechat.domain.clock import SystemClock
 from imagechat.domain.errors import ImageChatError
 from imagechat.services.container import Services, build_services
+from imagechat.services.fastcomments_import import FastCommentsImport, ImportReport, read_rows
 from imagechat.services.recorder import NullSink
 from imagechat.settings import Settings
 from imagechat.store.database import Database
@@ -196,6 +200,39 @@ def tenant_rotate_secret(
         console.print(f"API secret: {tenant.api_secret}")
 
     _with_services(_settings(database_url), work)
+
+
+@app.command("import-fastcomments")
+def import_fastcomments(
+    file: Annotated[Path, typer.Argument(
+        help="Comments in the reference's APIComment shape: a JSON array, or JSON lines.",
+        exists=True, dir_okay=False, readable=True)],
+    tenant_id: Annotated[str, typer.Option("--tenant", help="The tenant to load them into.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Load comments exported from FastComments; running it again changes nothing."""
+    rows = list(read_rows(file.read_text(encoding="utf-8")))
+
+    async def work(services: Services) -> ImportReport:
+        tenant = await services.tenants.get(tenant_id)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console, transient=True) as bar:
+            task = bar.add_task("importing", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            return await FastCommentsImport(services.db, services.clock).run(
+                tenant, rows, advance)
+
+    report = _with_services(_settings(database_url), work)
+    console.print(f"{report.loaded} comments loaded, {report.already_there} already there, "
+                  f"{report.conversations} conversations made, {len(report.bad)} bad rows.")
+    for line, reason in report.bad:
+        console.print(f"  line {line}: {reason}", markup=False, highlight=False)
+    if report.bad:
+        # The good rows are in; a script still learns that some were not.
+        raise typer.Exit(1)
 
 
 def _safe_url(url: str) -> str:
