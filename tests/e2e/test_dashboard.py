@@ -1,5 +1,6 @@
 """The tenant dashboard in a real browser: sign in, charts of known activity, moderation
-that reaches a visitor's open widget live, phone width and dark mode (with screenshots)."""
+that reaches a visitor's open widget live, a page's comments moderated, phone width and dark
+mode (with screenshots)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.e2e.test_widget_layout_a11y import axe_violations
 from tests.e2e.widget_helpers import api_reply, markers, open_demo, wait_live
 
 DEMO_IMAGE = "demo/mockup"
+DEMO_PAGE = "demo/article"
 
 
 def demo_secret(tmp_path: Path) -> str:
@@ -163,6 +165,45 @@ def test_dashboard_charts_moderation_and_screenshots(
         dark.close()
     for name in ("usage", "image", "mobile", "mobile-images", "dark"):
         assert (artifacts / f"dashboard-{name}.png").stat().st_size > 10_000
+
+
+def test_dashboard_pages_list_and_moderate_page_comments(
+    browser: Browser, server: str, tmp_path: Path, artifacts: Path
+) -> None:
+    secret = demo_secret(tmp_path)
+    for text in ("First <b>thought</b>", "Second thought"):
+        httpx.post(f"{server}/comments/demo", params={"urlId": DEMO_PAGE}, json={
+            "comment": text, "commenterName": "Reader", "anonUserId": "e2e-reader",
+            "url": f"{server}/demo/", "pageTitle": "Demo article"}).raise_for_status()
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900},
+                                  bypass_csp=True)
+    try:
+        admin = sign_in(context, server, secret)
+        admin.get_by_role("link", name="Pages").click()
+        row = admin.locator(f'tr[data-url-id="{DEMO_PAGE}"]')
+        expect(row.locator(".comments")).to_have_text("2")
+        expect(row.get_by_role("link", name="Demo article")).to_have_attribute(
+            "href", f"{server}/demo/")
+        assert axe_violations(admin) == []
+        row.get_by_role("link", name=DEMO_PAGE).click()
+        comments = admin.locator(".comment")
+        expect(comments).to_have_count(2)
+        expect(comments.first.locator(".text")).to_have_text("First <b>thought</b>")
+        assert axe_violations(admin) == []
+        admin.screenshot(path=str(artifacts / "dashboard-page.png"), full_page=True)
+
+        admin.once("dialog", lambda dialog: dialog.accept())
+        comments.first.get_by_role("button", name="Delete comment").click()
+        expect(admin.locator(".notice")).to_have_text(
+            "The comment was deleted, with its replies.")
+        expect(comments).to_have_count(1)
+        admin.get_by_role("button", name="Lock page (read-only)").click()
+        expect(admin.locator(".state")).to_have_text("locked (read-only)")
+        refused = httpx.post(f"{server}/comments/demo", params={"urlId": DEMO_PAGE}, json={
+            "comment": "Too late", "commenterName": "Reader", "anonUserId": "e2e-reader"})
+        assert refused.json()["code"] == "image-locked"
+    finally:
+        context.close()
 
 
 def test_dashboard_is_usable_with_the_keyboard(

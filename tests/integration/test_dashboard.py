@@ -1,4 +1,5 @@
-"""The tenant dashboard: signing in and out, sessions, CSRF, usage, images, moderation."""
+"""The tenant dashboard: signing in and out, sessions, CSRF, usage, images, pages,
+moderation."""
 
 from __future__ import annotations
 
@@ -262,12 +263,15 @@ async def test_every_form_needs_the_sessions_csrf_token(
 ) -> None:
     client, csrf = admin
     chat = await create_chat(client, "acme", "img-1")
+    page_comment = await _page_comment(client, "blog/1", "hi")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver") as other:
         other_session_csrf = await sign_in(other, "acme", SECRET)  # valid, but not ours
     forms = [
         ("/dashboard/conversations/delete", {"chatId": chat["createdChatId"]}),
+        ("/dashboard/comments/delete", {"commentId": page_comment}),
         ("/dashboard/images/lock", {"urlId": "img-1", "locked": "1"}),
+        ("/dashboard/pages/lock", {"urlId": "blog/1", "locked": "1"}),
         ("/dashboard/bans", {"kind": "anon", "id": "anon-ann-0001"}),
         ("/dashboard/bans/remove", {"kind": "anon", "id": "anon-ann-0001"}),
         ("/dashboard/sign-out", {}),
@@ -280,10 +284,14 @@ async def test_every_form_needs_the_sessions_csrf_token(
             assert response.status_code == 403, (path, token, response.text)
             assert "The form expired or was sent from another site" in response.text
         csrf = await session_csrf(client)
-    # Nothing happened: the chat is there, the image open, nobody banned, still signed in.
+    # Nothing happened: the chat and the comment are there, the image and the page open,
+    # nobody banned, still signed in.
     listing = (await client.get("/comment-image-chats/acme", params={"urlId": "img-1"})).json()
     assert [c["_id"] for c in listing["conversations"]] == [chat["createdChatId"]]
     assert listing.get("locked") in (False, None)
+    thread = (await client.get("/comments/acme", params={"urlId": "blog/1"})).json()
+    assert [c["_id"] for c in thread["comments"]] == [page_comment]
+    assert thread["isClosed"] is False
     assert await services(app).moderation.list_bans(await services(app).tenants.get("acme")) == []
     assert (await client.get("/dashboard/usage")).status_code == 200
     assert csrf
@@ -305,8 +313,8 @@ async def test_pages_are_private_and_not_in_the_api_document(
     admin: tuple[httpx.AsyncClient, str],
 ) -> None:
     client, _ = admin
-    for path in ("/dashboard/usage", "/dashboard/images", "/dashboard/moderation",
-                 "/dashboard/sign-in"):
+    for path in ("/dashboard/usage", "/dashboard/images", "/dashboard/pages",
+                 "/dashboard/moderation", "/dashboard/sign-in"):
         response = await client.get(path)
         assert response.status_code == 200, path
         assert response.headers["content-type"].startswith("text/html")
@@ -445,6 +453,112 @@ async def test_image_page_lists_threads_and_opens_the_widget_as_admin(
     missing = await client.get("/dashboard/images/view", params={"urlId": "nothing.png"})
     assert missing.status_code == 404
     assert "no image with that urlId" in alert_of(missing.text)
+
+
+async def _page_comment(
+    client: httpx.AsyncClient, url_id: str, text: str, *, tenant: str = "acme",
+    anon: str = "anon-ann-0001", **extra: str,
+) -> str:
+    response = await client.post(f"/comments/{tenant}", params={"urlId": url_id}, json={
+        "comment": text, "commenterName": "Ann", "anonUserId": anon, **extra})
+    assert response.status_code == 200, response.text
+    comment_id: str = response.json()["comment"]["_id"]
+    return comment_id
+
+
+async def test_pages_list_sorts_pages_and_leaves_threads_out(
+    admin: tuple[httpx.AsyncClient, str], clock: FixedClock
+) -> None:
+    client, _ = admin
+    await create_chat(client, "acme", "shop/a.png")  # its thread is the image's, not a page
+    await _page_comment(client, "blog/evil", "x", url="javascript:alert(1)")
+    for i in range(26):
+        clock.advance(1000)
+        await _page_comment(client, f"blog/{i:02d}", "hi", url=f"https://shop.example/{i}",
+                            pageTitle=f"Post <{i}>")
+    clock.advance(1000)
+    await _page_comment(client, "blog/00", "again")
+    await _page_comment(client, "globex/blog", "elsewhere", tenant="globex")
+
+    first = await client.get("/dashboard/pages")
+    assert first.status_code == 200
+    shown = listed_images(first.text)
+    assert len(shown) == 25 and "27 pages with comments" in first.text
+    assert shown[:3] == ["blog/00", "blog/25", "blog/24"]  # newest activity first
+    assert "Page 1 of 2" in first.text and 'aria-current="page">Pages<' in first.text
+    row = first.text.split('data-url-id="blog/00"')[1].split("</tr>")[0]
+    assert '<td data-label="Comments" class="num comments">2</td>' in row
+    assert ('href="https://shop.example/0" rel="noopener noreferrer" class="page-url">'
+            "Post &lt;0&gt;</a>") in row
+    assert 'href="/dashboard/pages/view?urlId=blog/00"' in row
+    second = await client.get("/dashboard/pages", params={"page": 2})
+    assert listed_images(second.text) == ["blog/01", "blog/evil"]
+    assert "javascript:" not in second.text  # only http(s) addresses are links
+    oldest = await client.get("/dashboard/pages", params={"sort": "oldest"})
+    assert listed_images(oldest.text)[:2] == ["blog/evil", "blog/01"]
+    assert (await client.get("/dashboard/pages", params={"page": "0"})).status_code == 400
+
+
+async def test_page_view_moderates_its_comments(
+    admin: tuple[httpx.AsyncClient, str], clock: FixedClock
+) -> None:
+    client, csrf = admin
+
+    async def post(path: str, **fields: str) -> httpx.Response:
+        clock.advance(1000)
+        return await client.post(path, data={"csrf": csrf, **fields})
+
+    first = await _page_comment(client, "blog/1", "<b>Great</b> post", anon="anon-troll-01",
+                                pageTitle="Launch")
+    clock.advance(1000)
+    reply = await _page_comment(client, "blog/1", "Thanks", parentId=first)
+    clock.advance(1000)
+    last = await _page_comment(client, "blog/1", "Later")
+    view = await client.get("/dashboard/pages/view", params={"urlId": "blog/1"})
+    assert view.status_code == 200
+    assert "&lt;b&gt;Great&lt;/b&gt; post" in view.text  # shown as text, never as markup
+    ids = view.text.split('data-comment-id="')[1:]
+    assert [i.split('"')[0] for i in ids] == [first, reply, last]  # oldest first
+    assert "Lock page (read-only)" in view.text and "Launch" in view.text
+
+    # Lock and unlock: visitors can no longer write, then can again.
+    response = await post("/dashboard/pages/lock", urlId="blog/1", locked="1")
+    assert response.headers["location"] == "/dashboard/pages/view?urlId=blog%2F1&notice=page-locked"
+    refused = await client.post("/comments/acme", params={"urlId": "blog/1"}, json={
+        "comment": "no", "commenterName": "V", "anonUserId": "anon-v"})
+    assert refused.json()["code"] == "image-locked"
+    page = await client.get(response.headers["location"])
+    assert "locked (read-only)" in page.text and "Unlock page" in page.text
+    await post("/dashboard/pages/lock", urlId="blog/1", locked="0")
+
+    # Ban the first comment's author from the page's view.
+    response = await post("/dashboard/bans", kind="anon", id="anon-troll-01", urlId="blog/1",
+                          view="page")
+    assert response.headers["location"] == "/dashboard/pages/view?urlId=blog%2F1&notice=banned"
+    page = await client.get(response.headers["location"])
+    assert "Lift ban on Ann" in page.text
+
+    # Delete the first comment: its reply goes with it.
+    response = await post("/dashboard/comments/delete", commentId=first, urlId="blog/1",
+                          view="page")
+    assert response.headers["location"] == (
+        "/dashboard/pages/view?urlId=blog%2F1&notice=comment-deleted")
+    thread = (await client.get("/comments/acme", params={"urlId": "blog/1"})).json()
+    assert [c["_id"] for c in thread["comments"]] == [last]
+    page = await client.get(response.headers["location"])
+    assert page.text.count('class="comment"') == 1 and "with its replies" in page.text
+    gone = await post("/dashboard/comments/delete", commentId=first)
+    assert gone.status_code == 404
+    log = (await client.get("/dashboard/moderation")).text.split('id="log"')[1]
+    assert 'class="action">delete-comment<' in log
+
+    # A conversation's thread is its image's, not a page.
+    chat = await create_chat(client, "acme", "shop/a.png")
+    window = chat["chat"]["windowUrlId"]
+    for response in (await client.get("/dashboard/pages/view", params={"urlId": window}),
+                     await post("/dashboard/pages/lock", urlId=window, locked="1")):
+        assert response.status_code == 404
+        assert "no page with that urlId" in alert_of(response.text)
 
 
 async def test_moderation_from_the_dashboard(

@@ -147,6 +147,37 @@ async def case_delete_conversation(c: Ctx) -> None:
         await c.post("/dashboard/conversations/delete", 404, chatId=chat_id)
 
 
+async def case_pages(c: Ctx) -> None:
+    # Only A's page: neither B's pages nor any conversation's thread.
+    for sort in ("recent", "oldest"):
+        text = await c.get("/dashboard/pages", sort=sort)
+        assert listed_images(text) == [SHARED_PAGE]
+        assert "1 page with comments" in text
+
+
+async def case_page_view(c: Ctx) -> None:
+    for url_id in (B_ONLY_PAGE, c.w.b_window1, c.w.b_window2, c.w.a_window, SHARED_IMAGE):
+        text = await c.get("/dashboard/pages/view", 404, urlId=url_id)
+        assert "no page with that urlId" in alert_of(text)
+    text = await c.get("/dashboard/pages/view", urlId=SHARED_PAGE)
+    assert text.count('class="comment"') == 1
+    assert f'data-comment-id="{c.w.a_page}"' in text
+
+
+async def case_lock_page(c: Ctx) -> None:
+    for url_id in (B_ONLY_PAGE, c.w.b_window1):
+        await c.post("/dashboard/pages/lock", 404, urlId=url_id, locked="1")
+    # The shared urlId is A's own page: its lock is A's channel, B's page stays open.
+    for locked in ("1", "0"):
+        await c.post("/dashboard/pages/lock", 303, urlId=SHARED_PAGE, locked=locked)
+
+
+async def case_delete_comment(c: Ctx) -> None:
+    for comment_id in c.w.b_comments:
+        await c.post("/dashboard/comments/delete", 404, commentId=comment_id,
+                     urlId=SHARED_PAGE, view="page")
+
+
 async def case_moderation(c: Ctx) -> None:
     text = await c.get("/dashboard/moderation")
     assert "Nobody is banned." in text
@@ -182,6 +213,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/dashboard/images/view"): case_image_view,
     ("POST", "/dashboard/images/lock"): case_lock,
     ("POST", "/dashboard/conversations/delete"): case_delete_conversation,
+    ("GET", "/dashboard/pages"): case_pages,
+    ("GET", "/dashboard/pages/view"): case_page_view,
+    ("POST", "/dashboard/pages/lock"): case_lock_page,
+    ("POST", "/dashboard/comments/delete"): case_delete_comment,
     ("GET", "/dashboard/moderation"): case_moderation,
     ("POST", "/dashboard/bans"): case_ban_only_in_a,
     ("POST", "/dashboard/bans/remove"): case_unban,

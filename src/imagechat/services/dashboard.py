@@ -1,4 +1,5 @@
-"""What the tenant dashboard shows: usage over time, the images and their conversations.
+"""What the tenant dashboard shows: usage over time, the images and their conversations,
+the pages and their comments.
 
 Times are UTC: a day bucket runs from 00:00 to 24:00 UTC, whatever the viewer's zone.
 """
@@ -9,16 +10,18 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from imagechat.domain import rules
 from imagechat.domain.clock import Clock
 from imagechat.domain.errors import BadInput, NotFound
 from imagechat.domain.models import Comment, Conversation, ImageSummary, Tenant, UsageBucket
+from imagechat.services.pages import PageState
+from imagechat.store import channels, conversations, images, usage
 from imagechat.store import comments as comment_rows
-from imagechat.store import conversations, images, usage
-from imagechat.store.database import Database
+from imagechat.store import pages as page_rows
+from imagechat.store.database import Connection, Database
 
 Bucket = Literal["hour", "day"]
 HOUR_MS = usage.HOUR_MS
@@ -29,10 +32,12 @@ DEFAULT_DAYS = 7
 # bars, about 13 months of days is 400.
 MAX_HOURLY_DAYS = 31
 MAX_DAILY_DAYS = 400
-# Images per page of the images list.
-IMAGES_PER_PAGE = 25
-# Comments read for one image's page; the widget shows every thread in full anyway.
-MAX_IMAGE_COMMENTS = 2000
+# Rows per page of the images and pages lists.
+PER_PAGE = 25
+# Comments read for one image's or page's view; the widget shows every thread in full.
+MAX_VIEW_COMMENTS = 2000
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,13 +178,28 @@ def image_address(src: str | None, page_url: str | None) -> str | None:
     """
     if not src:
         return None
-    address = urljoin(page_url, src) if page_url else src
-    return address if urlsplit(address).scheme in ("http", "https") else None
+    return web_address(urljoin(page_url, src) if page_url else src)
+
+
+def web_address(url: str | None) -> str | None:
+    """The address if it is an http(s) one, to link to; None for anything else."""
+    return url if url and urlsplit(url).scheme in ("http", "https") else None
+
+
+def author_of(comment: Comment) -> tuple[str, str] | None:
+    """Who a ban of the comment's author names: ("user"|"anon", id); None for the backend's."""
+    if comment.user_id:
+        return "user", comment.user_id
+    if comment.anon_user_id:
+        return "anon", comment.anon_user_id
+    return None
 
 
 @dataclass(frozen=True, slots=True)
-class ImagePage:
-    images: list[ImageSummary]
+class Listing(Generic[Row]):
+    """One page of a list (images, pages) and where it stands in the whole."""
+
+    rows: list[Row]
     total: int
     page: int
     per_page: int
@@ -200,10 +220,9 @@ class Thread:
         """Distinct authors of the thread: (kind "user"|"anon", id, name), first seen first."""
         seen: dict[tuple[str, str], str] = {}
         for comment in self.comments:
-            if comment.user_id:
-                seen.setdefault(("user", comment.user_id), comment.commenter_name)
-            elif comment.anon_user_id:
-                seen.setdefault(("anon", comment.anon_user_id), comment.commenter_name)
+            author = author_of(comment)
+            if author is not None:
+                seen.setdefault(author, comment.commenter_name)
         return [(kind, ident, name) for (kind, ident), name in seen.items()]
 
 
@@ -223,6 +242,15 @@ class ImageDetail:
         return image_address(self.image.src, self.image.page_url)
 
 
+@dataclass(frozen=True, slots=True)
+class PageDetail:
+    state: PageState
+    # Oldest first, at most MAX_VIEW_COMMENTS.
+    comments: list[Comment]
+    # False when the page has more comments than one view reads.
+    complete: bool
+
+
 class DashboardService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -235,15 +263,15 @@ class DashboardService:
 
     async def images(
         self, tenant: Tenant, *, page: int = 1, newest_first: bool = True,
-        per_page: int = IMAGES_PER_PAGE,
-    ) -> ImagePage:
+        per_page: int = PER_PAGE,
+    ) -> Listing[ImageSummary]:
         page = max(1, page)
         async with self.db.read() as conn:
             total = await images.count(conn, tenant.id)
             found = await images.page(conn, tenant.id, limit=per_page,
                                       offset=(page - 1) * per_page, newest_first=newest_first)
-        return ImagePage(images=found, total=total, page=page, per_page=per_page,
-                         newest_first=newest_first)
+        return Listing(rows=found, total=total, page=page, per_page=per_page,
+                       newest_first=newest_first)
 
     async def image(self, tenant: Tenant, raw_url_id: Any) -> ImageDetail:
         url_id = rules.clean_url_id(raw_url_id)
@@ -253,10 +281,47 @@ class DashboardService:
                 raise NotFound("This site has no image with that urlId.", "image-not-found")
             chats = await conversations.list_for_image(conn, tenant.id, url_id)
             found = await comment_rows.for_image(conn, tenant.id, url_id,
-                                                 MAX_IMAGE_COMMENTS + 1)
+                                                 MAX_VIEW_COMMENTS + 1)
         by_thread: dict[str, list[Comment]] = {chat.window_url_id: [] for chat in chats}
-        for comment in found[:MAX_IMAGE_COMMENTS]:
+        for comment in found[:MAX_VIEW_COMMENTS]:
             by_thread.setdefault(comment.url_id, []).append(comment)
         threads = [Thread(chat=chat, comments=by_thread[chat.window_url_id]) for chat in chats]
         return ImageDetail(image=summary, threads=threads,
-                           complete=len(found) <= MAX_IMAGE_COMMENTS)
+                           complete=len(found) <= MAX_VIEW_COMMENTS)
+
+    async def pages(
+        self, tenant: Tenant, *, page: int = 1, newest_first: bool = True,
+        per_page: int = PER_PAGE,
+    ) -> Listing[PageState]:
+        """The pages with comments that are not a conversation's thread, by last activity."""
+        page = max(1, page)
+        async with self.db.read() as conn:
+            total = await page_rows.count_standalone(conn, tenant.id)
+            found = await page_rows.standalone_page(
+                conn, tenant.id, limit=per_page, offset=(page - 1) * per_page,
+                newest_first=newest_first)
+            locked = await channels.locked_among(conn, tenant.id, [p.url_id for p in found])
+        return Listing(rows=[PageState(page=p, closed=p.url_id in locked) for p in found],
+                       total=total, page=page, per_page=per_page, newest_first=newest_first)
+
+    async def page_state(self, tenant: Tenant, raw_url_id: Any) -> PageState:
+        async with self.db.read() as conn:
+            return await _page_state(conn, tenant.id, rules.clean_url_id(raw_url_id))
+
+    async def page(self, tenant: Tenant, raw_url_id: Any) -> PageDetail:
+        url_id = rules.clean_url_id(raw_url_id)
+        async with self.db.read() as conn:
+            state = await _page_state(conn, tenant.id, url_id)
+            found = await comment_rows.page_for_url_id(conn, tenant.id, url_id, offset=0,
+                                                       limit=MAX_VIEW_COMMENTS + 1)
+        return PageDetail(state=state, comments=found[:MAX_VIEW_COMMENTS],
+                          complete=len(found) <= MAX_VIEW_COMMENTS)
+
+
+async def _page_state(conn: Connection, tenant_id: str, url_id: str) -> PageState:
+    # A conversation's thread is no page here: its image's view shows it.
+    found = await page_rows.by_url_id(conn, tenant_id, url_id)
+    if found is None or await conversations.by_window_url_id(conn, tenant_id, url_id):
+        raise NotFound("This site has no page with that urlId.", "page-not-found")
+    locked = await channels.locked_among(conn, tenant_id, [url_id])
+    return PageState(page=found, closed=url_id in locked)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, exists, func, not_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from imagechat.domain.ids import new_id
 from imagechat.domain.models import Page
 from imagechat.store.database import Connection
-from imagechat.store.tables import comments, pages
+from imagechat.store.tables import comments, conversations, pages
 
 
 def _to_page(row: Any) -> Page:
@@ -87,6 +87,33 @@ async def page(conn: Connection, tenant_id: str, *, limit: int, offset: int) -> 
     rows = await conn.execute(
         select(pages).where(pages.c.tenant_id == tenant_id)
         .order_by(pages.c.created_at, pages.c.id).limit(limit).offset(offset)
+    )
+    return [_to_page(r) for r in rows]
+
+
+def _standalone(tenant_id: str) -> Any:
+    # Pages with comments that are not a conversation's thread (those belong to an image;
+    # a deleted conversation leaves its thread's page with no comments).
+    is_thread = exists().where(conversations.c.tenant_id == tenant_id,
+                               conversations.c.window_url_id == pages.c.url_id)
+    return (pages.c.tenant_id == tenant_id) & (pages.c.comment_count > 0) & not_(is_thread)
+
+
+async def count_standalone(conn: Connection, tenant_id: str) -> int:
+    value = (await conn.execute(
+        select(func.count()).select_from(pages).where(_standalone(tenant_id))
+    )).scalar()
+    return int(value or 0)
+
+
+async def standalone_page(
+    conn: Connection, tenant_id: str, *, limit: int, offset: int, newest_first: bool = True
+) -> list[Page]:
+    """Pages that are not a conversation's thread, by last activity."""
+    activity = pages.c.updated_at.desc() if newest_first else pages.c.updated_at.asc()
+    rows = await conn.execute(
+        select(pages).where(_standalone(tenant_id))
+        .order_by(activity, pages.c.url_id).limit(limit).offset(offset)
     )
     return [_to_page(r) for r in rows]
 

@@ -21,11 +21,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from imagechat.auth.sessions import Session, SessionCodec, csrf_ok
 from imagechat.domain.actor import Actor
-from imagechat.domain.errors import ImageChatError, NotFound
+from imagechat.domain.errors import BadInput, ImageChatError, NotFound
 from imagechat.domain.models import Tenant
 from imagechat.http.deps import services_of
 from imagechat.services.container import Services
-from imagechat.services.dashboard import image_address
+from imagechat.services.dashboard import author_of, image_address, web_address
 
 WEB = Path(__file__).resolve().parents[2] / "web" / "dashboard"
 COOKIE = "imagechat_dashboard"
@@ -56,7 +56,10 @@ NOTICES = {
     "secret-changed": "The site's API secret changed. Sign in again with the new one.",
     "locked": "The image is locked: visitors can read but not write.",
     "unlocked": "The image is unlocked.",
+    "page-locked": "The page is locked: visitors can read but not write.",
+    "page-unlocked": "The page is unlocked.",
     "deleted": "The conversation was deleted.",
+    "comment-deleted": "The comment was deleted, with its replies.",
     "banned": "The user is banned.",
     "unbanned": "The ban was lifted.",
 }
@@ -83,6 +86,8 @@ TEMPLATES = Environment(
 TEMPLATES.filters["when"] = _when
 TEMPLATES.filters["iso"] = _iso
 TEMPLATES.filters["address"] = lambda image: image_address(image.src, image.page_url)
+TEMPLATES.filters["link"] = web_address
+TEMPLATES.filters["author"] = author_of
 
 
 class SignInRequired(Exception):
@@ -198,6 +203,15 @@ def safe_next(value: str | None) -> str:
     if where.startswith("/dashboard/") and "//" not in where and "\\" not in (value or ""):
         return value or ""
     return "/dashboard/usage"
+
+
+def list_query(request: Request) -> tuple[int, str]:
+    """The page number and the sort ("recent" or "oldest") a list is asked for."""
+    query = request.query_params
+    raw = query.get("page")
+    if raw and (not raw.isdigit() or not 1 <= int(raw) <= 1_000_000):
+        raise BadInput("`page` is a page number (1, 2, ...).", "invalid-page")
+    return int(raw or 1), "oldest" if query.get("sort") == "oldest" else "recent"
 
 
 def services(request: Request) -> Services:

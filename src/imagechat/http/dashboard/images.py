@@ -15,18 +15,19 @@ from fastapi import APIRouter, Request, Response
 
 from imagechat.auth.sso import make_token
 from imagechat.domain import limits
-from imagechat.domain.errors import BadInput
 from imagechat.http.dashboard.common import (
     PREFIX,
     Admin,
     DashboardRoute,
     admin_of,
     form_of,
+    list_query,
     now_ms,
     redirect,
     render,
     services,
 )
+from imagechat.http.dashboard.moderation import banned_of
 
 if TYPE_CHECKING:
     from imagechat.live.hub import Hub
@@ -35,14 +36,6 @@ router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 # The widget's user on the dashboard; the prefix keeps it apart from the site's own ids.
 WIDGET_USER_PREFIX = "dashboard:"
-
-
-def _page_number(raw: str | None) -> int:
-    if not raw:
-        return 1
-    if not raw.isdigit() or not 1 <= int(raw) <= 1_000_000:
-        raise BadInput("`page` is a page number (1, 2, ...).", "invalid-page")
-    return int(raw)
 
 
 async def _viewers(request: Request, tenant_id: str, url_ids: list[str]) -> dict[str, int]:
@@ -58,11 +51,10 @@ async def _viewers(request: Request, tenant_id: str, url_ids: list[str]) -> dict
 @router.get("/images")
 async def images_page(request: Request) -> Response:
     admin = await admin_of(request)
-    query = request.query_params
-    sort = "oldest" if query.get("sort") == "oldest" else "recent"
-    listing = await services(request).dashboard.images(
-        admin.tenant, page=_page_number(query.get("page")), newest_first=sort == "recent")
-    viewers = await _viewers(request, admin.tenant.id, [i.url_id for i in listing.images])
+    page, sort = list_query(request)
+    listing = await services(request).dashboard.images(admin.tenant, page=page,
+                                                       newest_first=sort == "recent")
+    viewers = await _viewers(request, admin.tenant.id, [i.url_id for i in listing.rows])
     return render(request, "images.html", admin=admin, listing=listing, viewers=viewers,
                   sort=sort)
 
@@ -73,10 +65,9 @@ async def image_page(request: Request) -> Response:
     url_id = request.query_params.get("urlId", "")
     detail = await services(request).dashboard.image(admin.tenant, url_id)
     viewers = await _viewers(request, admin.tenant.id, [detail.image.url_id])
-    bans = await services(request).moderation.list_bans(admin.tenant)
-    banned = {("user", b.user_id) if b.user_id else ("anon", b.anon_user_id) for b in bans}
     return render(request, "image.html", admin=admin, detail=detail,
-                  viewers=viewers.get(detail.image.url_id, 0), banned=banned,
+                  viewers=viewers.get(detail.image.url_id, 0),
+                  banned=await banned_of(request, admin),
                   widget=_widget_config(request, admin, detail.image.url_id))
 
 

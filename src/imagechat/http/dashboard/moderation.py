@@ -1,4 +1,8 @@
-"""Bans (list, ban, lift) and the moderation log (who did what, when)."""
+"""Bans (list, ban, lift), deleting a comment, and the moderation log (who did what, when).
+
+The image and page views post their forms here too, with the `urlId` (and `view`, "page"
+or the image's by default) to come back to.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from imagechat.domain.errors import BadInput
 from imagechat.http.dashboard.common import (
     PREFIX,
+    Admin,
     DashboardRoute,
     admin_of,
     form_of,
@@ -19,6 +24,8 @@ router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
 
 # Log entries per page.
 LOG_PAGE = 50
+# The views a form may send back to, by its `view` field.
+VIEWS = {"image": "/dashboard/images/view", "page": "/dashboard/pages/view"}
 
 
 def _before(raw: str | None) -> int | None:
@@ -41,6 +48,12 @@ async def moderation_page(request: Request) -> Response:
                   entries=entries[:LOG_PAGE], older=older, paged=before is not None)
 
 
+async def banned_of(request: Request, admin: Admin) -> set[tuple[str, str | None]]:
+    """The banned visitors of the site, as ("user"|"anon", id): which ban buttons lift."""
+    bans = await services(request).moderation.list_bans(admin.tenant)
+    return {("user", b.user_id) if b.user_id else ("anon", b.anon_user_id) for b in bans}
+
+
 def _subject(form: dict[str, str]) -> dict[str, str]:
     kind, ident = form.get("kind", ""), form.get("id", "").strip()
     if kind not in ("user", "anon") or not ident:
@@ -49,9 +62,10 @@ def _subject(form: dict[str, str]) -> dict[str, str]:
 
 
 def _back(form: dict[str, str], notice: str) -> Response:
-    # Back to the image the action was taken from, else to the moderation page.
+    # Back to the image or page the action was taken from, else to the moderation page.
     if form.get("urlId"):
-        return redirect("/dashboard/images/view", urlId=form["urlId"], notice=notice)
+        view = VIEWS.get(form.get("view", ""), VIEWS["image"])
+        return redirect(view, urlId=form["urlId"], notice=notice)
     return redirect("/dashboard/moderation", notice=notice)
 
 
@@ -70,3 +84,12 @@ async def unban(request: Request) -> Response:
     form = await form_of(request, admin.session)
     await services(request).moderation.unban(admin.tenant, admin.actor, **_subject(form))
     return _back(form, "unbanned")
+
+
+@router.post("/comments/delete")
+async def delete_comment(request: Request) -> Response:
+    admin = await admin_of(request)
+    form = await form_of(request, admin.session)
+    await services(request).comments.delete(admin.tenant, admin.actor, form.get("commentId"),
+                                            None, None)
+    return _back(form, "comment-deleted")
