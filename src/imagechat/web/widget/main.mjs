@@ -1,8 +1,9 @@
 // The widget's entry: ImageChat(imgOrContainer, {tenantId: 'demo'}) draws markers and live
-// conversations on an image and returns the widget. FastCommentsImageChat is the same
-// function, so that pages written for the reference work unchanged. Served joined with its
-// modules as /js/embed-image-chat.min.js (imagechat/http/widget_bundle.py); the options are
-// in options.mjs.
+// conversations on an image and returns the widget; widget.destroy() takes all of it away
+// again (single-page apps). FastCommentsImageChat is the same function, so that pages
+// written for the reference work unchanged. Served joined with its modules as
+// /js/embed-image-chat.min.js (imagechat/http/widget_bundle.py); the options are in
+// options.mjs.
 
 import { Widget } from './widget.mjs';
 

@@ -6,20 +6,30 @@ import { anonUserId } from './ids.mjs';
 export class Rest {
   constructor(host, tenantId, sso, t) {
     this.host = host; this.tenantId = tenantId; this.sso = sso; this.t = t;
+    this.controller = new AbortController();
   }
+
+  // For destroy(): calls in flight are cancelled and no call settles any more, so nothing
+  // runs afterwards for a widget that is gone.
+  abort() { this.controller.abort(); }
 
   async call(method, path, query, body) {
     const q = new URLSearchParams();
     Object.keys(query || {}).forEach((k) => { if (query[k] != null) q.set(k, query[k]); });
     if (this.sso) q.set('sso', this.sso); else q.set('anonUserId', anonUserId());
+    const signal = this.controller.signal;
     let res;
     try {
       res = await fetch(this.host + path + '?' + q, {
-        method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined
+        method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined, signal
       });
-    } catch (e) { throw new Error(this.t('network')); }
+    } catch (e) {
+      if (signal.aborted) return never();
+      throw new Error(this.t('network'));
+    }
     let data = null;
     try { data = await res.json(); } catch (e) { /* not JSON */ }
+    if (signal.aborted) return never();
     if (!res.ok || !data || data.status !== 'success') throw new Error((data && data.reason) || 'HTTP ' + res.status);
     return data;
   }
@@ -50,3 +60,5 @@ export class Rest {
 
   banUser(who) { return this.call('POST', this.path('ban-user'), null, who); }
 }
+
+function never() { return new Promise(() => {}); }

@@ -1,5 +1,5 @@
-// Every timer a part of the widget starts goes through one of these, so that they can all
-// be stopped at once: a timer left behind would run against a widget that is gone.
+// Every timer a part of the widget starts goes through one of these, so that destroy() can
+// stop them all: a timer left behind would run against a widget that is gone.
 export class Timers {
   constructor(clock = globalThis) {
     this.clock = clock;

@@ -1,6 +1,6 @@
 // One image with its conversations: the wrapper around the image, the list read and kept in
-// sync over the live socket, and the status shown on the image. Drawing markers, the chat
-// window and moderation are in their own modules.
+// sync over the live socket, the status shown on the image, and destroy(). Drawing markers,
+// the chat window and moderation are in their own modules.
 
 import { ChatWindow } from './chat-window.mjs';
 import { el, htmlToText } from './dom.mjs';
@@ -44,6 +44,7 @@ export class Widget {
     this.lastCount = null;
     this.socket = null;
     this.channel = null;
+    this.destroyed = false;
     this.build();
     this.load();
   }
@@ -333,5 +334,24 @@ export class Widget {
 
   placeWindow() {
     if (this.win) this.win.place();
+  }
+
+  // For single-page apps: take away everything the widget added (its DOM, observers,
+  // timers, REST calls in flight and its share of the live connection) and put the image
+  // back where it was. The page may call ImageChat on it again afterwards.
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.rest.abort();
+    this.timers.cancelAll();
+    this.resizeObs.disconnect();
+    this.darkObs.disconnect();
+    if (this.channel) this.channel.leave();
+    this.channel = null;
+    this.socket = null;
+    this.win = null;
+    const wrap = this.wrap;
+    if (wrap.parentNode) wrap.parentNode.insertBefore(this.img, wrap);
+    wrap.remove();
   }
 }
