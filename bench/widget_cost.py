@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.widget_cost               # 60 s idle, 60 s under load (~4 min)
     .venv/bin/python -m bench.widget_cost --quick       # 10 s each
-    .venv/bin/python -m bench.widget_cost --compare /tmp/widget-before.js
+    .venv/bin/python -m bench.widget_cost --compare old.js --compare-css old.css
 
 Issue 11 asks for the widget's own cost, since the reference promises that the live
 connection costs a page less CPU than rendering the image. The page's main thread is read
@@ -20,7 +20,8 @@ time) over three windows, each against its peer:
 
 A real `imagechat serve` (SQLite, abuse limits off) serves the page, the list and the live
 connection; the system Chromium renders it headless. `--compare FILE` serves FILE as the
-widget script for a second run of the widget windows (an older widget, for before/after).
+widget script (and `--compare-css FILE` as its styles) for a second run of the widget
+windows in the same run: an older widget, for before and after.
 TaskDuration is wall time of main-thread tasks, so CPU taken by others on a shared machine
 inflates it; the CPU that processes this run did not start used is reported with each window.
 """
@@ -113,6 +114,7 @@ class Config:
     events_per_sec: float = 20.0
     settle_secs: float = 2.0
     compare: Path | None = None
+    compare_css: Path | None = None
 
     @classmethod
     def quick(cls) -> Config:
@@ -178,8 +180,8 @@ def chromium_path() -> str:
 
 
 @contextlib.asynccontextmanager
-async def open_page(browser: Browser, base: str, *, widget: bool,
-                    script: Path | None) -> AsyncIterator[tuple[Page, Metrics, LiveFrames]]:
+async def open_page(browser: Browser, base: str, *, widget: bool, script: Path | None = None,
+                    css: Path | None = None) -> AsyncIterator[tuple[Page, Metrics, LiveFrames]]:
     """A fresh context on a blank page of the server's origin, with metrics enabled.
 
     Starting from a page of the same origin keeps the renderer process when the measured
@@ -196,6 +198,9 @@ async def open_page(browser: Browser, base: str, *, widget: bool,
         if script is not None:
             await context.route(f"{base}/js/embed-image-chat.min.js", lambda route: route.fulfill(
                 path=str(script), content_type="text/javascript; charset=utf-8"))
+        if css is not None:
+            await context.route(f"{base}/js/embed-image-chat.min.css", lambda route: route.fulfill(
+                path=str(css), content_type="text/css; charset=utf-8"))
         await context.add_init_script(COUNT_CALLBACKS)
         page = await context.new_page()
         frames = LiveFrames()
@@ -223,7 +228,7 @@ async def measured(label: str, work: Any) -> dict[str, Any]:
 
 
 async def image_alone(browser: Browser, base: str, config: Config) -> dict[str, Any]:
-    async with open_page(browser, base, widget=False, script=None) as (page, metrics, _):
+    async with open_page(browser, base, widget=False) as (page, metrics, _):
         before = await metrics.snapshot()
         await page.goto(f"{base}/bench/page", wait_until="load")
         await page.wait_for_function("document.getElementById('image').complete")
@@ -269,9 +274,10 @@ async def reply_at_rate(client: httpx.AsyncClient, threads: list[str], events_pe
 
 
 async def with_widget(browser: Browser, base: str, config: Config, threads: list[str],
-                      script: Path | None) -> dict[str, Any]:
+                      script: Path | None, css: Path | None) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    async with (open_page(browser, base, widget=True, script=script) as (page, metrics, frames),
+    async with (open_page(browser, base, widget=True, script=script, css=css)
+                as (page, metrics, frames),
                 httpx.AsyncClient(base_url=base, timeout=30) as client):
         before = await metrics.snapshot()
         await page.goto(f"{base}/bench/page", wait_until="load")
@@ -335,11 +341,12 @@ async def run(lab: Lab, config: Config, results: dict[str, Any]) -> None:
                                                     image_alone(browser, base, config))
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 threads = await create_markers(client, config.markers)
-            scripts: list[tuple[str, Path | None]] = [("widget", None)]
+            widgets: list[tuple[str, Path | None, Path | None]] = [("widget", None, None)]
             if config.compare is not None:
-                scripts.append((f"widget ({config.compare.name})", config.compare))
-            for label, script in scripts:
-                part = await with_widget(browser, base, config, threads, script)
+                widgets.append((f"widget ({config.compare.name})", config.compare,
+                                config.compare_css))
+            for label, script, css in widgets:
+                part = await with_widget(browser, base, config, threads, script, css)
                 part["verdicts"] = verdicts(part)
                 results[label] = part
         finally:
@@ -381,15 +388,17 @@ def parse_args(argv: list[str] | None) -> tuple[Config, argparse.Namespace]:
     p.add_argument("--markers", type=int)
     p.add_argument("--events-per-sec", type=float)
     p.add_argument("--compare", type=Path, help="also measure this file as the widget script")
+    p.add_argument("--compare-css", type=Path, help="with --compare: its styles")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     args = p.parse_args(argv)
     config = Config.quick() if args.quick else Config()
-    for name in ("idle_secs", "load_secs", "markers", "events_per_sec", "compare"):
+    for name in ("idle_secs", "load_secs", "markers", "events_per_sec", "compare", "compare_css"):
         value = getattr(args, name)
         if value is not None:
             setattr(config, name, value)
-    if config.compare is not None and not config.compare.is_file():
-        raise SystemExit(f"no such file: {config.compare}")
+    for path in (config.compare, config.compare_css):
+        if path is not None and not path.is_file():
+            raise SystemExit(f"no such file: {path}")
     return config, args
 
 
