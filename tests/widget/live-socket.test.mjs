@@ -1,5 +1,5 @@
 // The widget's live socket against a fake server: order, gaps, resume, reconnects, close
-// codes, which image an event is for, and leaving. Run: node --test tests/widget/
+// codes, which image an event is for, and leaving. Run: node --test tests/widget/*.test.mjs
 
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
