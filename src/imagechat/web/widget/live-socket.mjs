@@ -248,10 +248,10 @@ export class LiveSocket {
   }
 }
 
-// Servers from before every logged event carried `urlId` named a marker's image only in
-// `chat.urlId` (now the thread's windowUrlId, as in the marker listing). Remove this once
-// the server this widget ships with sends `urlId` on every logged event (issue 11's
-// listing change), since the widget is always served by its own server.
+// Today's marker events name their image only in `chat.urlId`, a field that is to become
+// the thread's windowUrlId (as in the marker listing), and so it is read as the image only
+// for events that carry no `urlId`. Remove this once the server sends `urlId` on every
+// logged event: the widget is served by its own server, so no widget meets one without.
 function legacyImageOf(ev) {
   return ev.chat && ev.chat.urlId != null ? ev.chat.urlId : null;
 }
