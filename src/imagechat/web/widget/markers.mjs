@@ -1,0 +1,141 @@
+// Marker layout: one button per conversation, placed on the image in percentages so that it
+// keeps its spot in pure CSS when the image is resized, and where the chat window goes
+// next to a marker.
+
+import { button } from './dom.mjs';
+
+export const ARROW_PX = 16; // between marker and window, filled by the arrow
+export const WINDOW_WIDTH_PX = 300;
+export const FULLSCREEN_BELOW_PX = 768; // narrower viewports get the window fullscreen
+export const MIN_MARKER_PX = 24; // as in the CSS: a marker stays big enough to tap
+
+// A point of the image, in % of its box (two decimals), from a pointer position.
+export function percentAt(box, clientX, clientY) {
+  const clamp = (v) => Math.round(Math.min(100, Math.max(0, v)) * 100) / 100;
+  return { x: clamp((clientX - box.left) / box.width * 100), y: clamp((clientY - box.top) / box.height * 100) };
+}
+
+// Where the window goes next to the point `pos` (in %) of the image `box`: right, left,
+// below, above, whichever it fits first, else the side with the most room.
+export function windowPlacement(box, viewport, pos, markerPercent, windowHeight) {
+  const size = Math.max(MIN_MARKER_PX, box.width * markerPercent / 100);
+  const cx = box.width * pos.x / 100, cy = box.height * pos.y / 100;
+  const half = size / 2, h = windowHeight;
+  const space = {
+    right: viewport.width - (box.left + cx + half), left: box.left + cx - half,
+    bottom: viewport.height - (box.top + cy + half), top: box.top + cy - half
+  };
+  const side = space.right >= WINDOW_WIDTH_PX + ARROW_PX + 8 ? 'right' : space.left >= WINDOW_WIDTH_PX + ARROW_PX + 8 ? 'left'
+    : space.bottom >= h + ARROW_PX ? 'bottom' : space.top >= h + ARROW_PX ? 'top'
+      : space.bottom >= space.top ? 'bottom' : 'top';
+  const left = side === 'right' ? cx + half + ARROW_PX : side === 'left' ? cx - half - ARROW_PX - WINDOW_WIDTH_PX : cx - WINDOW_WIDTH_PX / 2;
+  const top = side === 'bottom' ? cy + half + ARROW_PX : side === 'top' ? cy - half - ARROW_PX - h : cy - 28;
+  return { side, left: Math.round(left), top: Math.round(top) };
+}
+
+// The markers of one image. Each marker's text and label are written only when they
+// change: with hundreds of markers and live events every few milliseconds, rewriting all
+// of them on every event was most of the widget's cost.
+export class Markers {
+  // `layer`: where markers go (before `before`); `onToggle(id)`: a marker was clicked.
+  constructor(layer, before, t, onToggle) {
+    this.layer = layer; this.before = before; this.t = t; this.onToggle = onToggle;
+    this.chats = new Map(); // id -> {data, marker, shown}
+    this.order = null; // id -> number (1, 2, ...) by creation time; null: to be worked out
+    this.openId = null;
+    this.pending = null; // the marker of a new conversation, until its first message is sent
+    this.pendingPos = null;
+  }
+
+  get size() { return this.chats.size; }
+
+  has(id) { return this.chats.has(id); }
+
+  data(id) { const c = this.chats.get(id); return c ? c.data : null; }
+
+  element(id) { const c = this.chats.get(id); return c ? c.marker : null; }
+
+  ids() { return Array.from(this.chats.keys()); }
+
+  // Merge what is known of a conversation; returns its data. `later`: the caller renders
+  // every marker once when it is done (a whole list at once).
+  upsert(data, later) {
+    let chat = this.chats.get(data._id);
+    if (!chat) {
+      const id = data._id;
+      chat = { data: {}, marker: button('ic-marker', ''), shown: {} };
+      chat.marker.addEventListener('click', () => this.onToggle(id));
+      this.chats.set(id, chat);
+      this.layer.insertBefore(chat.marker, this.before);
+      this.order = null;
+    } else if (data.createdAt !== undefined && data.createdAt !== chat.data.createdAt) this.order = null;
+    chat.data = Object.assign({}, chat.data, data);
+    if (later) return chat.data;
+    if (this.order) this.render(chat); else this.renderAll();
+    return chat.data;
+  }
+
+  remove(id) {
+    const chat = this.chats.get(id);
+    if (!chat) return;
+    this.chats.delete(id);
+    chat.marker.remove();
+    if (this.openId === id) this.openId = null;
+    this.order = null;
+    this.renderAll();
+  }
+
+  // Marker numbers follow creation time, as people read them ("conversation 3").
+  index(id) {
+    if (!this.order) {
+      const sorted = Array.from(this.chats.values()).sort((a, b) => (a.data.createdAt || 0) - (b.data.createdAt || 0));
+      this.order = new Map(sorted.map((c, n) => [c.data._id, n + 1]));
+    }
+    return this.order.get(id) || 0;
+  }
+
+  // The marker whose window is open, if any (aria-expanded).
+  setOpen(id) {
+    const before = this.openId;
+    this.openId = id || null;
+    [before, this.openId].forEach((one) => { const c = one && this.chats.get(one); if (c) this.render(c); });
+  }
+
+  renderAll() { this.chats.forEach((chat) => this.render(chat)); }
+
+  render(chat) {
+    const d = chat.data, s = chat.shown, m = chat.marker;
+    const count = d.commentCount || 0;
+    const want = {
+      left: d.x + '%', top: d.y + '%', text: String(count),
+      label: this.t('marker', { n: this.index(d._id), c: count }),
+      expanded: String(this.openId === d._id)
+    };
+    if (s.left !== want.left) m.style.left = want.left;
+    if (s.top !== want.top) m.style.top = want.top;
+    if (s.text !== want.text) m.textContent = want.text;
+    if (s.label !== want.label) m.setAttribute('aria-label', want.label);
+    if (s.expanded !== want.expanded) m.setAttribute('aria-expanded', want.expanded);
+    chat.shown = want;
+  }
+
+  placePending(pos, label, onClick) {
+    if (!this.pending) {
+      this.pending = button('ic-marker ic-pending', '+', label);
+      this.pending.addEventListener('click', onClick);
+      this.layer.insertBefore(this.pending, this.before);
+    }
+    this.pending.style.left = pos.x + '%'; this.pending.style.top = pos.y + '%';
+    this.pendingPos = pos;
+  }
+
+  dropPending() {
+    if (this.pending) { this.pending.remove(); this.pending = null; }
+  }
+
+  total() {
+    let total = 0;
+    this.chats.forEach((c) => { total += c.data.commentCount || 0; });
+    return total;
+  }
+}

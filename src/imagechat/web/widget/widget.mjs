@@ -1,0 +1,357 @@
+// One image with its conversations: the wrapper around the image, the list read and kept in
+// sync over the live socket, the status shown on the image, and destroy(). Drawing markers,
+// the chat window and moderation are in their own modules.
+
+import { ChatWindow } from './chat-window.mjs';
+import { el, htmlToText } from './dom.mjs';
+import { LiveSocket } from './live-socket.mjs';
+import { translator } from './locales.mjs';
+import { Markers, percentAt } from './markers.mjs';
+import { isReadonly, keyQuery, LockSwitch } from './moderation.mjs';
+import { newBroadcastId } from './ids.mjs';
+import { normalizeOptions } from './options.mjs';
+import { Rest } from './rest.mjs';
+import { Timers } from './timers.mjs';
+
+// After a failed list read: wait 3-5 s at first load (spread, so pages do not retry in
+// step), 2 s when reloading a widget already shown.
+const LOAD_RETRY_MS = 3000;
+const LOAD_RETRY_SPREAD_MS = 2000;
+const RELOAD_RETRY_MS = 2000;
+const TOAST_MS = 6000;
+// Screen readers read a live region again only if its text changed since they last looked.
+const ANNOUNCE_DELAY_MS = 50;
+
+export class Widget {
+  // `env.scriptOrigin`: where the script was loaded from (the default host).
+  constructor(target, config, env) {
+    const img = target && target.tagName === 'IMG' ? target : target && target.querySelector('img');
+    if (!img) throw new Error('ImageChat: the target must be an <img> or contain one.');
+    this.opts = normalizeOptions(config, {
+      scriptOrigin: env.scriptOrigin, pageOrigin: location.origin, pagePath: location.pathname,
+      language: navigator.language, imageSrc: img.getAttribute('src')
+    });
+    this.img = img;
+    this.t = translator(this.opts.locale);
+    this.rest = new Rest(this.opts.host, this.opts.tenantId, this.opts.sso, this.t);
+    this.timers = new Timers();
+    this.lockSwitch = new LockSwitch(this);
+    this.readonly = this.opts.readonly;
+    this.locked = false;
+    this.user = null;
+    this.win = null; // the one open ChatWindow
+    this.cross = { x: 50, y: 50 };
+    this.lastCount = null;
+    this.socket = null;
+    this.channel = null;
+    this.destroyed = false;
+    this.build();
+    this.load();
+  }
+
+  // -- DOM scaffolding: the image gets a relatively positioned wrapper sized by the image.
+  build() {
+    const img = this.img;
+    const wrap = el('div', 'ic-wrap', { tabindex: '0', role: 'group' });
+    if (getComputedStyle(img).display === 'block') wrap.classList.add('ic-block');
+    img.parentNode.insertBefore(wrap, img);
+    wrap.appendChild(img);
+    wrap.setAttribute('aria-label', this.t('wrap', { alt: img.alt || '' }));
+    wrap.style.setProperty('--ic-size', String(this.opts.chatSquarePercentage));
+    this.wrap = wrap;
+    this.crossEl = wrap.appendChild(el('div', 'ic-cross', { 'aria-hidden': 'true' }));
+    this.banner = wrap.appendChild(el('div', 'ic-banner', { role: 'status', hidden: '' }));
+    this.presenceEl = wrap.appendChild(el('div', 'ic-presence', { hidden: '' }));
+    this.toastEl = wrap.appendChild(el('div', 'ic-toast ic-error', { role: 'alert', hidden: '' }));
+    this.liveRegion = wrap.appendChild(el('div', 'ic-sr', { 'aria-live': 'polite' }));
+    this.markers = new Markers(wrap, this.banner, this.t, (id) => this.toggle(id));
+    this.moveCross(0, 0);
+
+    wrap.addEventListener('click', (e) => {
+      if (e.target === img) this.placeAt(percentAt(img.getBoundingClientRect(), e.clientX, e.clientY));
+    });
+    wrap.addEventListener('keydown', (e) => this.onWrapKey(e));
+    // Marker positions are percentages (pure CSS); only the open window needs placing again.
+    this.resizeObs = new ResizeObserver(() => this.placeWindow());
+    this.resizeObs.observe(img);
+    this.resizeObs.observe(document.documentElement);
+    this.updateDark();
+    this.darkObs = new MutationObserver(() => this.updateDark());
+    this.darkObs.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  }
+
+  updateDark() {
+    this.wrap.classList.toggle('ic-dark', this.opts.hasDarkBackground || document.body.classList.contains('dark'));
+  }
+
+  // -- keyboard placement: arrows move a cross-hair, Enter places, Escape cancels.
+  onWrapKey(e) {
+    if (e.target !== this.wrap) return;
+    const step = e.shiftKey ? 10 : 2;
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (moves[e.key]) { e.preventDefault(); this.moveCross(moves[e.key][0], moves[e.key][1]); } else if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.placeAt({ x: this.cross.x, y: this.cross.y }); } else if (e.key === 'Escape') { this.closeWindow(); }
+  }
+
+  moveCross(dx, dy) {
+    const c = this.cross;
+    c.x = Math.min(100, Math.max(0, c.x + dx)); c.y = Math.min(100, Math.max(0, c.y + dy));
+    this.crossEl.style.left = c.x + '%'; this.crossEl.style.top = c.y + '%';
+  }
+
+  // -- the list, then live events from its position on
+  async load() {
+    let list;
+    try { list = await this.rest.listChats(this.opts.urlId); } catch (e) {
+      this.toast(this.t('errLoad', { reason: e.message }));
+      this.timers.after(LOAD_RETRY_MS + Math.random() * LOAD_RETRY_SPREAD_MS, () => this.load());
+      return;
+    }
+    this.socket = LiveSocket.shared(this.opts.host, list.tenantIdWS || this.opts.tenantId, this.opts.sso);
+    this.channel = this.socket.join(list.urlIdWS, { seq: list.seq, epoch: list.epoch, userId: list.userIdWS }, this);
+    this.takeList(list);
+    this.connectionChanged();
+  }
+
+  takeList(list) {
+    this.user = list.user || null;
+    this.setLocked(!!list.locked, false);
+    const seen = new Set();
+    (list.conversations || []).forEach((c) => { seen.add(c._id); this.upsertChat(c, true); });
+    this.markers.renderAll();
+    this.markers.ids().forEach((id) => { if (!seen.has(id)) this.removeChat(id); });
+  }
+
+  // Full reload after `resync-required` (or when the socket says we lag): the list is the truth.
+  async reload() {
+    const ch = this.channel;
+    if (!ch.startReload()) return;
+    let list;
+    try {
+      list = await this.rest.listChats(this.opts.urlId);
+      this.takeList(list);
+      if (this.win && this.win.chatId) this.win.load();
+    } catch (e) {
+      ch.endReload(null);
+      this.timers.after(RELOAD_RETRY_MS, () => this.reload());
+      return;
+    }
+    ch.endReload(list);
+    this.setLive(true);
+  }
+
+  // -- what the live socket tells each image (see live-socket.mjs)
+  connectionChanged() {
+    if (!this.socket) return;
+    const state = this.socket.state;
+    const text = !navigator.onLine ? this.t('offline')
+      : state === 'refused' ? this.t('unavailable', { reason: this.socket.refusal })
+        : state === 'down' ? this.t('reconnecting') : '';
+    this.banner.textContent = text;
+    this.banner.hidden = !text;
+    this.wrap.classList.toggle('ic-offline', !!text);
+    if (state !== 'open') this.setLive(false);
+  }
+
+  live() { this.setLive(true); }
+
+  stale() { this.reload(); }
+
+  presence(count) {
+    const n = Number(count) || 0;
+    this.presenceEl.textContent = this.t('viewing', { n });
+    this.presenceEl.hidden = n < 1;
+  }
+
+  // Live events from others (our own echoes never get here).
+  event(ev) {
+    switch (ev.type) {
+      case 'new-image-chat':
+      case 'image-chat-updated':
+        // Events leave the creation time out of a marker: for one we have not seen yet,
+        // it is this event's timestamp.
+        if (ev.chat) {
+          this.upsertChat(this.markers.has(ev.chat._id) ? ev.chat : Object.assign({ createdAt: ev.timestamp }, ev.chat));
+          if (this.win && this.win.chatId === ev.chat._id) this.placeWindow();
+        }
+        break;
+      case 'deleted-image-chat':
+        if (ev.chat && this.markers.has(ev.chat._id)) { this.removeChat(ev.chat._id); this.announce(this.t('removed')); }
+        break;
+      case 'new-comment':
+      case 'updated-comment':
+      case 'deleted-comment':
+        this.applyComment(ev.type, ev.comment);
+        break;
+      case 'image-locked':
+        this.setLocked(!!ev.locked, true);
+        break;
+      default: // votes and unknown events: nothing to show
+    }
+  }
+
+  applyComment(type, c) {
+    if (!c) return;
+    const w = this.win;
+    const chat = w && this.markers.data(w.chatId);
+    const inOpen = chat && (c.chatId === w.chatId || c.urlId === chat.windowUrlId);
+    if (type === 'deleted-comment') {
+      if (inOpen) { w.removeComment(c._id); w.updateStatus(); }
+      return;
+    }
+    if (inOpen) { w.addComment(c); w.updateStatus(); }
+    if (type === 'new-comment') this.announce(this.t('announce', { name: c.commenterName || '', text: htmlToText(c.commentHTML) }));
+  }
+
+  // -- status on the image: `data-live` (tests and styles rely on it), banner, toasts
+  setLive(on) {
+    if (on && this.socket && this.socket.state === 'open') this.wrap.setAttribute('data-live', '');
+    else this.wrap.removeAttribute('data-live');
+  }
+
+  announce(text) {
+    this.liveRegion.textContent = '';
+    this.timers.after(ANNOUNCE_DELAY_MS, () => { this.liveRegion.textContent = text; });
+  }
+
+  toast(text) {
+    this.toastEl.textContent = text;
+    this.toastEl.hidden = false;
+    this.timers.cancel(this.toastTimer);
+    this.toastTimer = this.timers.after(TOAST_MS, () => { this.toastEl.hidden = true; });
+  }
+
+  // Errors go next to the composer when a window is open, else to a toast on the image.
+  error(text) {
+    if (this.win) { this.win.errorBox.textContent = text; this.win.errorBox.hidden = false; } else this.toast(text);
+  }
+
+  refuseIfDown() {
+    if (!this.socket || !this.socket.down) return false;
+    this.error(this.t('refused'));
+    return true;
+  }
+
+  setLocked(locked, announce) {
+    const changed = this.locked !== locked;
+    this.locked = locked;
+    const readonly = isReadonly(this.opts.readonly, locked, this.user);
+    const flip = readonly !== this.readonly;
+    this.readonly = readonly;
+    this.lockSwitch.render();
+    if (announce && changed) this.announce(this.t(locked ? 'locked' : 'unlocked'));
+    if (!flip) return;
+    // Rebuild the open window: its composer and actions depend on read-only.
+    if (this.win && this.win.chatId) this.openWindow(this.win.chatId); else if (readonly) this.closeWindow(true);
+  }
+
+  // -- conversations
+  upsertChat(data, later) {
+    if (this.channel) this.channel.track(data);
+    const merged = this.markers.upsert(data, later);
+    this.reportCount();
+    return merged;
+  }
+
+  removeChat(id) {
+    if (!this.markers.has(id)) return;
+    // Forget it first, so that closing its window sends focus to the image, not the marker.
+    this.markers.remove(id);
+    if (this.win && this.win.chatId === id) this.closeWindow(true);
+    this.reportCount();
+  }
+
+  bumpCount(chatId, delta) {
+    const data = this.markers.data(chatId);
+    if (!data) return;
+    this.upsertChat({ _id: chatId, commentCount: Math.max(0, (data.commentCount || 0) + delta) });
+  }
+
+  reportCount() {
+    const total = this.markers.total();
+    if (total === this.lastCount) return;
+    this.lastCount = total;
+    const report = this.opts.commentCountUpdated;
+    if (report) {
+      try { report(total); } catch (e) { console.error(e); }
+    }
+  }
+
+  async deleteChat(chatId) {
+    if (this.refuseIfDown()) return;
+    const data = this.markers.data(chatId);
+    if (!data) return;
+    this.closeWindow(true);
+    this.removeChat(chatId);
+    this.wrap.focus();
+    try {
+      await this.rest.deleteChat(chatId, Object.assign({ broadcastId: newBroadcastId() }, keyQuery(this.opts.sso, chatId)));
+    } catch (e) {
+      this.upsertChat(data);
+      this.toast(this.t('errDel', { reason: e.message }));
+    }
+  }
+
+  // -- placing a new conversation (it only exists on the server once its first message is sent)
+  placeAt(pos) {
+    if (this.readonly) { this.toast(this.t('readonly')); return; }
+    if (this.refuseIfDown()) return;
+    this.markers.placePending(pos, this.t('pending'), () => this.openWindow(null));
+    if (!this.win || this.win.chatId) this.openWindow(null); else { this.placeWindow(); this.win.focusComposer(); }
+  }
+
+  // -- the chat window
+  toggle(id) {
+    if (this.win && this.win.chatId === id) this.closeWindow(); else this.openWindow(id);
+  }
+
+  openWindow(chatId) {
+    this.closeWindow(true, !chatId);
+    const win = new ChatWindow(this, chatId);
+    this.win = win;
+    this.wrap.appendChild(win.root);
+    this.markers.setOpen(chatId);
+    win.place();
+    if (win.chat) win.load();
+    win.focusComposer();
+  }
+
+  // `silent`: closed because of something else (another window opens, the conversation
+  // vanished); focus then stays where it is. `keepPending`: the new marker stays.
+  closeWindow(silent, keepPending) {
+    const w = this.win;
+    if (!w && !keepPending) this.markers.dropPending();
+    if (!w) return;
+    const hadFocus = w.root.contains(document.activeElement);
+    w.root.remove();
+    this.win = null;
+    if (!w.chatId && !keepPending) this.markers.dropPending();
+    this.markers.setOpen(null);
+    if (!silent || hadFocus) {
+      const marker = w.chatId && this.markers.element(w.chatId);
+      (marker || this.wrap).focus({ preventScroll: true });
+    }
+  }
+
+  placeWindow() {
+    if (this.win) this.win.place();
+  }
+
+  // For single-page apps: take away everything the widget added (its DOM, observers,
+  // timers, REST calls in flight and its share of the live connection) and put the image
+  // back where it was. The page may call ImageChat on it again afterwards.
+  destroy() {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.rest.abort();
+    this.timers.cancelAll();
+    this.resizeObs.disconnect();
+    this.darkObs.disconnect();
+    if (this.channel) this.channel.leave();
+    this.channel = null;
+    this.socket = null;
+    this.win = null;
+    const wrap = this.wrap;
+    if (wrap.parentNode) wrap.parentNode.insertBefore(this.img, wrap);
+    wrap.remove();
+  }
+}
