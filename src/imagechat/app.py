@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from imagechat import __version__
 from imagechat.auth.rate_limit import RateLimits, backend_for
 from imagechat.auth.sessions import SessionCodec
-from imagechat.bus.base import Broker, channel_topic
+from imagechat.bus.base import Broker, channel_topic, user_topic
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
@@ -22,8 +22,10 @@ from imagechat.http import (
     event_log,
     image_chats,
     moderation,
+    notifications,
     server_api,
     server_moderation,
+    users,
     widget,
 )
 from imagechat.http import metrics as metrics_endpoint
@@ -39,6 +41,7 @@ from imagechat.live.hub import Hub
 from imagechat.ops.logs import log_config
 from imagechat.ops.metrics import Metrics
 from imagechat.services.container import build_services
+from imagechat.services.recorder import Notice
 from imagechat.settings import Settings
 from imagechat.store.database import Database
 from imagechat.store.migrate import upgrade
@@ -60,6 +63,11 @@ class BrokerSink:
             await self.broker.publish(channel_topic(event.tenant_id, event.url_id),
                                       event.data.encode())
             self.published += 1
+
+    async def notify(self, notices: Sequence[Notice]) -> None:
+        for notice in notices:
+            await self.broker.publish(user_topic(notice.tenant_id, notice.user_key),
+                                      notice.data)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
@@ -122,8 +130,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.add_middleware(TenantCORSMiddleware)
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
-    for module in (image_chats, comments, moderation, event_log, server_api, server_moderation,
-                   widget, dashboard):
+    for module in (image_chats, comments, moderation, notifications, users, event_log,
+                   server_api, server_moderation, widget, dashboard):
         app.include_router(module.router)
     if metrics is not None:
         app.state.metrics = metrics

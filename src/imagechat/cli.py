@@ -188,6 +188,34 @@ def tenant_list(database_url: DatabaseOption = None) -> None:
     _with_services(_settings(database_url), work)
 
 
+@tenant_app.command("update")
+def tenant_update(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant to change.")],
+    name: Annotated[str | None, typer.Option(help="A new name for the site.")] = None,
+    anonymous: Annotated[bool | None, typer.Option(
+        "--anonymous/--no-anonymous", help="Let visitors write without SSO.")] = None,
+    simple_sso: Annotated[bool | None, typer.Option(
+        "--simple-sso/--no-simple-sso", help="Accept unsigned (Simple) SSO.")] = None,
+    visitors_resolve: Annotated[bool | None, typer.Option(
+        "--visitors-resolve/--no-visitors-resolve",
+        help="Let every visitor who may write resolve and reopen conversations (else "
+             "only their authors, moderators and admins).")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Change a tenant's name or rules; what is not given stays as it is."""
+
+    async def work(services: Services) -> None:
+        tenant = await services.tenants.update(
+            tenant_id, name=name, allow_anonymous=anonymous, allow_simple_sso=simple_sso,
+            visitors_resolve=visitors_resolve)
+        console.print(f"{tenant.id}: name {tenant.name!r}, anonymous "
+                      f"{'yes' if tenant.allow_anonymous else 'no'}, simple SSO "
+                      f"{'yes' if tenant.allow_simple_sso else 'no'}, visitors resolve "
+                      f"{'yes' if tenant.visitors_resolve else 'no'}", markup=False)
+
+    _with_services(_settings(database_url), work)
+
+
 @tenant_app.command("rotate-secret")
 def tenant_rotate_secret(
     tenant_id: Annotated[str, typer.Argument(help="The tenant whose secret to replace.")],

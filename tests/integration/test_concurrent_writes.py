@@ -24,7 +24,7 @@ from imagechat.domain.models import StoredEvent, Tenant
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.container import Services, build_services
 from imagechat.services.image_chats import NewImageChatInput
-from imagechat.services.recorder import EventRecorder, NullSink
+from imagechat.services.recorder import EventRecorder, Notice, NullSink
 from imagechat.store import channels, event_log
 from imagechat.store.database import Database
 from tests.helpers import create_chat, make_tenant, services
@@ -161,6 +161,9 @@ class RecordingSink:
 
     async def publish(self, events: Sequence[StoredEvent]) -> None:
         self.published.extend(events)
+
+    async def notify(self, notices: Sequence[Notice]) -> None:
+        return None
 
 
 @pytest.mark.parametrize("write", ["new-chat", "comment"])

@@ -413,6 +413,22 @@ async def test_images_list_sorts_and_pages(
     assert bad.status_code == 400
 
 
+async def test_images_show_open_and_resolved_conversations(
+    admin: tuple[httpx.AsyncClient, str],
+) -> None:
+    client, _ = admin
+    chats = [await create_chat(client, "acme", "shop/r.png", x=10 * n) for n in range(3)]
+    response = await client.post(f"/comment-image-chats/acme/{chats[0]['createdChatId']}/resolve",
+                                 json={"resolved": True, "editKey": chats[0]["editKey"]})
+    assert response.status_code == 200, response.text
+    row = (await client.get("/dashboard/images")).text.split(
+        'data-url-id="shop/r.png"')[1].split("</tr>")[0]
+    assert '<td data-label="Open" class="num open">2</td>' in row
+    assert '<td data-label="Resolved" class="num resolved">1</td>' in row
+    view = await client.get("/dashboard/images/view", params={"urlId": "shop/r.png"})
+    assert '<dd class="open">2</dd>' in view.text and '<dd class="resolved">1</dd>' in view.text
+
+
 async def test_a_page_with_comments_is_not_listed_as_an_image(
     admin: tuple[httpx.AsyncClient, str],
 ) -> None:

@@ -1,12 +1,15 @@
 """Tenant isolation over every endpoint (SPEC §5).
 
 Tenants A and B each have conversations, comments, votes and page comments; both talk about
-the same image urlId and comment on the same page urlId. Then every identity tenant A can
+the same image urlId and comment on the same page urlId. B also has signed-in users who
+wrote (so its user search lists them), reactions, a resolved conversation, follows and
+unread notifications (a reply, a mention, a resolution). Then every identity tenant A can
 hand out (its anonymous visitor holding A's edit keys, A's SSO admin and moderator signed
-with A's secret, A's API secret) is tried on every route against B's objects: through A's
-paths (nothing of B is found; a write at one of B's urlIds lands in A's own thread of that
-name) and through B's paths (A's credentials are refused). After each route's attempts,
-B's rows in every table and B's own reads must be exactly as before.
+with A's secret, A's API secret; for the notification routes also A's own twins of B's
+user id and anonymous id) is tried on every route against B's objects: through A's paths
+(nothing of B is found; a write at one of B's urlIds lands in A's own thread of that name)
+and through B's paths (A's credentials are refused). After each route's attempts, B's rows
+in every table and B's own reads must be exactly as before.
 
 The table `CASES` has one entry per route; `test_every_route_has_an_isolation_case` fails
 as soon as a route is added without one.
@@ -30,7 +33,7 @@ from imagechat.domain.clock import FixedClock
 from imagechat.domain.models import Tenant
 from imagechat.settings import Settings
 from imagechat.store import channels
-from imagechat.store.tables import metadata, pages
+from imagechat.store.tables import metadata, notifications, pages
 from tests.helpers import api_routes, create_chat, make_tenant, services
 
 A, B = "tenant-a", "tenant-b"
@@ -43,6 +46,9 @@ SHARED_PAGE = "example.com/article"
 # A page only tenant B has comments at (and B has locked it).
 B_ONLY_PAGE = "example.com/b-only-article"
 HOUR_MS = 3_600_000
+# Ids of B's users that appear nowhere in A (B's user "b-user" has a twin in A on purpose).
+B_REVIEWER, B_MODERATOR = "b-secret-rev", "b-secret-mod"
+B_ONLY_USERS = [B_REVIEWER, B_MODERATOR]
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,15 @@ class World:
     b_window2: str = ""
     b_signed: str = ""
     b_vote2: str = ""
+    b_review: str = ""  # B's second user's reply in B's signed conversation
     b_page: str = ""  # B's anonymous comment at SHARED_PAGE
     b_page2: str = ""  # B's signed comment at B_ONLY_PAGE
     b_chat_key: str = ""
     b_reply_key: str = ""
     b_page_key: str = ""
     b_page_rows: list[str] = field(default_factory=list)  # ids of B's pages
+    b_notifications: list[str] = field(default_factory=list)  # ids of B's notifications
+    b_readers: dict[str, dict[str, str]] = field(default_factory=dict)  # B's, as query
     identities: dict[str, Identity] = field(default_factory=dict)
 
     @property
@@ -100,8 +109,8 @@ class World:
     def b_comment_threads(self) -> list[tuple[str, str]]:
         """Each of B's comments with the urlId of its thread."""
         return [(self.b_first, self.b_window1), (self.b_reply, self.b_window1),
-                (self.b_signed, self.b_window2), (self.b_page, SHARED_PAGE),
-                (self.b_page2, B_ONLY_PAGE)]
+                (self.b_signed, self.b_window2), (self.b_review, self.b_window2),
+                (self.b_page, SHARED_PAGE), (self.b_page2, B_ONLY_PAGE)]
 
     @property
     def b_comments(self) -> list[str]:
@@ -122,7 +131,8 @@ class World:
     def leak_markers(self) -> list[str]:
         """Strings that must never appear in an answer to one of A's identities."""
         return ["B-SECRET", self.tenant_b.api_secret, *self.b_edit_keys, *self.b_chats,
-                *self.b_comments, self.b_vote, self.b_vote2, *self.b_page_rows]
+                *self.b_comments, self.b_vote, self.b_vote2, *self.b_page_rows,
+                *self.b_notifications, *B_ONLY_USERS]
 
     @property
     def a_sso(self) -> list[Identity]:
@@ -132,6 +142,22 @@ class World:
     def a_visitors(self) -> list[Identity]:
         """A's anonymous author (with A's edit key), admin and moderator."""
         return [self.identities["anon"], *self.a_sso]
+
+    @property
+    def a_twins(self) -> list[Identity]:
+        """A's own visitors under the ids B's bells are keyed by: a user signed with A's
+        secret as B's user id, and an anonymous visitor with B's anonymous author's id."""
+        return [self.identities["twin"], self.identities["twin-anon"]]
+
+    @property
+    def a_readers(self) -> list[Identity]:
+        """Whose bell A can ask for: A's visitors and A's twins of B's visitors."""
+        return [*self.a_visitors, *self.a_twins]
+
+    @property
+    def a_signed(self) -> list[Identity]:
+        """A's SSO identities, the twin of B's user included."""
+        return [*self.a_sso, self.identities["twin"]]
 
 
 def _sso_identity(name: str, token: dict[str, Any]) -> Identity:
@@ -192,7 +218,12 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
     w.b_reply, w.b_reply_key = reply["comment"]["_id"], reply["editKey"]
     w.b_vote = await _vote(client, B, w.b_first, "up", anonUserId="anon-b-voter")
 
-    b_user = make_token(tenant_b.api_secret, {"id": "b-user", "username": "Bea"}, w.now_ms)
+    b_user = make_token(tenant_b.api_secret, {"id": "b-user", "username": "B-SECRET Bea"},
+                        w.now_ms)
+    b_rev = make_token(tenant_b.api_secret, {"id": B_REVIEWER, "username": "B-SECRET Rev"},
+                       w.now_ms)
+    b_mod = make_token(tenant_b.api_secret, {"id": B_MODERATOR, "username": "B-SECRET Mod",
+                                             "isModerator": True}, w.now_ms)
     response = await client.post(f"/comment-image-chats/{B}", json={
         "urlId": B_ONLY_IMAGE, "x": 1, "y": 2, "comment": "B-SECRET signed", "sso": b_user})
     assert response.status_code == 200, response.text
@@ -200,13 +231,29 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
                               response.json()["chat"]["windowUrlId"])
     w.b_signed = response.json()["comment"]["_id"]
     w.b_vote2 = await _vote(client, B, w.b_signed, "down", sso=b_user)
+    # B's second user replies in Bea's conversation: Bea is notified (a reply).
+    reply = await _post_comment(client, B, w.b_window2, "B-SECRET review", sso=b_rev,
+                                parentId=w.b_signed)
+    w.b_review = reply["comment"]["_id"]
 
     page = await _post_comment(client, B, SHARED_PAGE, "B-SECRET page comment",
                                commenterName="Bob B", anonUserId="anon-b-author")
     w.b_page, w.b_page_key = page["comment"]["_id"], page["editKey"]
-    page = await _post_comment(client, B, B_ONLY_PAGE, "B-SECRET signed page comment",
-                               sso=b_user)
+    # Bea mentions the reviewer: the reviewer is notified (a mention).
+    page = await _post_comment(client, B, B_ONLY_PAGE,
+                               "B-SECRET signed page comment, cc @B-SECRET Rev", sso=b_user)
     w.b_page2 = page["comment"]["_id"]
+    assert page["comment"]["mentions"] == [{"id": B_REVIEWER, "tag": "@B-SECRET Rev"}]
+
+    # B's moderator resolves the anonymous author's conversation: its author is notified.
+    response = await client.post(f"/comment-image-chats/{B}/{w.b_chat1}/resolve",
+                                 json={"resolved": True, "sso": b_mod})
+    assert response.status_code == 200, response.text
+    for comment_id, emoji, who in ((w.b_first, "👍", {"anonUserId": "anon-b-voter"}),
+                                   (w.b_signed, "🎉", {"sso": b_rev})):
+        response = await client.post(f"/comments/{B}/{comment_id}/reactions",
+                                     json={"emoji": emoji, "on": True, **who})
+        assert response.status_code == 200, response.text
 
     # B's moderation state: a ban with a reason, a locked image and a locked page.
     b_key = {"X-API-Key": tenant_b.api_secret}
@@ -223,6 +270,11 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
     async with services(app).db.read() as conn:
         rows = await conn.execute(select(pages.c.id).where(pages.c.tenant_id == B))
         w.b_page_rows = [r.id for r in rows]
+        rows = await conn.execute(select(notifications.c.id)
+                                  .where(notifications.c.tenant_id == B))
+        w.b_notifications = [r.id for r in rows]
+    w.b_readers = {"bea": {"sso": json.dumps(b_user)}, "rev": {"sso": json.dumps(b_rev)},
+                   "anon": {"anonUserId": "anon-b-author"}}
 
     w.identities = {
         "anon": _anon_identity("anon", "anon-a-author", w.a_chat_key),
@@ -230,6 +282,10 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
             tenant_a.api_secret, {"id": "a-admin", "isAdmin": True}, w.now_ms)),
         "moderator": _sso_identity("moderator", make_token(
             tenant_a.api_secret, {"id": "a-mod", "isModerator": True}, w.now_ms)),
+        "twin": _sso_identity("twin", make_token(
+            tenant_a.api_secret, {"id": "b-user", "username": "Bea of A"}, w.now_ms)),
+        "twin-anon": Identity("twin-anon", {"anonUserId": "anon-b-author"},
+                              {"anonUserId": "anon-b-author"}),
     }
     return w
 
@@ -745,6 +801,165 @@ async def case_api_moderation_log(c: Ctx) -> None:
     assert body["entries"] == []
 
 
+# --- review workflow ----------------------------------------------------------------------
+
+async def case_resolve_image_chat(c: Ctx) -> None:
+    w = c.w
+    # Even where A lets every visitor resolve, B's conversations are not A's to find.
+    await services(c.app).tenants.update(A, visitors_resolve=True)
+    for chat_id in w.b_chats:  # B's first is resolved, its second open
+        path = f"/comment-image-chats/{{}}/{chat_id}/resolve"
+        for resolved in (True, False):
+            for who in w.a_visitors:
+                await c.call("POST", path.format(A), 404,
+                             json_body={"resolved": resolved, **who.body})
+            await c.call("POST", path.format(A), 404, json_body={
+                "resolved": resolved, "editKey": w.b_chat_key, "anonUserId": "anon-b-author"})
+            for who in w.a_sso:
+                await c.call("POST", path.format(B), 401,
+                             json_body={"resolved": resolved, **who.body})
+                await c.call("POST", path.format(B), 401, params=who.query,
+                             json_body={"resolved": resolved})
+            # A's edit key is not the author's key of B's conversation.
+            body = await c.call("POST", path.format(B), 403, json_body={
+                "resolved": resolved, **w.identities["anon"].body})
+            assert body["code"] == "not-allowed-to-resolve"
+    body = await c.call("POST", f"/comment-image-chats/{A}/{w.a_chat}/resolve", 200,
+                        json_body={"resolved": True, **w.identities["anon"].body})
+    assert (body["chat"]["_id"], body["chat"]["resolved"]) == (w.a_chat, True)
+
+
+async def case_react(c: Ctx) -> None:
+    w = c.w
+    for comment_id in w.b_comments:
+        path = f"/comments/{{}}/{comment_id}/reactions"
+        for on in (True, False):
+            for who in w.a_visitors:
+                await c.call("POST", path.format(A), 404,
+                             json_body={"emoji": "👍", "on": on, **who.body})
+            for who in w.a_sso:
+                await c.call("POST", path.format(B), 401,
+                             json_body={"emoji": "👍", "on": on, **who.body})
+                await c.call("POST", path.format(B), 401, params=who.query,
+                             json_body={"emoji": "👍", "on": on})
+    # The voter who put B's 👍 on B's comment is, in A, someone with no reactions yet.
+    body = await c.call("POST", f"/comments/{A}/{w.a_first}/reactions", 200,
+                        json_body={"emoji": "👍", "on": True, "anonUserId": "anon-b-voter"})
+    assert (body["comment"]["reactions"], body["comment"]["myReactions"]) == ({"👍": 1},
+                                                                              ["👍"])
+
+
+async def case_user_search(c: Ctx) -> None:
+    w = c.w
+    # A's own user under B's user's id, known to A by what it wrote in A.
+    twin = w.identities["twin"]
+    await c.call("POST", f"/comments/{A}", 200, params={"urlId": SHARED_PAGE},
+                 json_body={"comment": "A's Bea", "urlId": SHARED_PAGE, **twin.body})
+    a_bea = [{"id": "b-user", "name": "Bea of A", "displayName": "Bea of A",
+              "avatarSrc": None, "type": "sso"}]
+    for who in w.a_visitors:
+        for prefix, expected in (("", a_bea), ("B", a_bea), ("b-secret", []),
+                                 ("B-SECRET", []), ("Rev", [])):
+            body = await c.call("GET", f"/user-search/{A}", 200, params={
+                "urlId": w.b_window2, "usernameStartsWith": prefix, **who.query})
+            assert body["users"] == expected, prefix
+    for who in w.a_signed:
+        await c.call("GET", f"/user-search/{B}", 401,
+                     params={"usernameStartsWith": "B", **who.query})
+
+
+# --- /user-notifications (the tenant is named in the query) -------------------------------
+
+def _bell(tenant_id: str, who: Identity, **params: Any) -> dict[str, Any]:
+    return {"tenantId": tenant_id, **params, **who.query}
+
+
+async def case_list_notifications(c: Ctx) -> None:
+    w = c.w
+    anon = w.identities["anon"]
+    # A's anonymous author hears of a reply by A's admin: A's bell is not empty either.
+    reply = await c.call("POST", f"/comments/{A}", 200, params={"urlId": w.a_window},
+                         json_body={"comment": "A admin reply", "urlId": w.a_window,
+                                    "parentId": w.a_first, **w.identities["admin"].body})
+    for who in w.a_readers:
+        for url_id in (None, *w.b_threads):
+            params = {} if url_id is None else {"urlId": url_id}
+            body = await c.call("GET", "/user-notifications", 200,
+                                params=_bell(A, who, **params))
+            notes = body["notifications"]
+            assert [n["fromCommentId"] for n in notes] == (
+                [reply["comment"]["_id"]] if who is anon else [])
+            assert {n["urlId"] for n in notes} <= {w.a_window} and body["hasMore"] is False
+            # A's anonymous author follows A's own thread at the shared page, no other.
+            assert body["isSubscribed"] is (who is anon and url_id == SHARED_PAGE)
+        body = await c.call("GET", "/user-notifications", 200,
+                            params=_bell(A, who, unreadOnly="true"))
+        assert len(body["notifications"]) == (1 if who is anon else 0)
+        for note_id in w.b_notifications:
+            body = await c.call("GET", "/user-notifications", 404,
+                                params=_bell(A, who, afterId=note_id))
+            assert body["code"] == "notification-not-found"
+    for who in w.a_signed:
+        await c.call("GET", "/user-notifications", 401, params=_bell(B, who))
+    # In B, A's anonymous author is one more anonymous visitor, with nothing to hear of.
+    body = await c.call("GET", "/user-notifications", 200, params=_bell(B, anon))
+    assert body["notifications"] == []
+
+
+async def case_notification_count(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_readers:
+        body = await c.call("GET", "/user-notifications/get-count", 200, params=_bell(A, who))
+        assert body["count"] == 0
+    for who in w.a_signed:
+        await c.call("GET", "/user-notifications/get-count", 401, params=_bell(B, who))
+
+
+async def case_reset_notifications(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_readers:
+        await c.call("POST", "/user-notifications/reset", 200, params=_bell(A, who))
+    for who in w.a_signed:
+        await c.call("POST", "/user-notifications/reset", 401, params=_bell(B, who))
+
+
+async def case_mark_notification(c: Ctx) -> None:
+    w = c.w
+    for note_id in w.b_notifications:
+        for state in ("read", "unread"):
+            path = f"/user-notifications/{note_id}/mark/{state}"
+            for who in w.a_readers:
+                body = await c.call("POST", path, 404, params=_bell(A, who))
+                assert body["code"] == "notification-not-found"
+            for who in w.a_signed:
+                await c.call("POST", path, 401, params=_bell(B, who))
+            body = await c.call("POST", path, 404, params=_bell(B, w.identities["anon"]))
+            assert body["code"] == "notification-not-found"
+
+
+async def case_set_following(c: Ctx) -> None:
+    w = c.w
+    path = "/user-notifications/set-subscription-state/{}"
+    page = {"url": "https://a.example/page", "pageTitle": "A's page"}
+    for url_id in w.b_threads:
+        for who in w.a_readers:
+            # Only A's own follow (A's anonymous author wrote at A's shared page) is there
+            # to be taken back; B's followers of that urlId are not.
+            was = 1 if who is w.identities["anon"] and url_id == SHARED_PAGE else 0
+            for state, counts in (("unsubscribe", (was, was)), ("subscribe", (1, 1)),
+                                  ("subscribe", (1, 0))):
+                body = await c.call("POST", path.format(state), 200,
+                                    params=_bell(A, who, urlId=url_id, **page))
+                assert (body["matchedCount"], body["modifiedCount"]) == counts
+            body = await c.call("GET", "/user-notifications", 200,
+                                params=_bell(A, who, urlId=url_id))
+            assert body["isSubscribed"] is True and body["notifications"] == []
+        for who in w.a_signed:
+            for state in ("subscribe", "unsubscribe"):
+                await c.call("POST", path.format(state), 401,
+                             params=_bell(B, who, urlId=url_id, **page))
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/comment-image-chats/{tenantId}"): case_list_image_chats,
     ("POST", "/comment-image-chats/{tenantId}"): case_create_image_chat,
@@ -777,6 +992,15 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/bans"): case_api_ban,
     ("DELETE", "/api/v1/bans"): case_api_unban,
     ("GET", "/api/v1/moderation-log"): case_api_moderation_log,
+    ("POST", "/comment-image-chats/{tenantId}/{chatId}/resolve"): case_resolve_image_chat,
+    ("POST", "/comments/{tenantId}/{commentId}/reactions"): case_react,
+    ("GET", "/user-search/{tenantId}"): case_user_search,
+    ("GET", "/user-notifications"): case_list_notifications,
+    ("GET", "/user-notifications/get-count"): case_notification_count,
+    ("POST", "/user-notifications/reset"): case_reset_notifications,
+    ("POST", "/user-notifications/{notificationId}/mark/{newStatus}"): case_mark_notification,
+    ("POST", "/user-notifications/set-subscription-state/{subscribedOrUnsubscribed}"):
+        case_set_following,
 }
 
 
@@ -818,6 +1042,13 @@ async def tenant_b_reads(client: httpx.AsyncClient, w: World) -> dict[str, Any]:
         "api comments": ("/api/v1/comments", api, key),
         "api pages": ("/api/v1/pages", api, key),
         "api usage": ("/api/v1/usage", {**api, "to": w.now_ms + HOUR_MS}, key),
+        "users": (f"/user-search/{B}", {"usernameStartsWith": "B"}, {}),
+        **{f"bell {name}": ("/user-notifications", {**api, "urlId": thread, **who}, {})
+           for (name, who), thread in zip(w.b_readers.items(),
+                                          (w.b_window2, w.b_window2, w.b_window1),
+                                          strict=True)},
+        **{f"count {name}": ("/user-notifications/get-count", {**api, **who}, {})
+           for name, who in w.b_readers.items()},
     }
     seen = {}
     for name, (path, params, headers) in requests.items():
@@ -843,22 +1074,41 @@ async def test_b_fixture_is_what_the_cases_assume(
     comments = {c["_id"]: c for c in thread["comments"]}
     assert set(comments) == {w.b_first, w.b_reply} and thread["urlIdWS"] == SHARED_IMAGE
     assert comments[w.b_first]["comment"] == "B-SECRET first message"
-    assert comments[w.b_first]["votes"] == 1
+    assert comments[w.b_first]["votes"] == 1 and comments[w.b_first]["reactions"] == {"👍": 1}
+    assert reads["chats shared"]["conversations"][0]["resolved"] is True
     thread = reads[f"comments {w.b_window2}"]
-    assert thread["comments"][0]["votes"] == -1 and thread["isClosed"] is True
+    comments = {c["_id"]: c for c in thread["comments"]}
+    assert set(comments) == {w.b_signed, w.b_review} and thread["isClosed"] is True
+    assert comments[w.b_signed]["votes"] == -1
+    assert comments[w.b_signed]["reactions"] == {"🎉": 1}
     thread = reads[f"comments {SHARED_PAGE}"]
     assert [(c["_id"], c["chatId"]) for c in thread["comments"]] == [(w.b_page, None)]
     assert thread["urlIdWS"] == SHARED_PAGE and thread["isClosed"] is False
     thread = reads[f"comments {B_ONLY_PAGE}"]
     assert [c["_id"] for c in thread["comments"]] == [w.b_page2] and thread["isClosed"] is True
-    assert reads[f"events {SHARED_IMAGE}"]["seq"] == 5
-    assert len(reads["api comments"]["comments"]) == 5
+    # Chat, comment, reply and count, vote, resolution, reaction.
+    assert reads[f"events {SHARED_IMAGE}"]["seq"] == 7
+    assert len(reads["api comments"]["comments"]) == 6
     assert {p["urlId"] for p in reads["api pages"]["pages"]} == set(w.b_threads)
+    assert [u["name"] for u in reads["users"]["users"]] == ["B-SECRET Bea", "B-SECRET Rev"]
+    # B's bells: a reply to Bea, a mention of the reviewer, a resolution for the anonymous
+    # author; each follows the thread it is asked about.
+    bells = {name: (reads[f"bell {name}"], reads[f"count {name}"]["count"])
+             for name in w.b_readers}
+    assert {name: ([n["kind"] for n in bell["notifications"]], bell["isSubscribed"], count)
+            for name, (bell, count) in bells.items()} == {
+        "bea": (["reply"], True, 1), "rev": (["mention"], True, 1),
+        "anon": (["resolved"], True, 1)}
     rows = await tenant_rows(app, B)
-    assert len(rows["votes"]) == 2 and len(rows["comments"]) == 5
+    assert len(rows["votes"]) == 2 and len(rows["comments"]) == 6
     assert len(rows["conversations"]) == 2 and len(rows["tenants"]) == 1
     assert sorted(r[0] for r in rows["pages"]) == sorted(w.b_page_rows)
     assert len(w.b_page_rows) == 4
+    # The review workflow's tables are in the snapshot, with B's rows in them.
+    assert len(rows["reactions"]) == 2 and len(rows["notifications"]) == 3
+    assert len(rows["follows"]) == 5
+    assert sorted(r[2] for r in rows["users"]) == ["anon", "sso", "sso"]  # by kind
+    assert sorted(r[0] for r in rows["notifications"]) == sorted(w.b_notifications)
 
 
 @pytest.mark.parametrize("route", sorted(CASES), ids=lambda r: f"{r[0]} {r[1]}")
@@ -913,12 +1163,14 @@ def test_every_route_has_an_isolation_case() -> None:
     routes = {
         (method, path)
         for path, methods in api_routes(app)
-        if "{tenantId}" in path or path.startswith("/api/v1")
+        # The API's routes, and the reference's that name the tenant in the query.
+        if "{tenantId}" in path or path.startswith(("/api/v1", "/user-notifications"))
         for method in methods
     }
     # The enumeration itself must see the API (else this test would pass vacuously).
     assert ("GET", "/comment-image-chats/{tenantId}") in routes
     assert ("DELETE", "/api/v1/comments/{id}") in routes
+    assert ("POST", "/user-notifications/reset") in routes
     missing = routes - set(CASES)
     assert not missing, f"routes without a tenant isolation case: {sorted(missing)}"
     stale = set(CASES) - routes

@@ -104,3 +104,15 @@ def test_tenant_origins_needs_a_choice_and_a_known_tenant(db_args: list[str]) ->
     assert bad.exit_code == 1 and "is not an origin" in bad.output
     unknown = runner.invoke(app, ["tenant", "origins", "nobody", "--any", *db_args])
     assert unknown.exit_code == 1 and "No site" in unknown.output
+
+
+def test_tenant_update_changes_only_what_is_given(db_args: list[str]) -> None:
+    runner.invoke(app, ["tenant", "create", "Acme", "--id", "acme", *db_args])
+    result = runner.invoke(app, ["tenant", "update", "acme", "--no-anonymous",
+                                 "--visitors-resolve", *db_args])
+    assert result.exit_code == 0, result.output
+    assert "name 'Acme', anonymous no, simple SSO no, visitors resolve yes" in result.output
+    again = runner.invoke(app, ["tenant", "update", "acme", "--name", "Acme Design", *db_args])
+    assert "name 'Acme Design', anonymous no, simple SSO no, visitors resolve yes" in again.output
+    missing = runner.invoke(app, ["tenant", "update", "nobody", "--anonymous", *db_args])
+    assert missing.exit_code == 1 and "No site with tenant id 'nobody'" in missing.output

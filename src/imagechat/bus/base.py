@@ -35,3 +35,9 @@ class Broker(Protocol):
 def channel_topic(tenant_id: str, url_id: str) -> str:
     """One topic per image. The unit separator cannot occur in a validated tenant id."""
     return f"imagechat\x1f{tenant_id}\x1f{url_id}"
+
+
+def user_topic(tenant_id: str, user_key: str) -> str:
+    """One topic per visitor of a tenant ("u:<userId>" or "a:<anonUserId>"), for what only
+    their own connections receive. The second separator keeps it apart from every image."""
+    return f"imagechat\x1f{tenant_id}\x1f\x1f{user_key}"

@@ -14,6 +14,8 @@ class Tenant:
     allow_simple_sso: bool
     allowed_origins: tuple[str, ...]
     created_at: int
+    # Every visitor who may write may resolve and reopen conversations.
+    visitors_resolve: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,17 @@ class Conversation:
     edit_key_hash: str | None
     created_at: int
     updated_at: int
+    # Who resolved it last (a display name) and when, epoch ms; kept after a reopen.
+    resolved_by: str | None = None
+    resolved_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A user a comment mentions: the tenant's user id and the text that names them."""
+
+    id: str
+    tag: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +82,7 @@ class Comment:
     edit_key_hash: str | None
     created_at: int
     updated_at: int
+    mentions: tuple[Mention, ...] = ()
 
     @property
     def votes(self) -> int:
@@ -104,6 +118,40 @@ class Vote:
 
 
 @dataclass(frozen=True, slots=True)
+class Notification:
+    """Something that happened for one visitor (`user_key` "u:<userId>" or "a:<anonId>")."""
+
+    id: str
+    tenant_id: str
+    user_key: str
+    kind: str
+    type: int
+    url_id: str
+    channel_url_id: str
+    chat_id: str | None
+    comment_id: str | None
+    url: str
+    page_title: str
+    from_user_id: str | None
+    from_name: str
+    from_avatar: str | None
+    context: str
+    viewed: bool
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class KnownUser:
+    """A signed-in user the tenant has seen (connected or wrote): who can be mentioned."""
+
+    id: str
+    kind: str
+    display_name: str | None
+    avatar: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredEvent:
     id: str
     tenant_id: str
@@ -128,6 +176,12 @@ class ImageSummary:
     # The image's address and the page it was seen on, as the widget reported them.
     src: str | None
     page_url: str | None
+    # Conversations resolved (the rest are open).
+    resolved: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.markers - self.resolved
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,11 @@ class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class CommentUserMentionInfo(_Closed):
+    id: str = Field(description="The mentioned user's id.")
+    tag: str = Field(description="How the comment names them, e.g. `@Ann Smith`.")
+
+
 class APIComment(_Closed):
     id: str
     tenantId: str
@@ -41,6 +46,7 @@ class APIComment(_Closed):
     votesDown: int | None
     isByAdmin: bool
     isByModerator: bool
+    mentions: list[CommentUserMentionInfo]
 
 
 class APIGetCommentsResponse(_Closed):

@@ -28,10 +28,17 @@ from imagechat.http.reply_models import (
     CommentPage,
     DeletedComment,
     PostedComment,
+    Reacted,
     RemovedVote,
     UpdatedComment,
 )
-from imagechat.http.schemas import OPTIONAL_KEYS_BODY, PostCommentBody, UpdateTextBody, VoteBody
+from imagechat.http.schemas import (
+    OPTIONAL_KEYS_BODY,
+    PostCommentBody,
+    ReactionBody,
+    UpdateTextBody,
+    VoteBody,
+)
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.wire.present import comment_json, user_json, vote_json
 
@@ -56,11 +63,13 @@ async def list_comments(
     tenant = await tenant_of(request, tenantId)
     actor = actor_of(request, tenant)
     result = await services_of(request).comments.page(tenant, urlId, page, limit or count,
-                                                      direction, skip)
+                                                      direction, skip, reader=actor)
     chat_id = result.thread.chat_id
     return {
         "status": "success",
-        "comments": [comment_json(c, chat_id) for c in result.comments],
+        "comments": [comment_json(c, chat_id, reactions=result.reactions.get(c.id, {}),
+                                  mine=result.my_reactions.get(c.id, []))
+                     for c in result.comments],
         "user": user_json(actor),
         "urlIdClean": result.thread.url_id,
         "pageNumber": result.page,
@@ -83,10 +92,11 @@ async def post_comment(request: Request, tenantId: str, body: PostCommentBody) -
     posted = await services_of(request).comments.post(
         tenant, actor, url_id,
         CommentDraft(text=body.comment, commenter_name=body.commenterName, url=body.url,
-                     parent_id=body.parentId, page_title=body.pageTitle),
+                     parent_id=body.parentId, page_title=body.pageTitle,
+                     mentions=body.mentions),
         broadcast_id_of(request, raw),
     )
-    comment = comment_json(posted.comment, posted.thread.chat_id)
+    comment = comment_json(posted.comment, posted.thread.chat_id, reactions={}, mine=[])
     result: dict[str, Any] = {"status": "success", "comment": comment, "user": user_json(actor),
                               "userIdWS": ws_ids(tenant, posted.thread.channel,
                                                  actor)["userIdWS"]}
@@ -107,7 +117,7 @@ async def update_comment_text(
     actor = actor_of(request, tenant, raw)
     updated = await services_of(request).comments.update_text(
         tenant, actor, commentId, body.comment, edit_key_of(request, raw),
-        broadcast_id_of(request, raw),
+        broadcast_id_of(request, raw), mentions=body.mentions,
     )
     return {"status": "success", "comment": comment_json(updated.comment,
                                                          updated.thread.chat_id)}
@@ -156,3 +166,19 @@ async def unvote(request: Request, tenantId: str, commentId: str, voteId: str) -
         tenant, actor, commentId, voteId, broadcast_id_of(request, body)
     )
     return {"status": "success", "wasPendingVote": False}
+
+
+@router.post("/comments/{tenantId}/{commentId}/reactions", dependencies=WRITE_QUERY,
+             responses=replies(Reacted, WRITE_FAILURES))
+async def react(
+    request: Request, tenantId: str, commentId: str, body: ReactionBody
+) -> dict[str, Any]:
+    """Put or take back one emoji (👍 ❤️ 🎉 👀 ✅) on a comment, one of each per visitor.
+    Viewers get `updated-comment` with the new counts."""
+    tenant = await tenant_of(request, tenantId)
+    raw = body.model_dump()
+    actor = actor_of(request, tenant, raw)
+    done = await services_of(request).reactions.set(
+        tenant, actor, commentId, body.emoji, body.on, broadcast_id_of(request, raw))
+    return {"status": "success", "comment": comment_json(
+        done.comment, done.thread.chat_id, reactions=done.counts, mine=done.mine)}

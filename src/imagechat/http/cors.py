@@ -11,6 +11,7 @@ allow credentials. The server-to-server API is not offered to browsers at all.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
 from starlette.datastructures import Headers
@@ -23,7 +24,11 @@ from imagechat.domain.models import Tenant
 
 # First path segment of the routes whose second segment is a tenant id.
 TENANT_ROUTES = frozenset(
-    {"comment-image-chats", "comments", "event-log", "events", "lock-image", "ban-user"})
+    {"comment-image-chats", "comments", "event-log", "events", "lock-image", "ban-user",
+     "user-search"})
+# First path segment of the routes that name their tenant in the query (`tenantId`), as
+# the reference's do.
+QUERY_TENANT_ROUTES = frozenset({"user-notifications"})
 # Public files any page may fetch (the widget's script and styles, the demo).
 PUBLIC_PREFIXES = ("/js/", "/css/", "/demo", "/healthz")
 ALLOWED_METHODS = "GET, POST, DELETE"
@@ -33,10 +38,14 @@ EXPOSED_HEADERS = "Retry-After"
 PREFLIGHT_MAX_AGE_SECS = 600
 
 
-def _tenant_id(path: str) -> str | None:
+def _tenant_id(path: str, query: bytes) -> str | None:
     parts = path.split("/", 3)
     if len(parts) >= 3 and parts[1] in TENANT_ROUTES and parts[2]:
         return parts[2]
+    if len(parts) >= 2 and parts[1] in QUERY_TENANT_ROUTES:
+        # Without a tenant the route answers 400 itself; an empty id finds no tenant here.
+        found = parse_qs(query.decode("latin-1")).get("tenantId")
+        return found[0] if found else ""
     return None
 
 
@@ -56,7 +65,7 @@ class TenantCORSMiddleware:
         path: str = scope["path"]
         preflight = (scope["method"] == "OPTIONS"
                      and "access-control-request-method" in headers)
-        tenant_id = _tenant_id(path)
+        tenant_id = _tenant_id(path, scope.get("query_string", b""))
         if tenant_id is None:
             if path.startswith(PUBLIC_PREFIXES) and not preflight:
                 await self.app(scope, receive, self._with_cors(send, "*"))

@@ -20,8 +20,8 @@ from imagechat.http.deps import (
 from imagechat.http.json_body import optional_body
 from imagechat.http.openapi import READ_FAILURES, WRITE_FAILURES, replies
 from imagechat.http.rate_limits import limit_writes
-from imagechat.http.reply_models import CreatedImageChat, ImageChatList, Success
-from imagechat.http.schemas import OPTIONAL_KEYS_BODY, CreateImageChatBody
+from imagechat.http.reply_models import CreatedImageChat, ImageChatList, ResolvedChat, Success
+from imagechat.http.schemas import OPTIONAL_KEYS_BODY, CreateImageChatBody, ResolveBody
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.image_chats import NewImageChatInput
 from imagechat.wire.present import chat_detail_json, comment_json, user_json
@@ -64,7 +64,7 @@ async def create_image_chat(
     draft = None
     if body.comment is not None:
         draft = CommentDraft(text=body.comment, commenter_name=body.commenterName,
-                             url=body.url, page_title=body.pageTitle)
+                             url=body.url, page_title=body.pageTitle, mentions=body.mentions)
     created = await services_of(request).image_chats.create(
         tenant, actor,
         NewImageChatInput(url_id=body.urlId, x=body.x, y=body.y,
@@ -82,7 +82,8 @@ async def create_image_chat(
         "existing": created.existed,
     }
     if created.comment is not None:
-        result["comment"] = comment_json(created.comment, created.chat.id)
+        result["comment"] = comment_json(created.comment, created.chat.id, reactions={},
+                                         mine=[])
     if created.edit_key is not None:
         result["editKey"] = created.edit_key
     return result
@@ -98,3 +99,20 @@ async def delete_image_chat(request: Request, tenantId: str, chatId: str) -> dic
         tenant, actor, chatId, broadcast_id_of(request, body), edit_key_of(request, body)
     )
     return {"status": "success"}
+
+
+@router.post("/comment-image-chats/{tenantId}/{chatId}/resolve", dependencies=CHANGE_QUERY,
+             responses=replies(ResolvedChat, WRITE_FAILURES))
+async def resolve_image_chat(
+    request: Request, tenantId: str, chatId: str, body: ResolveBody
+) -> dict[str, Any]:
+    """Resolve (`resolved: true`) or reopen a conversation: its author, moderators and
+    admins, or every visitor who may write where the site allows it. Viewers get
+    `image-chat-updated`."""
+    tenant = await tenant_of(request, tenantId)
+    raw = body.model_dump()
+    actor = actor_of(request, tenant, raw)
+    chat = await services_of(request).image_chats.resolve(
+        tenant, actor, chatId, body.resolved, broadcast_id_of(request, raw),
+        edit_key_of(request, raw))
+    return {"status": "success", "chat": chat_detail_json(chat)}

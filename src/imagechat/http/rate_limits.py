@@ -28,7 +28,10 @@ async def limit_writes(request: Request) -> None:
     if request.method in _READS or not limits.limits_writes:
         return
     # An unknown tenant fails here as it would in the route (404), before anything counts.
-    tenant = await tenant_of(request, request.path_params.get("tenantId", ""))
+    # The widget's routes name their tenant in the path, the reference's notification
+    # routes in the query.
+    tenant = await tenant_of(request, request.path_params.get("tenantId")
+                             or request.query_params.get("tenantId", ""))
     actor = await _signed_in_actor(request, tenant)
     client = request.client.host if request.client else None
     await limits.check_write(tenant.id, visitor_key(actor, client))

@@ -36,6 +36,11 @@ class User(_Reply):
     verified: bool = Field(description="Signed in by Secure SSO (the site vouched).")
 
 
+class MentionReply(_Reply):
+    id: str = Field(description="The mentioned user's id.")
+    tag: str = Field(description="How the comment names them, e.g. `@Ann Smith`.")
+
+
 class CommentReply(_Reply):
     id: str = Field(alias="_id")
     tenantId: str
@@ -60,6 +65,11 @@ class CommentReply(_Reply):
     isByModerator: bool
     chatId: str | None = Field(description="The conversation whose thread this comment is "
                                "in; null for a page's comment.")
+    mentions: list[MentionReply] = Field(description="The users it mentions.")
+    reactions: dict[str, int] | None = Field(
+        default=None, description="Emoji -> how many visitors put it (when known).")
+    myReactions: list[str] | None = Field(
+        default=None, description="The emoji the asking visitor put (in answers only).")
     editKey: str | None = Field(
         default=None, description="Anonymous authors only, in the answer to their post: "
         "proves authorship later.")
@@ -76,6 +86,8 @@ class ImageChat(_Reply):
     y: float = Field(description="Percent of the image height.")
     commentCount: int
     resolved: bool
+    resolvedBy: str | None = Field(description="Who resolved it last (a display name).")
+    resolvedAt: int | None = Field(description="When it was resolved last, epoch ms.")
     userId: str | None
     anonUserId: str | None
     createdAt: int = Field(description="Epoch milliseconds.")
@@ -144,6 +156,65 @@ class PostedComment(Success):
     userIdWS: str
     editKey: str | None = Field(
         default=None, description="Anonymous authors only: proves authorship later.")
+
+
+class ResolvedChat(Success):
+    chat: ImageChat
+
+
+class Reacted(Success):
+    comment: CommentReply
+
+
+class UserSearchResult(_Reply):
+    id: str
+    name: str
+    displayName: str
+    avatarSrc: str | None
+    type: Literal["sso"] = Field(description="Always `sso`: users the site signed in.")
+
+
+class SearchUsersResponse(Success):
+    users: list[UserSearchResult]
+
+
+class RenderableUserNotification(_Reply):
+    id: str = Field(alias="_id")
+    type: int = Field(description="The reference's NotificationType: 0 a reply to you, 1 "
+                      "activity in a thread of yours, 7 a mention.")
+    kind: Literal["mention", "reply", "resolved", "reopened"]
+    createdAt: str = Field(description="ISO 8601.")
+    viewed: bool
+    sent: bool
+    optedOut: bool
+    relatedObjectType: int
+    relatedObjectId: str
+    url: str
+    urlId: str = Field(description="The thread.")
+    urlIdWS: str = Field(description="The channel to open it on (its image, for a "
+                         "conversation's thread).")
+    conversationId: str | None
+    pageTitle: str | None
+    fromCommentId: str | None
+    fromUserId: str | None
+    fromUserName: str | None
+    fromUserAvatarSrc: str | None
+    contextHTML: str = Field(description="What was written, escaped.")
+
+
+class GetMyNotificationsResponse(Success):
+    notifications: list[RenderableUserNotification] = Field(description="Newest first.")
+    hasMore: bool
+    isSubscribed: bool = Field(description="The reader follows the thread `urlId` named.")
+
+
+class GetUserNotificationCountResponse(Success):
+    count: int = Field(description="Unread notifications.")
+
+
+class UserNotificationWriteResponse(Success):
+    matchedCount: int
+    modifiedCount: int
 
 
 class DeletedComment(Success):

@@ -31,6 +31,14 @@ Url = Annotated[str, _text(limits.MAX_URL_CHARS)]
 PageTitle = Annotated[str, _text(limits.MAX_PAGE_TITLE_CHARS)]
 
 
+# The reference's CommentUserMentionInfo list; checked by the domain rule, so that the
+# error says what is expected.
+Mentions = Annotated[Any, WithJsonSchema({
+    "type": "array", "maxItems": 20, "items": {
+        "type": "object", "required": ["id", "tag"],
+        "properties": {"id": {"type": "string"}, "tag": {"type": "string"}}}})]
+
+
 class _Body(BaseModel):
     # Reference clients send more fields than we use; ignore them rather than fail.
     model_config = ConfigDict(extra="ignore")
@@ -54,6 +62,7 @@ class CreateImageChatBody(_Body):
         "conversation (ImageChat's one-request shortcut).")
     commenterName: Name | None = None
     url: Url | None = Field(default=None, description="The page the image is on.")
+    mentions: Mentions = Field(default=None, description="Users the first comment mentions.")
     anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
 
@@ -65,6 +74,9 @@ class PostCommentBody(_Body):
     urlId: UrlId | None = None
     pageTitle: PageTitle | None = None
     parentId: Id | None = None
+    mentions: Mentions = Field(
+        default=None, description="Users picked from the suggestions, [{id, tag}]; an "
+        "`@name` of a known user in the text counts too.")
     broadcastId: Id | None = None
     anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None
@@ -72,6 +84,7 @@ class PostCommentBody(_Body):
 
 class UpdateTextBody(_Body):
     comment: CommentText
+    mentions: Mentions = None
     editKey: str | None = None
     broadcastId: Id | None = None
     sso: dict[str, Any] | str | None = None
@@ -82,6 +95,23 @@ class VoteBody(_Body):
     # Checked by the domain rule, so that the error says what is allowed.
     voteDir: str = Field(description='"up" or "down"',
                          json_schema_extra={"enum": ["up", "down"]})
+    broadcastId: Id | None = None
+    anonUserId: Id | None = None
+    sso: dict[str, Any] | str | None = None
+
+
+class ResolveBody(_Body):
+    resolved: StrictBool = Field(description="true: resolve; false: reopen.")
+    broadcastId: Id | None = None
+    editKey: str | None = Field(default=None, description="The anonymous author's key.")
+    anonUserId: Id | None = None
+    sso: dict[str, Any] | str | None = None
+
+
+class ReactionBody(_Body):
+    emoji: str = Field(description="One of 👍 ❤️ 🎉 👀 ✅.",
+                       json_schema_extra={"enum": ["👍", "❤️", "🎉", "👀", "✅"]})
+    on: StrictBool = Field(description="true: put it; false: take it back.")
     broadcastId: Id | None = None
     anonUserId: Id | None = None
     sso: dict[str, Any] | str | None = None

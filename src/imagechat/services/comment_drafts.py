@@ -11,6 +11,7 @@ from imagechat.domain.errors import BadInput
 from imagechat.domain.ids import hash_key, new_id
 from imagechat.domain.models import Comment
 from imagechat.domain.text import plain_name, render_comment_html
+from imagechat.services.mentions import given_mentions
 from imagechat.services.threads import ThreadChannel
 
 
@@ -24,6 +25,8 @@ class CommentDraft:
     # When it was written (epoch ms): honoured for the site's backend only (an import of
     # older comments); a browser's clock is not the server's.
     date: Any = None
+    # The reference's `mentions`, [{id, tag}]: users the writer picked from suggestions.
+    mentions: Any = None
     # Filled by validate().
     clean_text: str = field(default="", init=False)
     clean_name: str | None = field(default=None, init=False)
@@ -31,6 +34,7 @@ class CommentDraft:
     clean_parent_id: str | None = field(default=None, init=False)
     clean_page_title: str = field(default="", init=False)
     clean_date: int | None = field(default=None, init=False)
+    clean_mentions: list[tuple[str, str | None]] = field(default_factory=list, init=False)
 
     def validate(self, actor: Actor) -> None:
         self.clean_text = rules.require_text(self.text, "comment", limits.MAX_COMMENT_CHARS)
@@ -43,6 +47,7 @@ class CommentDraft:
         self.clean_parent_id = rules.optional_id(self.parent_id, "parentId")
         self.clean_page_title = rules.optional_text(
             self.page_title, "pageTitle", limits.MAX_PAGE_TITLE_CHARS) or ""
+        self.clean_mentions = given_mentions(self.mentions)
         if actor.is_backend and self.date is not None:
             self.clean_date = rules.epoch_ms(self.date, "date")
 

@@ -15,15 +15,21 @@ from imagechat.domain.ids import new_edit_key
 from imagechat.domain.models import Comment, Tenant
 from imagechat.domain.permissions import require_change
 from imagechat.domain.text import plain_name, render_comment_html
-from imagechat.services.comment_drafts import CommentDraft, build_comment
-from imagechat.services.image_chats import remove_chat, store_comment
+from imagechat.services import mentions
+from imagechat.services.comment_drafts import CommentDraft
+from imagechat.services.image_chats import remove_chat
+from imagechat.services.mentions import given_mentions
 from imagechat.services.moderation import acts_as_moderator, record_action
+from imagechat.services.notifications import key_of, notify_mentions
+from imagechat.services.posting import write_comment
+from imagechat.services.reactions import of_comments
 from imagechat.services.recorder import EventRecorder, Writer
 from imagechat.services.threads import ThreadChannel, locate, thread_url_id
 from imagechat.services.write_guard import require_writable
 from imagechat.store import channels, conversations, pages, usage
 from imagechat.store import comments as comment_rows
 from imagechat.store import users as user_rows
+from imagechat.store.comments import mentions_json
 from imagechat.wire.present import chat_json, comment_json
 
 DIRECTIONS = (comment_rows.OLDEST_FIRST, comment_rows.NEWEST_FIRST, comment_rows.MOST_RELEVANT)
@@ -38,6 +44,9 @@ class CommentPage:
     thread: ThreadChannel
     # The thread's channel is locked (read-only): the reference's `isClosed`.
     locked: bool
+    # Per comment: emoji -> count, and the emoji the reader put on it.
+    reactions: dict[str, dict[str, int]]
+    my_reactions: dict[str, list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +122,7 @@ class CommentService:
 
     async def page(
         self, tenant: Tenant, url_id: Any, page: Any, page_size: int, direction: Any = None,
-        skip: int | None = None,
+        skip: int | None = None, reader: Actor | None = None,
     ) -> CommentPage:
         """One page of a thread: page `page` of `page_size`, or `page_size` from `skip`."""
         thread = thread_url_id(url_id)
@@ -128,9 +137,13 @@ class CommentService:
                 conn, tenant.id, thread, offset=offset, limit=size + 1, direction=order
             )
             total = await comment_rows.count_for_url_id(conn, tenant.id, thread)
+            counts, mine = await of_comments(
+                conn, tenant.id, [c.id for c in rows[:size]],
+                key_of(reader.user_id, reader.anon_user_id) if reader else None)
         return CommentPage(comments=rows[:size], page=number, total=total,
                            has_more=len(rows) > size, thread=place,
-                           locked=position is not None and position.locked)
+                           locked=position is not None and position.locked,
+                           reactions=counts, my_reactions=mine)
 
     async def search(self, tenant: Tenant, query: CommentQuery) -> list[Comment]:
         url_id = thread_url_id(query.url_id) if query.url_id not in (None, "") else None
@@ -165,16 +178,16 @@ class CommentService:
             conn = rec.conn
             place = await locate(conn, tenant.id, thread)
             await require_writable(conn, tenant.id, place.channel, actor)
+            parent = None
             if draft.clean_parent_id is not None:
                 parent = await comment_rows.get_comment(conn, tenant.id, draft.clean_parent_id)
                 if parent is None or parent.url_id != thread:
                     raise BadInput("`parentId` is not a comment of this thread.",
                                    "invalid-parent")
             await user_rows.remember(conn, actor, rec.now_ms)
-            comment = build_comment(draft, actor, place, rec.now_ms, edit_key)
-            await store_comment(rec, comment, place,
-                                title=draft.clean_page_title or _chat_title(place),
-                                broadcast_id=broadcast_id)
+            comment = await write_comment(rec, draft, actor, place, edit_key,
+                                          title=draft.clean_page_title or _chat_title(place),
+                                          parent=parent, broadcast_id=broadcast_id)
             if place.chat is not None:
                 updated = await conversations.add_to_comment_count(
                     conn, tenant.id, place.chat.id, 1, rec.now_ms)
@@ -185,18 +198,18 @@ class CommentService:
 
     async def update_text(
         self, tenant: Tenant, actor: Actor, comment_id: Any, text: Any, edit_key: str | None,
-        broadcast_id: str | None,
+        broadcast_id: str | None, mentions: Any = None,
     ) -> LoadedComment:
+        """Edit a comment's text; users it newly mentions are notified."""
         comment_id = rules.require_id(comment_id, "commentId")
         new_text = rules.require_text(text, "comment", limits.MAX_COMMENT_CHARS)
+        given = given_mentions(mentions)
         async with self.writer.transaction() as rec:
             comment, place = await _load(rec, tenant.id, comment_id)
             require_change(actor, "comment", owner_user_id=comment.user_id,
                            edit_key_hash=comment.edit_key_hash, edit_key=edit_key)
             await require_writable(rec.conn, tenant.id, place.channel, actor)
-            updated = await change_comment(rec, comment, place, {
-                "comment": new_text, "comment_html": render_comment_html(new_text),
-            }, broadcast_id)
+            updated = await _rewrite(rec, comment, place, new_text, given, actor, broadcast_id)
         return LoadedComment(updated, place)
 
     async def edit(
@@ -213,7 +226,12 @@ class CommentService:
             await require_writable(rec.conn, tenant.id, place.channel, actor)
             if not values:
                 return LoadedComment(comment, place)
-            updated = await change_comment(rec, comment, place, values, broadcast_id)
+            if "comment" in values:
+                comment = await _rewrite(rec, comment, place, values.pop("comment"), [], actor,
+                                         broadcast_id, quiet=bool(values))
+                values.pop("comment_html")
+            updated = (await change_comment(rec, comment, place, values, broadcast_id)
+                       if values else comment)
         return LoadedComment(updated, place)
 
     async def delete(
@@ -262,6 +280,30 @@ async def change_comment(
     assert updated is not None  # held inside this transaction
     rec.record(comment.tenant_id, place.channel, EventType.UPDATED_COMMENT, broadcast_id,
                {"comment": comment_json(updated, place.chat_id)})
+    return updated
+
+
+async def _rewrite(
+    rec: EventRecorder, comment: Comment, place: ThreadChannel, text: str,
+    given: list[tuple[str, str | None]], actor: Actor, broadcast_id: str | None, *,
+    quiet: bool = False,
+) -> Comment:
+    """New text for a comment, with its mentions found again; users mentioned now and not
+    before hear of it. `quiet`: the caller changes more and records the event itself."""
+    html, found = await mentions.resolve(rec.conn, comment.tenant_id,
+                                         render_comment_html(text), given)
+    values = {"comment": text, "comment_html": html, "mentions": mentions_json(found)}
+    if quiet:
+        await comment_rows.update_fields(rec.conn, comment.tenant_id, comment.id,
+                                         {**values, "updated_at": rec.now_ms})
+        updated = await comment_rows.get_comment(rec.conn, comment.tenant_id, comment.id)
+        assert updated is not None
+    else:
+        updated = await change_comment(rec, comment, place, values, broadcast_id)
+    before = {m.id for m in comment.mentions}
+    await notify_mentions(rec, updated, place, actor,
+                          [m for m in updated.mentions if m.id not in before],
+                          title=_chat_title(place))
     return updated
 
 

@@ -10,9 +10,12 @@ from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
 from imagechat.services.image_chats import ImageChatService
 from imagechat.services.moderation import ModerationService
+from imagechat.services.notifications import NotificationService
 from imagechat.services.pages import PageService
+from imagechat.services.reactions import ReactionService
 from imagechat.services.recorder import EventSink, Writer
 from imagechat.services.tenants import TenantService
+from imagechat.services.users import UserService
 from imagechat.services.votes import VoteService
 from imagechat.store.database import Database
 
@@ -29,6 +32,9 @@ class Services:
     dashboard: DashboardService
     moderation: ModerationService
     pages: PageService
+    reactions: ReactionService
+    notifications: NotificationService
+    users: UserService
 
 
 def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
@@ -38,5 +44,6 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         image_chats=ImageChatService(writer), comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
-        pages=PageService(db),
+        pages=PageService(db), reactions=ReactionService(writer),
+        notifications=NotificationService(writer), users=UserService(db),
     )

@@ -9,14 +9,16 @@ from typing import Any
 from imagechat.auth.identity import require_writer
 from imagechat.domain import limits, rules
 from imagechat.domain.actor import Actor
-from imagechat.domain.errors import BadInput, Conflict, NotFound
+from imagechat.domain.errors import BadInput, Conflict, Forbidden, NotFound
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import hash_key, new_edit_key, new_id
 from imagechat.domain.models import ChannelPosition, Comment, Conversation, Tenant
-from imagechat.domain.permissions import require_change
+from imagechat.domain.permissions import may_change, require_change
 from imagechat.domain.threads import window_url_id
-from imagechat.services.comment_drafts import CommentDraft, build_comment
+from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.moderation import acts_as_moderator, record_action
+from imagechat.services.notifications import follow_on_write, notify_resolution
+from imagechat.services.posting import write_comment
 from imagechat.services.recorder import EventRecorder, Writer
 from imagechat.services.threads import ThreadChannel, thread_url_id
 from imagechat.services.write_guard import require_writable
@@ -157,12 +159,40 @@ class ImageChatService:
                            {"comment": comment_json(first, chat.id)})
             comment = None
             if draft is not None:
-                comment = build_comment(draft, actor, place, rec.now_ms, edit_key)
-                await store_comment(rec, comment, place, title=valid.page_title or "",
-                                    broadcast_id=broadcast_id)
+                comment = await write_comment(rec, draft, actor, place, edit_key,
+                                              title=valid.page_title or "", parent=None,
+                                              broadcast_id=broadcast_id)
+            else:
+                # Creating the conversation is writing in its thread: it follows it.
+                await follow_on_write(rec, actor, chat.window_url_id, url=chat.page_url or "",
+                                      title=chat.page_title or "")
             await usage.add(conn, tenant.id, rec.now_ms, conversation_create_count=1,
                             comment_create_count=1 if comment else 0)
         return NewImageChat(chat=chat, comment=comment, edit_key=edit_key)
+
+    async def resolve(
+        self, tenant: Tenant, actor: Actor, chat_id: Any, resolved: Any,
+        broadcast_id: str | None, edit_key: str | None,
+    ) -> Conversation:
+        """Resolve or reopen a conversation. A reply never reopens it; this does."""
+        chat_id = rules.require_id(chat_id, "chatId")
+        if not isinstance(resolved, bool):
+            raise BadInput("`resolved` must be true or false.", "invalid-field")
+        async with self.writer.transaction() as rec:
+            chat = await conversations.get_conversation(rec.conn, tenant.id, chat_id)
+            if chat is None:
+                raise NotFound("No image chat with that id.", "chat-not-found")
+            require_resolver(tenant, actor, chat, edit_key)
+            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
+            if chat.resolved == resolved:
+                return chat  # already so: nothing to tell anyone
+            updated = await conversations.set_resolved(
+                rec.conn, tenant.id, chat.id, resolved=resolved,
+                by=resolver_name(actor, chat)[:200], now_ms=rec.now_ms)
+            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+                       {"chat": chat_json(updated)})
+            await notify_resolution(rec, updated, actor, resolved)
+        return updated
 
     async def get(self, tenant: Tenant, chat_id: Any) -> Conversation:
         chat_id = rules.require_id(chat_id, "chatId")
@@ -191,6 +221,31 @@ class ImageChatService:
         return chat
 
 
+def resolver_name(actor: Actor, chat: Conversation) -> str:
+    """How a resolution names who made it (`resolvedBy`)."""
+    if actor.display_name:
+        return actor.display_name
+    if actor.is_backend:
+        return "The site"
+    if actor.anon_user_id is not None and actor.anon_user_id == chat.anon_user_id:
+        return chat.commenter_name or "Anonymous"
+    return "Anonymous"
+
+
+def require_resolver(tenant: Tenant, actor: Actor, chat: Conversation,
+                     edit_key: str | None) -> None:
+    """The conversation's author, a moderator or an admin; every writer where the tenant
+    lets visitors resolve."""
+    if may_change(actor, owner_user_id=chat.user_id, edit_key_hash=chat.edit_key_hash,
+                  edit_key=edit_key):
+        return
+    if tenant.visitors_resolve:
+        require_writer(tenant, actor)
+        return
+    raise Forbidden("Only the conversation's author, a moderator or an admin may resolve or "
+                    "reopen it.", "not-allowed-to-resolve")
+
+
 async def remove_chat(rec: EventRecorder, chat: Conversation, broadcast_id: str | None) -> None:
     """Delete a conversation and its thread (the thread's votes go by cascade)."""
     thread = await comment_rows.in_thread(rec.conn, chat.tenant_id, chat.window_url_id)
@@ -201,20 +256,6 @@ async def remove_chat(rec: EventRecorder, chat: Conversation, broadcast_id: str 
     await conversations.delete_conversation(rec.conn, chat.tenant_id, chat.id)
     rec.record(chat.tenant_id, chat.url_id, EventType.DELETED_IMAGE_CHAT, broadcast_id,
                {"chat": chat_json(chat)})
-
-
-async def store_comment(
-    rec: EventRecorder, comment: Comment, place: ThreadChannel, *, title: str,
-    broadcast_id: str | None,
-) -> None:
-    """Store a new comment and count it on its page, and record `new-comment`. The caller
-    counts it in its conversation and in usage, where that applies."""
-    await comment_rows.insert_comment(rec.conn, comment)
-    await pages.count_comments(rec.conn, comment.tenant_id, comment.url_id, rec.now_ms,
-                               comments=1, roots=1 if comment.parent_id is None else 0,
-                               url=comment.url, title=title)
-    rec.record(comment.tenant_id, place.channel, EventType.NEW_COMMENT, broadcast_id,
-               {"comment": comment_json(comment, place.chat_id)})
 
 
 async def _join_existing(
@@ -230,9 +271,9 @@ async def _join_existing(
         return NewImageChat(chat=chat, comment=None, edit_key=None, existed=True)
     await user_rows.remember(rec.conn, actor, rec.now_ms)
     place = ThreadChannel(url_id=chat.window_url_id, chat=chat)
-    comment = build_comment(draft, actor, place, rec.now_ms, edit_key)
-    await store_comment(rec, comment, place, title=valid.page_title or "",
-                        broadcast_id=broadcast_id)
+    comment = await write_comment(rec, draft, actor, place, edit_key,
+                                  title=valid.page_title or chat.page_title or "", parent=None,
+                                  broadcast_id=broadcast_id)
     updated = await conversations.add_to_comment_count(rec.conn, chat.tenant_id, chat.id, 1,
                                                        rec.now_ms)
     rec.record(chat.tenant_id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,

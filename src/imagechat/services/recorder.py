@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -24,14 +25,28 @@ from imagechat.store import channels, event_log
 from imagechat.store.database import Connection, Database
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """An event for one visitor's connections only (a notification), never logged."""
+
+    tenant_id: str
+    user_key: str
+    data: bytes
+
+
 class EventSink(Protocol):
     async def publish(self, events: Sequence[StoredEvent]) -> None: ...
+
+    async def notify(self, notices: Sequence[Notice]) -> None: ...
 
 
 class NullSink:
     """For tools that write without anyone listening (CLI import, tests)."""
 
     async def publish(self, events: Sequence[StoredEvent]) -> None:
+        return None
+
+    async def notify(self, notices: Sequence[Notice]) -> None:
         return None
 
 
@@ -42,12 +57,19 @@ class EventRecorder:
         self._pending: list[tuple[str, str, EventType, str | None, dict[str, Any]]] = []
         # Filled by `flush`, in seq order per channel: what to publish after commit.
         self.events: list[StoredEvent] = []
+        # Events for single visitors, handed over after commit too.
+        self.notices: list[Notice] = []
 
     def record(
         self, tenant_id: str, url_id: str, event_type: EventType, broadcast_id: str | None,
         body: dict[str, Any],
     ) -> None:
         self._pending.append((tenant_id, url_id, event_type, broadcast_id, body))
+
+    def notice(self, tenant_id: str, user_key: str, body: dict[str, Any]) -> None:
+        """An event for one visitor's live connections, sent once the change commits."""
+        payload = {"type": body.get("type"), "timestamp": self.now_ms, **body}
+        self.notices.append(Notice(tenant_id, user_key, orjson.dumps(payload)))
 
     async def flush(self) -> None:
         """Number and log the recorded events (the last step of the transaction)."""
@@ -103,3 +125,5 @@ class Writer:
             await recorder.flush()
         if recorder.events:
             await self.sink.publish(recorder.events)
+        if recorder.notices:
+            await self.sink.notify(recorder.notices)

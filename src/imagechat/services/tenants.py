@@ -107,3 +107,26 @@ class TenantService:
             await tenant_rows.update_tenant(conn, tenant_id, allowed_origins=checked)
         self._cache.pop(tenant_id, None)
         return replace(tenant, allowed_origins=checked)
+
+    async def update(
+        self, tenant_id: str, *, name: str | None = None, allow_anonymous: bool | None = None,
+        allow_simple_sso: bool | None = None, visitors_resolve: bool | None = None,
+    ) -> Tenant:
+        """Change a tenant's name or rules; None leaves a setting as it is."""
+        tenant = await self.get(tenant_id)
+        changes: dict[str, object] = {}
+        if name is not None:
+            if not name.strip():
+                raise BadInput("A tenant needs a name.", "missing-field")
+            changes["name"] = name.strip()[:200]
+        for field, value in (("allow_anonymous", allow_anonymous),
+                             ("allow_simple_sso", allow_simple_sso),
+                             ("visitors_resolve", visitors_resolve)):
+            if value is not None:
+                changes[field] = value
+        if not changes:
+            return tenant
+        async with self.db.write() as conn:
+            await tenant_rows.update_tenant(conn, tenant_id, **changes)
+        self._cache.pop(tenant_id, None)
+        return await self.get(tenant_id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, delete, func, insert, select, update
 
-from imagechat.domain.models import Comment
+from imagechat.domain.models import Comment, Mention
 from imagechat.store.database import Connection
 from imagechat.store.tables import comments, conversations
 
@@ -20,7 +21,16 @@ def _to_comment(row: Any) -> Comment:
         is_by_admin=bool(row.is_by_admin), is_by_moderator=bool(row.is_by_moderator),
         votes_up=row.votes_up, votes_down=row.votes_down, edit_key_hash=row.edit_key_hash,
         created_at=row.created_at, updated_at=row.updated_at,
+        mentions=mentions_from_json(row.mentions),
     )
+
+
+def mentions_from_json(text: str | None) -> tuple[Mention, ...]:
+    return tuple(Mention(id=m["id"], tag=m["tag"]) for m in orjson.loads(text or "[]"))
+
+
+def mentions_json(mentions: tuple[Mention, ...]) -> str:
+    return orjson.dumps([{"id": m.id, "tag": m.tag} for m in mentions]).decode()
 
 
 _INSERT = insert(comments)  # built once: see event_log._APPEND
@@ -36,6 +46,7 @@ async def insert_comment(conn: Connection, c: Comment) -> None:
         "is_by_admin": c.is_by_admin, "is_by_moderator": c.is_by_moderator,
         "votes_up": c.votes_up, "votes_down": c.votes_down, "edit_key_hash": c.edit_key_hash,
         "created_at": c.created_at, "updated_at": c.updated_at,
+        "mentions": mentions_json(c.mentions),
     })
 
 
@@ -174,3 +185,13 @@ async def delete_comments(conn: Connection, tenant_id: str, ids: list[str]) -> N
         await conn.execute(
             delete(comments).where(comments.c.tenant_id == tenant_id, comments.c.id.in_(ids))
         )
+
+
+async def lock_comment(conn: Connection, tenant_id: str, comment_id: str) -> Comment | None:
+    """Read a comment and hold its row until the transaction ends (PostgreSQL; SQLite
+    writers are one at a time anyway), so that what is counted about it next is exact."""
+    row = (await conn.execute(
+        select(comments).where(comments.c.tenant_id == tenant_id, comments.c.id == comment_id)
+        .with_for_update()
+    )).first()
+    return _to_comment(row) if row else None

@@ -33,6 +33,8 @@ def _to_conversation(row: Any) -> Conversation:
         edit_key_hash=row.edit_key_hash,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        resolved_by=row.resolved_by,
+        resolved_at=row.resolved_at,
     )
 
 
@@ -47,6 +49,7 @@ async def insert_conversation(conn: Connection, c: Conversation) -> None:
         "resolved": c.resolved, "user_id": c.user_id, "anon_user_id": c.anon_user_id,
         "commenter_name": c.commenter_name, "edit_key_hash": c.edit_key_hash,
         "created_at": c.created_at, "updated_at": c.updated_at,
+        "resolved_by": c.resolved_by, "resolved_at": c.resolved_at,
     })
 
 
@@ -149,3 +152,21 @@ async def set_comment_count(
         .where(conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id)
         .values(comment_count=count, updated_at=now_ms)
     )
+
+
+async def set_resolved(
+    conn: Connection, tenant_id: str, chat_id: str, *, resolved: bool, by: str | None,
+    now_ms: int,
+) -> Conversation:
+    """Resolve (recording who and when) or reopen (keeping the last resolution's record)."""
+    values: dict[str, Any] = {"resolved": resolved, "updated_at": now_ms}
+    if resolved:
+        values.update(resolved_by=by, resolved_at=now_ms)
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id)
+        .values(**values)
+    )
+    updated = await get_conversation(conn, tenant_id, chat_id)
+    assert updated is not None  # the caller holds the row inside this transaction
+    return updated

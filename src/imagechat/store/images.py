@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select
 
 from imagechat.domain.models import ImageSummary
 from imagechat.store.database import Connection
@@ -47,11 +47,11 @@ async def page(
     figures = await _figures(conn, tenant_id, [r.url_id for r in rows])
     found = []
     for row in rows:
-        markers, comments, src, page_url = figures.get(row.url_id, (0, 0, None, None))
+        markers, comments, resolved, src, page_url = figures.get(row.url_id, _NONE)
         found.append(ImageSummary(
             url_id=row.url_id, markers=markers, comments=comments,
             last_activity=row.updated_at, locked=bool(row.locked), src=src,
-            page_url=page_url,
+            page_url=page_url, resolved=resolved,
         ))
     return found
 
@@ -64,22 +64,28 @@ async def get(conn: Connection, tenant_id: str, url_id: str) -> ImageSummary | N
     if row is None:
         return None
     figures = await _figures(conn, tenant_id, [url_id])
-    markers, comments, src, page_url = figures.get(url_id, (0, 0, None, None))
+    markers, comments, resolved, src, page_url = figures.get(url_id, _NONE)
     return ImageSummary(url_id=url_id, markers=markers, comments=comments,
                         last_activity=row.updated_at, locked=bool(row.locked), src=src,
-                        page_url=page_url)
+                        page_url=page_url, resolved=resolved)
 
 
-async def _figures(
-    conn: Connection, tenant_id: str, url_ids: list[str]
-) -> dict[str, tuple[int, int, str | None, str | None]]:
-    """Per image: markers, comments, and an image address and page seen with it."""
+_Figures = tuple[int, int, int, str | None, str | None]
+_NONE: _Figures = (0, 0, 0, None, None)
+
+
+async def _figures(conn: Connection, tenant_id: str, url_ids: list[str]
+                   ) -> dict[str, _Figures]:
+    """Per image: conversations, comments, resolved conversations, and an image address
+    and page seen with it."""
     c = conversations.c
     rows = await conn.execute(
         select(c.url_id, func.count().label("markers"),
                func.coalesce(func.sum(c.comment_count), 0).label("comments"),
+               func.coalesce(func.sum(case((c.resolved, 1), else_=0)), 0).label("resolved"),
                func.max(c.src).label("src"), func.max(c.page_url).label("page_url"))
         .where(c.tenant_id == tenant_id, c.url_id.in_(url_ids))
         .group_by(c.url_id)
     )
-    return {r.url_id: (int(r.markers), int(r.comments), r.src, r.page_url) for r in rows}
+    return {r.url_id: (int(r.markers), int(r.comments), int(r.resolved), r.src, r.page_url)
+            for r in rows}

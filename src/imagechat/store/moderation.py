@@ -101,3 +101,12 @@ async def entries(
     return [ModerationEntry(id=r.id, tenant_id=r.tenant_id, actor=r.actor, action=r.action,
                             target=r.target, detail=r.detail, created_at=r.created_at)
             for r in rows]
+
+
+async def banned_among(conn: Connection, tenant_id: str, subjects: list[str]) -> set[str]:
+    """Which of these ban subjects are banned in the tenant."""
+    if not subjects:
+        return set()
+    rows = await conn.execute(select(bans.c.subject).where(bans.c.tenant_id == tenant_id,
+                                                           bans.c.subject.in_(subjects)))
+    return {r.subject for r in rows}

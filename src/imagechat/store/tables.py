@@ -42,6 +42,9 @@ tenants = Table(
     # JSON list of origins ("https://example.com"); empty list = any origin.
     Column("allowed_origins", Text, nullable=False, default="[]"),
     Column("created_at", BigInteger, nullable=False),
+    # Every visitor who may write may also resolve and reopen conversations (else only
+    # their authors, moderators and admins).
+    Column("visitors_resolve", Boolean, nullable=False, default=False),
 )
 
 users = Table(
@@ -96,6 +99,9 @@ conversations = Table(
     Column("y", Float, nullable=False),
     Column("comment_count", Integer, nullable=False, default=0),
     Column("resolved", Boolean, nullable=False, default=False),
+    # Who resolved it last (a display name) and when; kept when it is reopened.
+    Column("resolved_by", String(200)),
+    Column("resolved_at", BigInteger),
     Column("user_id", String(128)),
     Column("anon_user_id", String(128)),
     Column("commenter_name", String(200)),
@@ -130,6 +136,8 @@ comments = Table(
     Column("votes_up", Integer, nullable=False, default=0),
     Column("votes_down", Integer, nullable=False, default=0),
     Column("edit_key_hash", String(64)),
+    # JSON list of the users it mentions, [{"id": …, "tag": "@name"}], as the reference.
+    Column("mentions", Text, nullable=False, default="[]"),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_comments_tenant_url_created", "tenant_id", "url_id", "created_at", "id"),
@@ -168,6 +176,65 @@ votes = Table(
     Column("direction", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("comment_id", "voter_key"),
+)
+
+# One row per reaction: a visitor ("u:<userId>" or "a:<anonUserId>") put one emoji of the
+# fixed set on a comment. Counts are counted from these rows, so they are exact however
+# many visitors toggle at once.
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("comment_id", String(32), ForeignKey("comments.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("emoji", String(16), primary_key=True),
+    Column("voter_key", String(140), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Threads a visitor follows: writing in one follows it; a bell in the chat window, or the
+# reference's set-subscription-state, follows or unfollows it.
+follows = Table(
+    "follows",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("url_id", String(1000), primary_key=True),
+    # "u:<userId>" or "a:<anonUserId>".
+    Column("user_key", String(140), primary_key=True),
+    Column("url", String(2000), nullable=False, default=""),
+    Column("page_title", String(300), nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_follows_tenant_user", "tenant_id", "user_key"),
+)
+
+# In-app notifications, in the reference's terms: for one visitor, about one comment or
+# conversation. The widget's bell counts the unviewed ones.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("user_key", String(140), nullable=False),
+    # "mention", "reply", "resolved" or "reopened"; `type` is the reference's number for it.
+    Column("kind", String(16), nullable=False),
+    Column("type", Integer, nullable=False),
+    # The thread, the channel its events go on (the image, for a conversation's thread),
+    # the conversation if any, and the page, so that the notification can open it.
+    Column("url_id", String(1000), nullable=False),
+    Column("channel_url_id", String(1000), nullable=False),
+    Column("chat_id", String(32)),
+    Column("comment_id", String(32)),
+    Column("url", String(2000), nullable=False, default=""),
+    Column("page_title", String(300), nullable=False, default=""),
+    Column("from_user_id", String(128)),
+    Column("from_name", String(200), nullable=False, default=""),
+    Column("from_avatar", String(2000)),
+    # A short plain-text excerpt of what happened (the comment), for the list.
+    Column("context", String(300), nullable=False, default=""),
+    Column("viewed", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_notifications_tenant_user_created", "tenant_id", "user_key", "created_at", "id"),
 )
 
 # The per-channel event log: what a reconnecting client replays (SPEC §4).

@@ -21,6 +21,7 @@ def _to_tenant(row: Any) -> Tenant:
         allow_simple_sso=bool(row.allow_simple_sso),
         allowed_origins=tuple(orjson.loads(row.allowed_origins or "[]")),
         created_at=row.created_at,
+        visitors_resolve=bool(row.visitors_resolve),
     )
 
 
@@ -34,6 +35,7 @@ async def insert_tenant(conn: Connection, tenant: Tenant) -> None:
             allow_simple_sso=tenant.allow_simple_sso,
             allowed_origins=orjson.dumps(list(tenant.allowed_origins)).decode(),
             created_at=tenant.created_at,
+            visitors_resolve=tenant.visitors_resolve,
         )
     )
 

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.ids import new_id
+from imagechat.domain.models import KnownUser
 from imagechat.store.database import Connection
 from imagechat.store.tables import users
+
+# Kinds of user rows that are signed-in users (Secure SSO, Simple SSO); "anon" is not.
+SIGNED_IN_KINDS = ("sso", "simple")
 
 
 async def remember(conn: Connection, actor: Actor, now_ms: int) -> None:
@@ -46,3 +51,37 @@ def _remember_statement(insert: Any) -> Any:
 _REMEMBER = {"sqlite": _remember_statement(sqlite_insert),
              "postgresql": _remember_statement(pg_insert)}
 
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped.lower()}%"
+
+
+async def search(conn: Connection, tenant_id: str, starts_with: str, limit: int
+                 ) -> list[KnownUser]:
+    """Signed-in users of a tenant whose name starts with `starts_with` (any case), by name.
+    Anonymous visitors are never listed: they are not who they say."""
+    c = users.c
+    query = select(users).where(c.tenant_id == tenant_id, c.kind.in_(SIGNED_IN_KINDS))
+    if starts_with:
+        query = query.where(func.lower(c.display_name).like(_like_prefix(starts_with),
+                                                            escape="\\"))
+    rows = await conn.execute(query.order_by(func.lower(c.display_name), c.external_id)
+                              .limit(limit))
+    return [_to_known(r) for r in rows]
+
+
+async def known(conn: Connection, tenant_id: str, user_ids: list[str]) -> dict[str, KnownUser]:
+    """Signed-in users of a tenant by id."""
+    if not user_ids:
+        return {}
+    c = users.c
+    rows = await conn.execute(select(users).where(
+        c.tenant_id == tenant_id, c.kind.in_(SIGNED_IN_KINDS), c.external_id.in_(user_ids)))
+    return {r.external_id: _to_known(r) for r in rows}
+
+
+def _to_known(row: Any) -> KnownUser:
+    return KnownUser(id=row.external_id, kind=row.kind, display_name=row.display_name,
+                     avatar=row.avatar, email=row.email)

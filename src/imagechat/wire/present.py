@@ -7,17 +7,31 @@ approved, locale, date`), even in `deleted-comment`. Unknown extra keys are fine
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.clock import iso_from_ms
-from imagechat.domain.models import Ban, Comment, Conversation, ModerationEntry, Page, Vote
+from imagechat.domain.models import (
+    Ban,
+    Comment,
+    Conversation,
+    KnownUser,
+    ModerationEntry,
+    Notification,
+    Page,
+    Vote,
+)
 
 
-def comment_json(c: Comment, chat_id: str | None = None) -> dict[str, Any]:
+def comment_json(
+    c: Comment, chat_id: str | None = None, *, reactions: dict[str, int] | None = None,
+    mine: list[str] | None = None,
+) -> dict[str, Any]:
     """A comment as the widget API and live events carry it; `chatId` names the
-    conversation whose thread it is in (None for a page's comment)."""
-    return {
+    conversation whose thread it is in (None for a page's comment). `reactions` (emoji ->
+    count) is there when known; `myReactions`, the asking visitor's, only in answers."""
+    data = {
         "_id": c.id,
         "tenantId": c.tenant_id,
         "urlId": c.url_id,
@@ -39,7 +53,13 @@ def comment_json(c: Comment, chat_id: str | None = None) -> dict[str, Any]:
         "isByAdmin": c.is_by_admin,
         "isByModerator": c.is_by_moderator,
         "chatId": chat_id,
+        "mentions": [{"id": m.id, "tag": m.tag} for m in c.mentions],
     }
+    if reactions is not None:
+        data["reactions"] = reactions
+    if mine is not None:
+        data["myReactions"] = mine
+    return data
 
 
 def chat_json(c: Conversation) -> dict[str, Any]:
@@ -60,6 +80,9 @@ def chat_json(c: Conversation) -> dict[str, Any]:
         data["userId"] = c.user_id
     if c.anon_user_id is not None:
         data["anonUserId"] = c.anon_user_id
+    if c.resolved_at is not None:
+        data["resolvedBy"] = c.resolved_by
+        data["resolvedAt"] = c.resolved_at
     return data
 
 
@@ -67,6 +90,8 @@ def chat_detail_json(c: Conversation) -> dict[str, Any]:
     """A marker with everything stored about it (REST reads, not events)."""
     return {
         **chat_json(c),
+        "resolvedBy": c.resolved_by,
+        "resolvedAt": c.resolved_at,
         "urlIdClean": c.url_id,
         "createdAt": c.created_at,
         "userId": c.user_id,
@@ -106,6 +131,7 @@ def api_comment_json(c: Comment) -> dict[str, Any]:
         "votesDown": c.votes_down,
         "isByAdmin": c.is_by_admin,
         "isByModerator": c.is_by_moderator,
+        "mentions": [{"id": m.id, "tag": m.tag} for m in c.mentions],
     }
 
 
@@ -121,6 +147,75 @@ def page_json(p: Page, *, closed: bool) -> dict[str, Any]:
         "createdAt": iso_from_ms(p.created_at),
         "isClosed": closed,
     }
+
+
+def notification_json(n: Notification) -> dict[str, Any]:
+    """A notification as the reference lists it (`RenderableUserNotification`), plus what
+    the widget needs to open it: `kind`, the conversation and the channel (`urlIdWS`).
+
+    `viewed` and `sent` are booleans, as in the reference's `UserNotification` and its
+    clients (its document declares them strings in this shape).
+    """
+    return {
+        "_id": n.id,
+        "type": n.type,
+        "kind": n.kind,
+        "createdAt": iso_from_ms(n.created_at),
+        "viewed": n.viewed,
+        "sent": False,
+        "optedOut": False,
+        "relatedObjectType": 0,  # a comment (or, for resolutions, a conversation's thread)
+        "relatedObjectId": n.comment_id or n.chat_id or n.url_id,
+        "url": n.url,
+        "urlId": n.url_id,
+        "urlIdWS": n.channel_url_id,
+        "conversationId": n.chat_id,
+        "pageTitle": n.page_title or None,
+        "fromCommentId": n.comment_id,
+        "fromUserId": n.from_user_id,
+        "fromUserName": n.from_name or None,
+        "fromUserAvatarSrc": n.from_avatar,
+        "contextHTML": html.escape(n.context),
+    }
+
+
+def notification_event_json(n: Notification) -> dict[str, Any]:
+    """The `notification` of a live event: the reference's `UserNotification`, plus the
+    same additions as the listing."""
+    user_id, anon_user_id = (n.user_key[2:], None) if n.user_key.startswith("u:") \
+        else (None, n.user_key[2:])
+    return {
+        "_id": n.id,
+        "tenantId": n.tenant_id,
+        "userId": user_id,
+        "anonUserId": anon_user_id,
+        "urlId": n.url_id,
+        "url": n.url,
+        "pageTitle": n.page_title or None,
+        "relatedObjectType": 0,
+        "relatedObjectId": n.comment_id or n.chat_id or n.url_id,
+        "viewed": n.viewed,
+        "isUnreadMessage": False,
+        "sent": False,
+        "createdAt": iso_from_ms(n.created_at),
+        "type": n.type,
+        "fromCommentId": n.comment_id,
+        "fromUserName": n.from_name or None,
+        "fromUserId": n.from_user_id,
+        "fromUserAvatarSrc": n.from_avatar,
+        "optedOut": False,
+        "kind": n.kind,
+        "urlIdWS": n.channel_url_id,
+        "conversationId": n.chat_id,
+        "contextHTML": html.escape(n.context),
+    }
+
+
+def known_user_json(u: KnownUser) -> dict[str, Any]:
+    """A user as the reference's user search lists one (`UserSearchResult`)."""
+    name = u.display_name or u.id
+    return {"id": u.id, "name": name, "displayName": name, "avatarSrc": u.avatar,
+            "type": "sso"}
 
 
 def vote_json(v: Vote, url_id: str) -> dict[str, Any]:
