@@ -35,6 +35,7 @@ def test_escaping_survives_and_ids_are_escaped() -> None:
     html, found = wrap_mentions(render_comment_html("a < b & @Bo"),
                                 [Mention('x"y', "@Bo")])
     assert html == 'a &lt; b &amp; <span class="mention" data-user-id="x&quot;y">@Bo</span>'
+    assert [m.id for m in found] == ['x"y']
     assert text_of(html) == "a < b & @Bo"
 
 
