@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from imagechat import __version__
-from imagechat.auth.rate_limit import RateLimits, backend_for
 from imagechat.auth.sessions import SessionCodec
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.bus.factory import broker_from_url
@@ -38,6 +37,8 @@ from imagechat.live.connection import LiveConnection
 from imagechat.live.hub import Hub
 from imagechat.ops.logs import log_config
 from imagechat.ops.metrics import Metrics
+from imagechat.rate_limit.factory import limiter_from_url
+from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import build_services
 from imagechat.settings import Settings
 from imagechat.store.database import Database
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db = Database(settings.database_url)
         broker = broker_from_url(settings.broker_url)
         rate_limits = RateLimits(
-            backend_for(settings.redis_url, prefix=settings.rate_limit_redis_prefix),
+            limiter_from_url(settings.redis_url, prefix=settings.rate_limit_redis_prefix),
             writes_per_visitor=settings.rate_limit_writes_per_visitor,
             writes_per_tenant=settings.rate_limit_writes_per_tenant,
             connects_per_visitor=settings.rate_limit_connects_per_visitor,

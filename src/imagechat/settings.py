@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     ws_max_connections_per_ip: int = Field(default=100, ge=0)
 
     # Rate limits in events per minute, each also the largest burst; 0 turns one off.
-    # Shared by all nodes through Redis when redis_url is set (see imagechat.auth.rate_limit).
+    # Shared by all nodes through Redis when redis_url is set (see imagechat.rate_limit).
     rate_limit_writes_per_visitor: int = Field(default=120, ge=0)
     rate_limit_writes_per_tenant: int = Field(default=3000, ge=0)
     rate_limit_connects_per_visitor: int = Field(default=120, ge=0)

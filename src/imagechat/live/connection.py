@@ -16,7 +16,6 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from imagechat.auth.rate_limit import MICROS, gcra
 from imagechat.live.close_codes import CloseCode
 from imagechat.live.forwarded import client_address, trusted_proxies_of
 from imagechat.live.frames import (
@@ -39,6 +38,7 @@ from imagechat.live.handshake import (
     find_end,
     parse_request,
 )
+from imagechat.rate_limit.base import MICROS, gcra
 
 if TYPE_CHECKING:
     from imagechat.domain.models import Tenant

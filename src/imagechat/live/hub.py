@@ -24,7 +24,6 @@ import orjson
 
 from imagechat.auth.identity import resolve_actor
 from imagechat.auth.origins import origin_allowed, same_host
-from imagechat.auth.rate_limit import RateLimits, address_key, visitor_key
 from imagechat.bus.base import Broker, channel_topic
 from imagechat.domain import rules
 from imagechat.domain.errors import (
@@ -46,6 +45,7 @@ from imagechat.live.histogram import BROKER_LAG_BOUNDS_SECS, Histogram
 from imagechat.live.limits import LiveLimits
 from imagechat.live.meter import UsageMeter
 from imagechat.live.presence import PresenceTracker
+from imagechat.rate_limit.policy import RateLimits, address_key, visitor_key
 from imagechat.services.container import Services
 from imagechat.store import channels as channel_rows
 from imagechat.store import event_log

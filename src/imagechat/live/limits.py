@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imagechat.auth.rate_limit import Rate
+from imagechat.rate_limit.base import Rate
 
 # Default burst of client messages: twice the default channel bound, so a page can join
 # every image it may watch and do it once more (a resync of each) without pause.
