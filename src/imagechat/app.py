@@ -35,6 +35,7 @@ from imagechat.http.reply_models import Health
 from imagechat.http.responses import OrjsonResponse
 from imagechat.live.connection import LiveConnection
 from imagechat.live.hub import Hub
+from imagechat.live.limits import LiveLimits
 from imagechat.ops.logs import log_config
 from imagechat.ops.metrics import Metrics
 from imagechat.rate_limit.factory import limiter_from_url
@@ -87,7 +88,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             services = build_services(db, clock, sink)
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
-            hub = Hub(services, broker, settings.live_limits(), rate_limits)
+            hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
             await hub.start()
             if metrics is not None:
                 metrics.watch(hub, sink)
