@@ -64,7 +64,7 @@ class Hub:
         self.connections: set[LiveConnection] = set()
         # Open connections per client address (admitted or not): bounded by connections.
         self.per_address: Counter[str] = Counter()
-        self.meter = UsageMeter(services.db)
+        self.meter = UsageMeter(services.usage)
         self.batches = BatchScheduler(self._count_sent, self.meter.count)
         self.presence = PresenceTracker(self, limits.presence_interval_secs)
         # Operator counters (events delivered, resyncs served, slow consumers...), read by

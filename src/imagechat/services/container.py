@@ -12,6 +12,7 @@ from imagechat.services.image_chats import ImageChatService
 from imagechat.services.moderation import ModerationService
 from imagechat.services.recorder import EventSink, Writer
 from imagechat.services.tenants import TenantService
+from imagechat.services.usage import UsageService
 from imagechat.services.votes import VoteService
 from imagechat.store.database import Database
 
@@ -27,6 +28,7 @@ class Services:
     history: HistoryService
     dashboard: DashboardService
     moderation: ModerationService
+    usage: UsageService
 
 
 def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
@@ -36,4 +38,5 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         image_chats=ImageChatService(writer), comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
+        usage=UsageService(db),
     )
