@@ -37,14 +37,19 @@ _CATCHING_UP = SubscriberState.CATCHING_UP
 
 
 class Subscription:
-    """One subscriber's state in one channel."""
+    """One subscriber's state in one channel. A state is never changed in place: the
+    channel puts a new `Subscription` in its place. Every live subscriber shares `LIVE`
+    (it holds nothing), so a live subscriber costs its channel no object of its own."""
 
     __slots__ = ("parked", "replayed_through", "state")
 
-    def __init__(self, state: SubscriberState) -> None:
+    def __init__(self, state: SubscriberState, replayed_through: int = 0) -> None:
         self.state = state
         self.parked: Delivered = []  # while CATCHING_UP
-        self.replayed_through = 0  # while AHEAD
+        self.replayed_through = replayed_through  # while AHEAD
+
+
+LIVE = Subscription(_LIVE)
 
 
 class Channel:
@@ -77,12 +82,7 @@ class Channel:
         """Add `sub`, or start it over (a resync): live, or catching up from the log."""
         if self.shared is not None:
             self.shared.forget(sub)  # a resync: the replay brings what it waited for
-        old = self.subscribers.get(sub)
-        if old is not None and old.state is not _LIVE:
-            self._waiting -= 1
-        self.subscribers[sub] = Subscription(_CATCHING_UP if catching_up else _LIVE)
-        if catching_up:
-            self._waiting += 1
+        self._put(sub, Subscription(_CATCHING_UP) if catching_up else LIVE)
 
     def unsubscribe(self, sub: Subscriber) -> bool:
         """Remove `sub`; False if it was not subscribed."""
@@ -107,19 +107,19 @@ class Channel:
         if subscription is None:
             return None
         parked = subscription.parked if subscription.state is _CATCHING_UP else []
-        subscription.parked = []
         if replayed_through is not None and replayed_through > self.last_seq:
-            subscription.replayed_through = replayed_through
-            self._become(subscription, SubscriberState.AHEAD)
+            self._put(sub, Subscription(SubscriberState.AHEAD, replayed_through))
         else:
-            self._become(subscription, _LIVE)
+            self._put(sub, LIVE)
         return parked
 
-    def _become(self, subscription: Subscription, state: SubscriberState) -> None:
-        was_live, live = subscription.state is _LIVE, state is _LIVE
-        if was_live != live:
-            self._waiting += -1 if live else 1
-        subscription.state = state
+    def _put(self, sub: Subscriber, subscription: Subscription) -> None:
+        old = self.subscribers.get(sub)
+        if old is not None and old.state is not _LIVE:
+            self._waiting -= 1
+        if subscription.state is not _LIVE:
+            self._waiting += 1
+        self.subscribers[sub] = subscription
 
     def receivers(self, seq: int, payload: bytes) -> list[Subscriber]:
         """The subscribers that get logged event `seq` now (the hot path). Those catching up
@@ -127,7 +127,8 @@ class Channel:
         if not self._waiting:
             return list(self.subscribers)
         out: list[Subscriber] = []
-        for sub, subscription in self.subscribers.items():
+        subscribers = self.subscribers
+        for sub, subscription in subscribers.items():
             state = subscription.state
             if state is not _LIVE:
                 if state is _CATCHING_UP:
@@ -135,7 +136,8 @@ class Channel:
                     continue
                 if seq <= subscription.replayed_through:
                     continue  # this client had it from the log already
-                self._become(subscription, _LIVE)
+                subscribers[sub] = LIVE  # assigning an existing key is safe while iterating
+                self._waiting -= 1
             out.append(sub)
         return out
 
