@@ -70,6 +70,10 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
                    help="also run every ImageChat step with the package in this source tree "
                         "(a checkout's src/, e.g. a git worktree of the commit before a "
                         "change), in the same run; results are named <name>_baseline")
+    p.add_argument("--rerun-disturbed", type=float, metavar="PERCENT",
+                   help="run an ImageChat step again (up to 4 attempts, the quietest kept) "
+                        "while processes this run did not start used more than PERCENT %% "
+                        "of a core during it")
     p.add_argument("--json", type=Path, help="also write every figure to this file")
     p.add_argument("--max-minutes", type=float, default=20.0,
                    help="stop (and clean up) after this long whatever happens")
@@ -87,6 +91,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     config.two_nodes = config.two_nodes and not args.no_two_nodes
     config.pg_control = config.pg_control and not args.no_pg_control
     config.fanout_only = config.fanout_only and not args.no_fanout_only
+    if args.rerun_disturbed:
+        config.disturbed_percent = args.rerun_disturbed
     if args.baseline_src:
         if not (args.baseline_src / "imagechat" / "__init__.py").is_file():
             raise SystemExit(f"--baseline-src {args.baseline_src}: no imagechat package there")
@@ -154,8 +160,24 @@ async def run(lab: Lab, config: Config, results: dict[str, Any]) -> None:
         pairs += 1
         for suffix, src in variants if pairs % 2 else variants[::-1]:
             with lab.from_source(src):
-                part[name + suffix] = await step(label + (" (baseline)" if src else ""),
-                                                 work())
+                part[name + suffix] = await quietest(label + (" (baseline)" if src else ""),
+                                                     work)
+
+    async def quietest(label: str,
+                       work: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """The step, run again while other work disturbed it (`--rerun-disturbed`)."""
+        best: dict[str, Any] = {}
+        attempts = config.disturbed_attempts if config.disturbed_percent else 1
+        for attempt in range(1, attempts + 1):
+            result = await step(label if attempt == 1 else f"{label}, attempt {attempt}",
+                                work())
+            result["attempts"] = attempt
+            others = _others_percent(result)
+            if not best or others < _others_percent(best):
+                best = result
+            if others <= config.disturbed_percent:
+                break
+        return best
 
     mine = "imagechat" in config.peers
     if "throughput" in config.scenarios:
@@ -202,6 +224,11 @@ async def run(lab: Lab, config: Config, results: dict[str, Any]) -> None:
         if config.fanout_only:
             results["batching_injected"] = await step(
                 "batching burst injected into Redis", batching.burst_injected(lab, config))
+
+
+def _others_percent(result: dict[str, Any]) -> float:
+    """CPU that processes this run did not start used during a step, in % of one core."""
+    return float((result.get("load") or {}).get("others_cpu_mean", 0.0))
 
 
 def main(argv: list[str] | None = None) -> int:
