@@ -171,7 +171,7 @@ async def run(lab: Lab, config: Config, results: dict[str, Any]) -> None:
         for attempt in range(1, attempts + 1):
             result = await step(label if attempt == 1 else f"{label}, attempt {attempt}",
                                 work())
-            result["attempts"] = attempt
+            result["attempt"] = attempt  # which attempt this is (the quietest is kept)
             others = _others_percent(result)
             if not best or others < _others_percent(best):
                 best = result
