@@ -37,6 +37,14 @@ class Config:
     batch_subscribers: int = 1000
     batch_rate: float = 1000.0  # events per second (two per POST)
     batch_secs: float = 3.0
+    # Also run every ImageChat step with the package in this source tree (a checkout's
+    # src/, e.g. the commit before a change), in the same run: results `<name>_baseline`.
+    baseline_src: str = ""
+    # Run an ImageChat step again while processes this run did not start used more than
+    # this % of a core during it (at most `disturbed_attempts` in all; the quietest is
+    # kept). 0: run each step once.
+    disturbed_percent: float = 0.0
+    disturbed_attempts: int = 4
     # Before each step, wait at most this long for other work on the machine to calm down.
     quiet_max_wait_secs: float = 45.0
     # Unique per run: Redis pub/sub topics are shared by every database of a server.

@@ -166,10 +166,44 @@ def figures(results: dict[str, Any]) -> list[tuple[str, str]]:
     return lines
 
 
+# (scenario, field, what it is) compared between a tree and its baseline; for deliveries
+# a ratio above 1 is better, for the others below 1.
+BASELINE_FIGURES = (
+    ("throughput", "deliveries_per_sec", "deliveries/s"),
+    ("throughput", "server_cpu_us_per_delivery", "server CPU µs per delivery"),
+    ("latency", "all_p50_ms", "to all p50 ms"),
+    ("latency", "all_p99_ms", "to all p99 ms"),
+    ("latency", "each_p50_ms", "each p50 ms"),
+    ("latency", "each_p99_ms", "each p99 ms"),
+    ("memory", "kib_per_connection", "KiB per idle connection"),
+)
+
+
+def against_baseline(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(figure, baseline, this tree, this tree / baseline) of each step run on both."""
+    rows: list[tuple[str, str, str, str]] = []
+    for scenario, field, label in BASELINE_FIGURES:
+        for name in results.get(scenario) or {}:
+            if not name.endswith("_baseline"):
+                continue
+            current = name.removesuffix("_baseline")
+            before = _get(results, scenario, name, field)
+            after = _get(results, scenario, current, field)
+            r = ratio(after, before)
+            rows.append((f"{current}: {label}", "—" if before is None else f"{before}",
+                         "—" if after is None else f"{after}", "—" if r is None else f"{r}x"))
+    return rows
+
+
 def render(results: dict[str, Any]) -> str:
     out = ["", "== figures =="]
     width = max((len(k) for k, _ in figures(results)), default=10)
     out += [f"{k:<{width}}  {v}" for k, v in figures(results)]
+    compared = against_baseline(results)
+    if compared:
+        out += ["", "== against the baseline (same run) ==",
+                "| figure | baseline | this tree | this / baseline |", "|---|---:|---:|---:|"]
+        out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in compared]
     out += ["", "== targets (issue 3) ==", "| what | measured | target | verdict |",
             "|---|---|---|---|"]
     out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in targets(results)]

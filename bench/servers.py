@@ -113,6 +113,17 @@ class Lab:
     def __init__(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="imagechat-bench-"))
         self.servers: list[Server] = []
+        self._source: str | None = None
+
+    @contextmanager
+    def from_source(self, src: str | None) -> Iterator[None]:
+        """ImageChat servers started inside run the package in `src` (a checkout's src/
+        folder) instead of the installed one; None: the installed one."""
+        previous, self._source = self._source, src
+        try:
+            yield
+        finally:
+            self._source = previous
 
     def imagechat(self, database_url: str, *, redis_url: str = "",
                   port: int | None = None) -> Server:
@@ -120,11 +131,17 @@ class Lab:
         env = {**os.environ, "IMAGECHAT_LOG_LEVEL": SERVER_LOG_LEVEL,
                "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_DATABASE_URL": database_url,
                **NO_ABUSE_LIMITS}
+        name = "imagechat"
+        if self._source:
+            # Ahead of the installed package, which the environment adds after PYTHONPATH.
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (self._source, os.environ.get("PYTHONPATH", "")) if p)
+            name = "imagechat-baseline"
         argv = [IMAGECHAT_BIN, "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--database-url", database_url]
         if redis_url:
             argv += ["--redis-url", redis_url]
-        return self._start(Server("imagechat", argv, port, env, self.tmp), "/healthz")
+        return self._start(Server(name, argv, port, env, self.tmp), "/healthz")
 
     def reference(self, kind: str) -> Server:
         port = free_port()

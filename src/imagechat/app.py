@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from imagechat import __version__
-from imagechat.auth.rate_limit import RateLimits, backend_for
 from imagechat.auth.sessions import SessionCodec
 from imagechat.bus.base import Broker, channel_topic, user_topic
 from imagechat.bus.factory import broker_from_url
@@ -38,8 +37,11 @@ from imagechat.http.reply_models import Health
 from imagechat.http.responses import OrjsonResponse
 from imagechat.live.connection import LiveConnection
 from imagechat.live.hub import Hub
+from imagechat.live.limits import LiveLimits
 from imagechat.ops.logs import log_config
 from imagechat.ops.metrics import Metrics
+from imagechat.rate_limit.factory import limiter_from_url
+from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import build_services
 from imagechat.services.recorder import Notice
 from imagechat.settings import Settings
@@ -80,7 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         db = Database(settings.database_url)
         broker = broker_from_url(settings.broker_url)
         rate_limits = RateLimits(
-            backend_for(settings.redis_url, prefix=settings.rate_limit_redis_prefix),
+            limiter_from_url(settings.redis_url, prefix=settings.rate_limit_redis_prefix),
             writes_per_visitor=settings.rate_limit_writes_per_visitor,
             writes_per_tenant=settings.rate_limit_writes_per_tenant,
             connects_per_visitor=settings.rate_limit_connects_per_visitor,
@@ -94,7 +96,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             services = build_services(db, clock, sink)
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
-            hub = Hub(services, broker, settings.live_limits(), rate_limits)
+            hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
             await hub.start()
             if metrics is not None:
                 metrics.watch(hub, sink)

@@ -1,76 +1,98 @@
-"""Typed settings from flags and IMAGECHAT_* environment variables, built once at start."""
+"""Typed settings from flags and IMAGECHAT_* environment variables, built once at start.
+
+The one place where each setting's default and meaning are written: the live endpoint's
+bounds (`imagechat.live.limits.LiveLimits`) are built from these, and the README's
+configuration table is checked against them (`tests/unit/test_settings.py`).
+"""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from imagechat.live.limits import CLIENT_MESSAGES_BURST, LiveLimits
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IMAGECHAT_", extra="ignore")
 
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # sqlite+aiosqlite:///path/to/file.db (embedded default) or
-    # postgresql+asyncpg://user@host/dbname (several nodes).
-    database_url: str = "sqlite+aiosqlite:///imagechat.db"
-    # Empty: the in-process broker (one node). redis://host:6379/0 for several nodes.
-    redis_url: str = ""
-    # Apply database migrations when the server starts.
-    migrate_on_start: bool = True
-    # Create the `demo` tenant (anonymous visitors, any origin) if it does not exist.
-    demo_tenant: bool = True
-    # Serve HTTPS and WSS with this certificate chain and key (PEM files).
-    tls_cert: str = ""
-    tls_key: str = ""
-    log_level: str = "info"
-    # One JSON object per log line instead of plain text.
-    log_json: bool = False
-    # GET /metrics in Prometheus format; when a token is set, scrapes must send it as
-    # `Authorization: Bearer <token>`.
-    metrics_enabled: bool = False
-    metrics_token: str = ""
-    # Largest accepted request body, in bytes.
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    host: str = Field(default="127.0.0.1", description="address to listen on")
+    port: int = Field(default=8000, description="port to listen on")
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///imagechat.db",
+        description="`sqlite+aiosqlite:///path.db` or `postgresql+asyncpg://user:pass@host/db`")
+    # Empty: the in-process broker, which serves one node.
+    redis_url: str = Field(
+        default="", description="`redis://host:6379/0` to share live events between nodes")
+    tls_cert: str = Field(
+        default="", description="PEM certificate chain: serve HTTPS and WSS on the same port")
+    tls_key: str = Field(default="", description="PEM private key for the certificate")
+    migrate_on_start: bool = Field(
+        default=True, description="apply database migrations when the server starts")
+    demo_tenant: bool = Field(
+        default=True,
+        description="create the `demo` tenant (anonymous visitors, any origin)")
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024,
+                                description="largest accepted request body")
 
-    # Live endpoint bounds (see imagechat.live.limits for what each costs).
-    ws_max_send_buffer: int = Field(default=512 * 1024, ge=16 * 1024)
-    ws_max_channels: int = Field(default=100, ge=1)
-    ws_heartbeat_secs: float = Field(default=25.0, gt=0)
-    ws_idle_timeout_secs: float = Field(default=75.0, gt=0)
-    # Live connections one client address may hold open on one node; 0: no bound.
-    ws_max_connections_per_ip: int = Field(default=100, ge=0)
+    # Bounds of the live endpoint. Worst-case memory of a stuck connection is its send
+    # buffer: 512 KiB holds about 1,000 typical events.
+    ws_max_send_buffer: int = Field(
+        default=512 * 1024, ge=16 * 1024,
+        description="unsent bytes a live connection may pile up before it is closed (4001)")
+    # A page with many images shares one connection; each image it watches costs a
+    # subscription and, on join or resync, a history read.
+    ws_max_channels: int = Field(default=100, ge=1,
+                                 description="images one live connection may watch")
+    # The reference clients ping every 25 s; a connection silent for three heartbeats is gone.
+    ws_heartbeat_secs: float = Field(default=25.0, gt=0,
+                                     description="ping a live connection silent for this long")
+    ws_idle_timeout_secs: float = Field(
+        default=75.0, gt=0, description="close a live connection silent for this long (4408)")
+    # A connection costs a few KiB idle and up to the send buffer when its client stalls.
+    ws_max_connections_per_ip: int = Field(
+        default=100, ge=0,
+        description="live connections one client address may hold open on one node (4429); "
+                    "`0`: no bound")
 
-    # Rate limits in events per minute, each also the largest burst; 0 turns one off.
-    # Shared by all nodes through Redis when redis_url is set (see imagechat.auth.rate_limit).
-    rate_limit_writes_per_visitor: int = Field(default=120, ge=0)
-    rate_limit_writes_per_tenant: int = Field(default=3000, ge=0)
-    rate_limit_connects_per_visitor: int = Field(default=120, ge=0)
-    rate_limit_connects_per_tenant: int = Field(default=6000, ge=0)
-    rate_limit_redis_prefix: str = "imagechat:rl:"
+    # Rate limits count events per minute, each also the largest burst. Shared by all nodes
+    # through Redis when redis_url is set (see imagechat.rate_limit).
+    rate_limit_writes_per_visitor: int = Field(
+        default=120, ge=0,
+        description="writes per minute, and largest burst, of one visitor of a site; `0`: off")
+    rate_limit_writes_per_tenant: int = Field(
+        default=3000, ge=0,
+        description="writes per minute of a whole site (its visitors and its `/api/v1` "
+                    "calls); `0`: off")
+    rate_limit_connects_per_visitor: int = Field(
+        default=120, ge=0,
+        description="live connection attempts per minute of one visitor of a site; `0`: off")
+    rate_limit_connects_per_tenant: int = Field(
+        default=6000, ge=0,
+        description="live connection attempts per minute to a whole site; `0`: off")
+    rate_limit_redis_prefix: str = Field(default="imagechat:rl:",
+                                         description="prefix of the rate-limit keys in Redis")
 
-    # Event history kept per image for resync: at most this many events, none older.
-    history_max_events: int = Field(default=10_000, ge=1)
-    history_max_age_hours: float = Field(default=7 * 24, gt=0)
+    # What resume can replay: a client away for longer, or further behind, reloads instead.
+    history_max_events: int = Field(default=10_000, ge=1,
+                                    description="events kept per image for resume")
+    history_max_age_hours: float = Field(
+        default=7 * 24, gt=0, description="age after which events are dropped from the history")
 
-    # Signs dashboard session cookies. Empty: a random key made at start, so dashboard
-    # sessions end when the server restarts (and are not valid on other nodes).
-    session_secret: SecretStr = SecretStr("")
+    log_level: str = Field(default="info", description="`debug`, `info`, `warning`, `error`")
+    log_json: bool = Field(
+        default=False, description="log one JSON object per line instead of plain text")
+    metrics_enabled: bool = Field(
+        default=False, description="serve Prometheus metrics at `GET /metrics` (404 when off)")
+    metrics_token: str = Field(
+        default="", description="when set, `/metrics` answers 401 unless the request sends "
+                                "`Authorization: Bearer <token>`")
 
-    def live_limits(self) -> LiveLimits:
-        return LiveLimits(
-            max_send_buffer=self.ws_max_send_buffer,
-            max_channels_per_connection=self.ws_max_channels,
-            heartbeat_interval_secs=self.ws_heartbeat_secs,
-            idle_timeout_secs=self.ws_idle_timeout_secs,
-            max_connections_per_address=self.ws_max_connections_per_ip,
-            # A page may join all its images at once, and again after a resync.
-            client_messages_burst=max(CLIENT_MESSAGES_BURST, 2 * self.ws_max_channels),
-            history_max_events=self.history_max_events,
-            history_max_age_ms=int(self.history_max_age_hours * 3_600_000),
-        )
+    # Empty: a random key made at start, so dashboard sessions end when the server restarts
+    # (and are not valid on other nodes).
+    session_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="signs dashboard session cookies; set the same long random value on "
+                    "every node, or sessions end at each restart and work only on the node "
+                    "that issued them")
 
     @property
     def broker_url(self) -> str:

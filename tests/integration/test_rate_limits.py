@@ -17,10 +17,10 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from imagechat.app import create_app
-from imagechat.auth.rate_limit import Rate
-from imagechat.auth.rate_limit_redis import RedisLimiter
 from imagechat.auth.sso import make_token
 from imagechat.domain.clock import FixedClock
+from imagechat.rate_limit.base import Rate
+from imagechat.rate_limit.redis import RedisLimiter
 from imagechat.settings import Settings
 from tests.helpers import make_tenant
 from tests.server_process import free_port

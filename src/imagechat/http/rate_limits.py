@@ -8,11 +8,11 @@ from typing import Any
 import orjson
 from fastapi import Request
 
-from imagechat.auth.rate_limit import RateLimits, visitor_key
 from imagechat.domain.actor import Actor
 from imagechat.domain.errors import ImageChatError
 from imagechat.domain.models import Tenant
 from imagechat.http.deps import actor_of, tenant_of
+from imagechat.rate_limit.policy import RateLimits, visitor_key
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -12,7 +12,7 @@ array frame that every one of them gets. Queuing per connection would cost Pytho
 every event and every connection, which a burst into a busy image cannot afford. A
 connection that joined the queue after it started gets the frame of the events from its
 first one on. Connections catching up (their live events parked, see `channel.py`) are
-paced one by one (`Batch`).
+paced one by one, each with its own queue (`subscriber.Batch`).
 """
 
 from __future__ import annotations
@@ -20,39 +20,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from imagechat.live.frames import text_frame
-
-if TYPE_CHECKING:
-    from imagechat.live.connection import LiveConnection
+from imagechat.live.frames import array_frame, text_frame
+from imagechat.live.subscriber import Batch, Subscriber
 
 # Told about every frame sent (for usage metering): the connection and the frame's size.
-SentCallback = Callable[["LiveConnection", int], None]
+SentCallback = Callable[[Subscriber, int], None]
 # Told about frames sent from a shared queue: the tenant, how many frames, their total size.
 SharedSentCallback = Callable[[str, int, int], None]
 
 # 25 frames per second at most, per connection and image: under the 30 a client may be sent,
 # with room for frames that a busy network or client receives bunched together.
 FLUSH_INTERVAL_SECS = 0.04
-
-
-class Batch:
-    __slots__ = ("conn", "last_flush", "pending")
-
-    def __init__(self, conn: LiveConnection) -> None:
-        self.conn = conn
-        self.pending: list[bytes] = []
-        self.last_flush = 0.0
-
-    def frame(self) -> bytes:
-        return array_frame(self.pending)
-
-
-def array_frame(payloads: list[bytes]) -> bytes:
-    if len(payloads) == 1:
-        return text_frame(payloads[0])
-    return text_frame(b"[" + b",".join(payloads) + b"]")
 
 
 class SharedBatch:
@@ -64,10 +43,10 @@ class SharedBatch:
         self.tenant_id = tenant_id
         self.payloads: list[bytes] = []
         # Each waiting connection and the index of its first event in `payloads`.
-        self.members: dict[LiveConnection, int] = {}
+        self.members: dict[Subscriber, int] = {}
         self.last_flush = 0.0
 
-    def forget(self, conn: LiveConnection) -> None:
+    def forget(self, conn: Subscriber) -> None:
         """The connection left the image, or went back to catching up: the log (replay)
         will give it these events, in order with the rest."""
         self.members.pop(conn, None)
@@ -96,7 +75,7 @@ class BatchScheduler:
         self._arm(batch.last_flush + FLUSH_INTERVAL_SECS - now)
 
     def add_shared(
-        self, shared: SharedBatch, conns: list[LiveConnection], payload: bytes
+        self, shared: SharedBatch, conns: list[Subscriber], payload: bytes
     ) -> None:
         """One event for live batching connections of one image (its queue: `shared`)."""
         now = time.monotonic()

@@ -5,8 +5,11 @@ pre-encoded frames straight to the transport. That keeps an idle connection smal
 one encoded event serve every subscriber.
 
 Backpressure: `transport.write` never blocks; instead, when a connection's unsent bytes
-pass `max_send_buffer`, it is closed with 4001 (slow consumer). The client resumes through
-resync; nobody else waits for it.
+pass `max_send_buffer`, it is closed with 4001 (slow consumer, `LiveConnection.write`). The
+client resumes through resync; nobody else waits for it.
+
+A connection goes through the states of `ConnectionState`, in order (a refused handshake
+skips to REFUSED, and any state may end in CLOSED when the peer goes away).
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from enum import Enum
 from typing import TYPE_CHECKING, Any, cast
 
-from imagechat.auth.rate_limit import MICROS, gcra
 from imagechat.live.close_codes import CloseCode
 from imagechat.live.forwarded import client_address, trusted_proxies_of
 from imagechat.live.frames import (
@@ -39,10 +42,11 @@ from imagechat.live.handshake import (
     find_end,
     parse_request,
 )
+from imagechat.live.subscriber import Batch
+from imagechat.rate_limit.base import MICROS, gcra
 
 if TYPE_CHECKING:
     from imagechat.domain.models import Tenant
-    from imagechat.live.batching import Batch
     from imagechat.live.hub import Hub
 
 log = logging.getLogger("imagechat.live")
@@ -54,25 +58,50 @@ CLOSE_GRACE_SECS = 2.0
 MAX_EARLY_MESSAGES = 16
 
 
+class ConnectionState(Enum):
+    # Reading the HTTP request that asks for the upgrade.
+    HANDSHAKE = "handshake"
+    # Answered with an HTTP error (not a WebSocket request for /sub); the socket is closing.
+    REFUSED = "refused"
+    # The upgrade was asked for; the hub checks it. The 101 answer waits until the
+    # connection has joined its channel (or anything is written to it); text messages are
+    # kept until then.
+    ADMITTING = "admitting"
+    # Admitted: messages go to the hub.
+    OPEN = "open"
+    # A close frame was sent (or the peer's echoed); nothing more is written.
+    CLOSING = "closing"
+    # The socket is gone.
+    CLOSED = "closed"
+
+
+_ADMITTING = ConnectionState.ADMITTING
+_OPEN = ConnectionState.OPEN
+_WRITABLE = (_ADMITTING, _OPEN)
+_CLOSING = (ConnectionState.CLOSING, ConnectionState.CLOSED)
+
+
 class LiveConnection(asyncio.Protocol):
     """uvicorn's `ws` protocol class: `Config(ws=LiveConnection)`."""
 
     def __init__(self, config: Any = None, server_state: Any = None,
                  app_state: dict[str, Any] | None = None, **_: Any) -> None:
         self.hub: Hub | None = (app_state or {}).get("hub")
+        limits = self.hub.limits if self.hub else None
         # Read on every write: kept here rather than looked up through the hub each time.
-        self._max_send_buffer = self.hub.limits.max_send_buffer if self.hub else 0
+        self._max_send_buffer = limits.max_send_buffer if limits else 0
         self.config = config
+        self.state = ConnectionState.HANDSHAKE
         self.transport: asyncio.Transport | None = None
-        self._head: bytearray | None = bytearray()
-        self.reader: FrameReader | None = None
-        self.open = False  # handshake done, not closing
-        self.admitted = False  # the hub's checks passed
-        self.early: list[bytes] | None = None
-        self._accept: bytes | None = None  # the 101 answer, until admission
-        self.closing = False
+        # The request head (while in HANDSHAKE) and the text messages received while
+        # ADMITTING. Once used they are set to b"" and (), shared empty values: an idle
+        # connection keeps no buffer for them.
+        self._head: bytes | bytearray = bytearray()
+        self._early: tuple[bytes, ...] = ()
+        self.reader = FrameReader(limits.max_message_bytes if limits else 0)
+        self._accept = b""  # the 101 answer, until it is written
         self.tenant: Tenant | None = None
-        self.topics: set[str] = set()
+        self.channel_keys: set[str] = set()
         self.user_id_ws = ""
         self.batch: Batch | None = None
         self.last_received = time.monotonic()
@@ -83,6 +112,19 @@ class LiveConnection(asyncio.Protocol):
         self.address_slot: str | None = None
         self._messages_tat_us = 0  # client message rate, see LiveLimits
 
+    @property
+    def closing(self) -> bool:
+        return self.state in _CLOSING
+
+    @property
+    def open(self) -> bool:
+        """The handshake was read and the connection is not closing."""
+        return self.state in _WRITABLE
+
+    @property
+    def admitted(self) -> bool:
+        return self.state is _OPEN
+
     # asyncio.Protocol ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio.Transport but behave as one.
@@ -92,10 +134,10 @@ class LiveConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_received = time.monotonic()
-        if self._head is not None:
+        if self.state is ConnectionState.HANDSHAKE:
             self._handshake_bytes(data)
             return
-        if self.reader is None or self.closing:
+        if self.state not in _WRITABLE:
             return
         try:
             messages = self.reader.feed(data)
@@ -108,15 +150,13 @@ class LiveConnection(asyncio.Protocol):
             self._on_message(message.opcode, message.payload)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        was_registered = self.open or self.closing
-        self.open = False
-        self.closing = True
+        was_registered = self.state in _WRITABLE or self.state is ConnectionState.CLOSING
+        self.state = ConnectionState.CLOSED
         if self.hub is not None and was_registered:
             self.hub.drop(self)
 
     # handshake --------------------------------------------------------------------------
     def _handshake_bytes(self, data: bytes) -> None:
-        assert self._head is not None
         self._head += data
         end = find_end(self._head)
         if end < 0:
@@ -124,7 +164,7 @@ class LiveConnection(asyncio.Protocol):
                 self._refuse(HandshakeError(400, "Handshake too large."))
             return
         head, rest = bytes(self._head[:end]), bytes(self._head[end:])
-        self._head = None
+        self._head = b""
         try:
             request = parse_request(head)
             if request.path.rstrip("/") != LIVE_PATH:
@@ -142,27 +182,25 @@ class LiveConnection(asyncio.Protocol):
         # event committed from then on. Refusals complete the handshake to send their code,
         # and so does anything written before (a resume's replay).
         self._accept = accept_response(request.key)
-        self.open = True
-        self.reader = FrameReader(self.hub.limits.max_message_bytes)
-        self.early = []
+        self.state = _ADMITTING
         self.hub.admit(self, request)
         if rest:
             self.data_received(rest)
 
     def _refuse(self, exc: HandshakeError) -> None:
         assert self.transport is not None
+        self.state = ConnectionState.REFUSED
         self.transport.write(error_response(exc.status, exc.reason))
         self.transport.close()
 
     # messages ---------------------------------------------------------------------------
     def _on_message(self, opcode: int, payload: bytes) -> None:
         if opcode == OP_TEXT:
-            if not self.admitted:
-                assert self.early is not None
-                if len(self.early) >= MAX_EARLY_MESSAGES:
+            if self.state is _ADMITTING:
+                if len(self._early) >= MAX_EARLY_MESSAGES:
                     self.close(CloseCode.RATE_LIMITED, "Too many messages before admission.")
                     return
-                self.early.append(payload)
+                self._early += (payload,)
             elif self.hub is not None and not self._flooding():
                 self.hub.on_text(self, payload)
         elif opcode == OP_PING:
@@ -198,14 +236,15 @@ class LiveConnection(asyncio.Protocol):
 
     def admitted_now(self) -> list[bytes]:
         """Called by the hub when its checks pass; returns messages that arrived early."""
-        self.admitted = True
+        if self.state is _ADMITTING:
+            self.state = _OPEN
         self._send_accept()
-        early, self.early = self.early or [], None
+        early, self._early = list(self._early), ()
         return early
 
     def _send_accept(self) -> None:
-        accept, self._accept = self._accept, None
-        if accept is not None and self.transport is not None:
+        accept, self._accept = self._accept, b""
+        if accept and self.transport is not None:
             self.transport.write(accept)
 
     def _on_peer_close(self, code: int) -> None:
@@ -220,10 +259,10 @@ class LiveConnection(asyncio.Protocol):
     def write(self, frame: bytes) -> bool:
         """Queue a frame; False when the connection is closing or just overflowed."""
         transport = self.transport
-        if self.closing or transport is None:
-            return False
-        if self._accept is not None:  # the fan-out's hot path: no call when admitted
-            self._send_accept()
+        if self.state is not _OPEN or transport is None:  # the fan-out's hot path: one test
+            if self.state is not _ADMITTING or transport is None:
+                return False
+            self._send_accept()  # before the first frame (a resume's replay, a pong)
         transport.write(frame)
         if transport.get_write_buffer_size() > self._max_send_buffer and self.hub is not None:
             self.hub.stats["slow_consumer_disconnects"] += 1
@@ -234,8 +273,7 @@ class LiveConnection(asyncio.Protocol):
     def close(self, code: int, reason: str) -> None:
         if self.closing or self.transport is None:
             return
-        self.closing = True
-        self.open = False
+        self.state = ConnectionState.CLOSING
         transport = self.transport
         if self.hub is not None:
             self.hub.drop(self)

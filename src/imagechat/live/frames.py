@@ -44,6 +44,14 @@ def text_frame(payload: bytes) -> bytes:
     return encode_frame(OP_TEXT, payload)
 
 
+def array_frame(payloads: list[bytes]) -> bytes:
+    """JSON payloads as one text frame: the payload alone, or an array of them (batching,
+    docs/protocol.md "Batching")."""
+    if len(payloads) == 1:
+        return text_frame(payloads[0])
+    return text_frame(b"[" + b",".join(payloads) + b"]")
+
+
 def close_frame(code: int, reason: str = "") -> bytes:
     # Control frame payloads are limited to 125 bytes: 2 for the code, 123 for the reason.
     # Cut at a character boundary: a reason that is not valid UTF-8 fails the connection.

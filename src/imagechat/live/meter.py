@@ -1,4 +1,5 @@
-"""Usage metering (SPEC §3): frames and bytes sent, and peak viewers, per tenant and hour.
+"""Usage metering: frames and bytes sent, and peak viewers, per tenant and hour (the
+figures of the dashboard's usage page, README "Dashboard").
 
 Counted in memory on the hot path (two integer additions per fan-out; a few per connect
 and disconnect), written to the database every few seconds and at shutdown.
@@ -18,19 +19,18 @@ from __future__ import annotations
 import logging
 import time
 
-from imagechat.store import usage
-from imagechat.store.database import Database
+from imagechat.services.usage import LiveUsage, UsageService, hour_of
 
 log = logging.getLogger("imagechat.live")
 
 
 def _now_hour() -> int:
-    return usage.hour_of(time.time_ns() // 1_000_000)
+    return hour_of(time.time_ns() // 1_000_000)
 
 
 class UsageMeter:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, usage: UsageService) -> None:
+        self.usage = usage
         self._counts: dict[tuple[str, int], list[int]] = {}
         self.frames_total = 0
         self.bytes_total = 0
@@ -85,13 +85,13 @@ class UsageMeter:
         if not self._counts and not peaks:
             return
         pending, self._counts = self._counts, {}
+        rows = []
+        # One row per tenant and hour: its frames, bytes and peak together.
+        for key in pending.keys() | peaks.keys():
+            frames, size = pending.get(key, (0, 0))
+            rows.append(LiveUsage(key[0], key[1], frames, size, peaks.get(key, 0)))
         try:
-            async with self.db.write() as conn:
-                # One row per tenant and hour: its frames, bytes and peak together.
-                for key in pending.keys() | peaks.keys():
-                    frames, size = pending.get(key, (0, 0))
-                    await usage.add(conn, key[0], key[1], pubsub_message_count=frames,
-                                    pubsub_bandwidth=size, peak_viewers=peaks.get(key, 0))
+            await self.usage.add_live(rows)
         except Exception:
             # Keep the counts for the next flush rather than lose them.
             for key, (frames, size) in pending.items():

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import orjson
 
+from imagechat.bus.base import Broker
 from imagechat.live.channel import Channel
-
-if TYPE_CHECKING:
-    from imagechat.live.hub import Hub
+from imagechat.live.tasks import Spawn
 
 log = logging.getLogger("imagechat.live")
 
@@ -28,8 +27,12 @@ MAX_IDS_PER_EVENT = 100
 
 
 class PresenceTracker:
-    def __init__(self, hub: Hub, interval: float) -> None:
-        self.hub = hub
+    def __init__(self, broker: Broker, channels: Mapping[str, Channel], spawn: Spawn,
+                 interval: float) -> None:
+        self.broker = broker
+        # The node's channels by key: a channel no longer among them has no local viewers.
+        self.channels = channels
+        self.spawn = spawn
         self.interval = interval
         self._pending: dict[str, tuple[Channel, list[str], list[str]]] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -41,9 +44,9 @@ class PresenceTracker:
         self._entry(channel)[2].append(user_id)
 
     def _entry(self, channel: Channel) -> tuple[Channel, list[str], list[str]]:
-        entry = self._pending.get(channel.topic)
+        entry = self._pending.get(channel.key)
         if entry is None:
-            entry = self._pending[channel.topic] = (channel, [], [])
+            entry = self._pending[channel.key] = (channel, [], [])
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.interval, self._flush)
         return entry
@@ -52,13 +55,12 @@ class PresenceTracker:
         self._timer = None
         pending, self._pending = self._pending, {}
         for channel, joined, left in pending.values():
-            self.hub.spawn(self._publish(channel, joined, left))
+            self.spawn(self._publish(channel, joined, left))
 
     async def _publish(self, channel: Channel, joined: list[str], left: list[str]) -> None:
-        local = sum(1 for _ in channel.subscribers) if self.hub.channels.get(
-            channel.topic) is channel else 0
+        local = len(channel.subscribers) if self.channels.get(channel.key) is channel else 0
         try:
-            count = await self.hub.broker.viewers(channel.topic, local)
+            count = await self.broker.viewers(channel.key, local)
             event = {
                 "type": "p-u",
                 "timestamp": time.time_ns() // 1_000_000,
@@ -67,7 +69,7 @@ class PresenceTracker:
                 "ul": left[:MAX_IDS_PER_EVENT],
                 "sc": count,
             }
-            await self.hub.broker.publish(channel.topic, orjson.dumps(event))
+            await self.broker.publish(channel.key, orjson.dumps(event))
         except Exception:
             log.warning("presence update failed for %s", channel.url_id, exc_info=True)
 

@@ -15,6 +15,7 @@ from imagechat.services.pages import PageService
 from imagechat.services.reactions import ReactionService
 from imagechat.services.recorder import EventSink, Writer
 from imagechat.services.tenants import TenantService
+from imagechat.services.usage import UsageService
 from imagechat.services.users import UserService
 from imagechat.services.votes import VoteService
 from imagechat.store.database import Database
@@ -35,6 +36,7 @@ class Services:
     reactions: ReactionService
     notifications: NotificationService
     users: UserService
+    usage: UsageService
 
 
 def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
@@ -46,4 +48,5 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
         pages=PageService(db), reactions=ReactionService(writer),
         notifications=NotificationService(writer), users=UserService(db),
+        usage=UsageService(db),
     )

@@ -1,7 +1,9 @@
-"""Reading the event log: the reference's time window, and our `seq`-based resume."""
+"""Reading the event log: the reference's time window, our `seq`-based resume, and what a
+node's hub needs to follow a channel (its position, and the events after a seq)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +68,25 @@ class HistoryService:
             return Replay([], position, resync_required=True, has_more=False)
         return Replay(found, position, resync_required=False,
                       has_more=found[-1].seq < position.seq)
+
+    async def position(self, tenant_id: str, url_id: str) -> ChannelPosition | None:
+        """Where a channel stands now; None when nothing was ever written to it."""
+        async with self.db.read() as conn:
+            return await channels.position(conn, tenant_id, url_id)
+
+    async def after(self, tenant_id: str, url_id: str, seq: int) -> list[StoredEvent]:
+        """The logged events after `seq`, oldest first, one page of them: whatever the log
+        holds. Unlike `since` this does not judge whether they cover a gap; the caller does
+        (a hub catching up its channel compares them with what it has delivered)."""
+        async with self.db.read() as conn:
+            return await event_log.since_seq(conn, tenant_id, url_id, seq)
+
+    async def latest_seqs(
+        self, keys: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        """The current `seq` of many channels (tenant id, urlId) at once."""
+        async with self.db.read() as conn:
+            return await channels.latest_seqs(conn, list(keys))
 
     async def trim(self, *, max_events: int, max_age_ms: int, now_ms: int) -> int:
         """Apply the history bounds: per channel at most `max_events`, none older than

@@ -8,8 +8,9 @@ import math
 import time
 from typing import Any
 
-from imagechat.live.batching import FLUSH_INTERVAL_SECS, Batch, BatchScheduler, SharedBatch
+from imagechat.live.batching import FLUSH_INTERVAL_SECS, BatchScheduler, SharedBatch
 from imagechat.live.frames import OP_TEXT
+from imagechat.live.subscriber import Batch
 from tests.unit.live.client_frames import server_frames
 
 # Timer callbacks may run a little late on a busy machine; never early (see _tick).

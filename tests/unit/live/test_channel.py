@@ -27,7 +27,7 @@ def ready(last: int = 0) -> Channel:
 
 def test_a_new_channel_is_not_ready() -> None:
     channel = Channel("topic", "tenant", "url")
-    assert (channel.topic, channel.tenant_id, channel.url_id) == ("topic", "tenant", "url")
+    assert (channel.key, channel.tenant_id, channel.url_id) == ("topic", "tenant", "url")
     assert channel.ready is False
     assert channel.gap is None
     assert channel.subscribers == {}

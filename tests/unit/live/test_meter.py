@@ -2,43 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from collections.abc import Iterable
 
 import pytest
 
 from imagechat.live import meter as meter_module
 from imagechat.live.meter import UsageMeter
+from imagechat.services.usage import LiveUsage
 
 HOUR = 3_600_000
 
 
 class FakeDb:
-    """Records what a flush writes; can be told to fail."""
+    """Records what a flush writes (as the usage service would store it); can be told to
+    fail."""
 
     def __init__(self) -> None:
         self.peaks: list[tuple[str, int, int]] = []
         self.fail = False
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[Any]:
+    async def add_live(self, rows: Iterable[LiveUsage]) -> None:
         if self.fail:
             raise RuntimeError("database down")
-        yield self
+        self.peaks += [(r.tenant_id, r.hour_ms, r.peak_viewers) for r in rows if r.peak_viewers]
 
 
 @pytest.fixture
-def db(monkeypatch: pytest.MonkeyPatch) -> FakeDb:
-    fake = FakeDb()
-
-    async def add(conn: FakeDb, tenant_id: str, hour: int, *, peak_viewers: int = 0,
-                  **counters: int) -> None:
-        if peak_viewers:
-            conn.peaks.append((tenant_id, hour, peak_viewers))
-
-    monkeypatch.setattr(meter_module.usage, "add", add)
-    return fake
+def db() -> FakeDb:
+    return FakeDb()
 
 
 @pytest.fixture

@@ -4,33 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from imagechat.auth.rate_limit import (
-    Decision,
-    MemoryLimiter,
-    Rate,
-    RateLimits,
-    address_key,
-    gcra,
-    visitor_key,
-)
-from imagechat.domain.actor import Actor
-from imagechat.domain.errors import RateLimited
-
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
+from imagechat.rate_limit.base import Decision, Rate, gcra
+from tests.unit.rate_limit.clock import limiter
 
 THREE_PER_MINUTE = Rate(3)  # one every 20 s, up to 3 at once
-
-
-def limiter(max_keys: int = 1000) -> tuple[MemoryLimiter, FakeClock]:
-    clock = FakeClock()
-    return MemoryLimiter(clock, max_keys=max_keys), clock
 
 
 def test_a_full_burst_passes_then_the_next_waits_one_interval() -> None:
@@ -131,51 +108,3 @@ def test_the_table_never_outgrows_its_bound() -> None:
         assert len(memory) <= 8
     # The most recently charged keys are the ones kept.
     assert not memory.hit_now([("visitor-999", Rate(1))]).allowed
-
-
-async def test_rate_limits_raise_with_the_wait_and_skip_limits_set_to_zero() -> None:
-    memory, clock = limiter()
-    limits = RateLimits(memory, writes_per_visitor=2, writes_per_tenant=0,
-                        connects_per_visitor=0, connects_per_tenant=0)
-    await limits.check_write("t1", "ip:10.0.0.1")
-    await limits.check_write("t1", "ip:10.0.0.1")
-    with pytest.raises(RateLimited) as raised:
-        await limits.check_write("t1", "ip:10.0.0.1")
-    assert raised.value.status == 429
-    assert raised.value.code == "rate-limited"
-    assert raised.value.retry_after_secs == 30
-    assert "30 s" in raised.value.reason
-    await limits.check_write("t2", "ip:10.0.0.1")  # visitors are counted per tenant
-    await limits.check_write("t1", None)  # the tenant's backend: tenant limit only, off here
-    for _ in range(100):
-        await limits.check_connect("t1", "ip:10.0.0.1")  # both connect limits are off
-    assert limits.limits_writes
-    clock.now += 30
-    await limits.check_write("t1", "ip:10.0.0.1")
-
-
-async def test_writes_and_connects_are_counted_apart() -> None:
-    memory, _clock = limiter()
-    limits = RateLimits(memory, writes_per_visitor=1, connects_per_visitor=1)
-    await limits.check_write("t1", "ip:10.0.0.1")
-    await limits.check_connect("t1", "ip:10.0.0.1")
-    with pytest.raises(RateLimited):
-        await limits.check_connect("t1", "ip:10.0.0.1")
-
-
-def test_signed_in_users_count_by_id_everyone_else_by_address() -> None:
-    secure = Actor(tenant_id="t1", user_id="u-7", verified=True)
-    simple = Actor(tenant_id="t1", user_id="simple:u-7", verified=False)
-    anonymous = Actor(tenant_id="t1", anon_user_id="anon-1")
-    assert visitor_key(secure, "10.0.0.1") == "u:u-7"
-    assert visitor_key(simple, "10.0.0.1") == "ip:10.0.0.1"
-    assert visitor_key(anonymous, "10.0.0.1") == "ip:10.0.0.1"
-    assert visitor_key(None, None) == "ip:unknown"
-
-
-def test_ipv6_addresses_count_by_their_64_network() -> None:
-    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:bbbb::9")
-    assert address_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
-    assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
-    assert address_key("::ffff:192.0.2.5") == "192.0.2.5"
-    assert address_key("192.0.2.5") == "192.0.2.5"

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from imagechat.auth.rate_limit import ALLOWED, MICROS, Check, Decision
+from imagechat.rate_limit.base import ALLOWED, MICROS, Check, Decision
 
+# The logger operators already filter on, from when rate limits were part of `auth`.
 log = logging.getLogger("imagechat.auth")
 
 # A limiter call that takes longer than this counts as Redis being down.

@@ -1,0 +1,1 @@
+"""Rate limits: GCRA in memory or in Redis, picked by the broker URL."""
