@@ -39,5 +39,5 @@ def channel_topic(tenant_id: str, url_id: str) -> str:
 
 def user_topic(tenant_id: str, user_key: str) -> str:
     """One topic per visitor of a tenant ("u:<userId>" or "a:<anonUserId>"), for what only
-    their own connections receive. The second separator keeps it apart from every image."""
-    return f"imagechat\x1f{tenant_id}\x1f\x1f{user_key}"
+    their own connections receive. Its own prefix: no channel's topic can equal it."""
+    return f"imagechat-user\x1f{tenant_id}\x1f{user_key}"

@@ -14,6 +14,8 @@ _ID_RE = re.compile(r"[A-Za-z0-9_.:@\-]+")
 ID_PATTERN = f"^{_ID_RE.pattern}$"
 _SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
 _HOST_RE = re.compile(r"[^/?;]*")
+# C0 controls and DEL: never part of an address, and a urlId is part of broker keys.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def require_text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) -> str:
@@ -82,6 +84,8 @@ def clean_url_id(raw: Any, field: str = "urlId") -> str:
     which page is meant; query strings do (they often select the image) and are kept.
     """
     text = require_text(raw, field, limits.MAX_URL_ID_CHARS).strip()
+    if _CONTROL_RE.search(text):
+        raise BadInput(f"`{field}` must not contain control characters.", "invalid-url-id")
     text = text.split("#", 1)[0]
     match = _SCHEME_RE.match(text)
     if match:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from imagechat.auth.identity import resolve_actor
 from imagechat.auth.origins import origin_allowed, same_host
+from imagechat.bus.base import user_topic
 from imagechat.domain import rules
+from imagechat.domain.actor import Actor
 from imagechat.domain.clock import Clock
 from imagechat.domain.errors import (
     Forbidden,
@@ -30,6 +32,7 @@ from imagechat.live.handshake import Request
 from imagechat.live.messages import parse_since
 from imagechat.live.registry import Connection, Registry
 from imagechat.rate_limit.policy import RateLimits, address_key, visitor_key
+from imagechat.services.notifications import key_of
 from imagechat.services.tenants import TenantService
 
 # The close code of each refusal; a subclass takes its nearest listed ancestor's code.
@@ -65,6 +68,10 @@ class Admitted:
     since: int | None
     epoch: str | None
     batch: bool
+    # Its visitor's events come on this connection too: "u:<userId>", "a:<anonUserId>".
+    inbox: str | None = None
+    # A signed-in visitor, to be remembered as a user others can mention.
+    actor: Actor | None = None
 
 
 class Admission:
@@ -106,7 +113,8 @@ class Admission:
                     and not origin_allowed(tenant, origin)):
                 raise Forbidden("This origin may not connect here.")
             actor = resolve_actor(tenant, sso_token=params.get("sso") or None,
-                                  anon_user_id=None, now_ms=self.clock.now_ms())
+                                  anon_user_id=params.get("anonUserId") or None,
+                                  now_ms=self.clock.now_ms())
             since, epoch = parse_since(params)
             if self.rate_limits is not None:
                 await self.rate_limits.check_connect(tenant.id, visitor_key(actor, conn.address))
@@ -120,9 +128,12 @@ class Admission:
         if conn.closing:
             return None
         user_id_ws = actor.ws_user_id or params.get("userIdWS") or ""
+        key = key_of(actor.user_id, actor.anon_user_id)
         return Admitted(
             tenant=tenant,
             user_id_ws=user_id_ws[:128] or f"v-{secrets.token_hex(6)}",
             url_id=params.get("urlId") or params.get("urlIdWS") or "",
             since=since, epoch=epoch, batch=params.get("batch") in ("1", "true"),
+            inbox=user_topic(tenant.id, key) if key else None,
+            actor=actor if actor.is_signed_in else None,
         )

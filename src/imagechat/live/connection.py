@@ -102,6 +102,7 @@ class LiveConnection(asyncio.Protocol):
         self._accept = b""  # the 101 answer, until it is written
         self.tenant: Tenant | None = None
         self.channel_keys: set[str] = set()
+        self.inbox_key: str | None = None
         self.user_id_ws = ""
         self.batch: Batch | None = None
         self.last_received = time.monotonic()

@@ -10,6 +10,7 @@ Each module of live/ imports only modules listed below it:
     delivery       broker events to subscribers: order, gap fill, fan-out, batching
     replay         resume from the event log, all or nothing
     presence       `p-u` events, coalesced per channel
+    inboxes        events for one visitor, to their connections only
     registry       this node's channels and connections; `Connection`, a protocol
     channel        one channel's subscribers, their states, and in-order delivery
     batching       array frames, paced, one shared queue per channel
@@ -30,6 +31,7 @@ from imagechat.live.admission import Admission, refuse
 from imagechat.live.close_codes import CloseCode
 from imagechat.live.delivery import Delivery
 from imagechat.live.handshake import Request
+from imagechat.live.inboxes import Inboxes
 from imagechat.live.limits import LiveLimits
 from imagechat.live.messages import Join, parse_message
 from imagechat.live.meter import UsageMeter
@@ -71,7 +73,8 @@ class Hub:
                                    rate_limits, self.stats, limits.max_connections_per_address)
         self.upkeep = Upkeep(self.registry, self.delivery, self.meter, services.history,
                              services.clock, limits)
-        broker.set_handler(self.delivery.on_message)
+        self.inboxes = Inboxes(self.registry, broker, self.meter, self.tasks)
+        broker.set_handler(self._on_message)
         broker.set_reconnect_handler(self.delivery.on_reconnect)
 
     # lifecycle --------------------------------------------------------------------------
@@ -106,11 +109,20 @@ class Hub:
         self.meter.viewer_joined(admitted.tenant.id)
         # Join first, then complete the handshake: once the client has its 101, every
         # event committed from then on is newer than the channel position read here.
+        if admitted.inbox is not None:
+            await self.inboxes.open(conn, admitted.inbox)
+        if admitted.actor is not None:
+            self.tasks.spawn(self.services.users.seen(admitted.actor))
         await self.subscriptions.join(conn, admitted.url_id, admitted.since, admitted.epoch)
         if conn.closing:
             return
         for message in conn.admitted_now():
             self.on_text(conn, message)
+
+    async def _on_message(self, key: str, payload: bytes) -> None:
+        """From the broker: a visitor's own event, or a channel's."""
+        if not self.inboxes.deliver(key, payload):
+            await self.delivery.on_message(key, payload)
 
     def on_text(self, conn: Connection, payload: bytes) -> None:
         try:
@@ -126,6 +138,7 @@ class Hub:
 
     def drop(self, conn: Connection) -> None:
         """The connection is gone (or going): forget it everywhere."""
+        self.inboxes.close(conn)
         self.subscriptions.drop(conn)
 
     # read by the dashboard --------------------------------------------------------------

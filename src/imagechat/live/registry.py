@@ -25,6 +25,7 @@ class Connection(Subscriber, Protocol):
     address: str
     address_slot: str | None
     channel_keys: set[str]  # the channels it has joined
+    inbox_key: str | None  # its visitor's own events' key (None: anonymous without an id)
     last_received: float  # time.monotonic() of the last bytes it sent
 
     def close(self, code: int, reason: str) -> None: ...
@@ -38,6 +39,8 @@ class Registry:
     def __init__(self) -> None:
         self.channels: dict[str, Channel] = {}
         self.connections: set[Connection] = set()  # admitted, until dropped
+        # Per visitor key (`bus.base.user_topic`), their connections on this node.
+        self.inboxes: dict[str, set[Connection]] = {}
         # Open connections per client address (admitted or not): bounded by connections.
         self.per_address: Counter[str] = Counter()
 

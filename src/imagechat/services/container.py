@@ -47,6 +47,6 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
         pages=PageService(db), reactions=ReactionService(writer),
-        notifications=NotificationService(writer), users=UserService(db),
+        notifications=NotificationService(writer), users=UserService(db, clock),
         usage=UsageService(db),
     )

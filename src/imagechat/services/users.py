@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from imagechat.auth.identity import require_writer
 from imagechat.domain import limits, rules
 from imagechat.domain.actor import Actor
+from imagechat.domain.clock import Clock
+from imagechat.domain.errors import ImageChatError
 from imagechat.domain.models import KnownUser, Tenant
 from imagechat.store import users
 from imagechat.store.database import Database
+
+log = logging.getLogger("imagechat")
 
 # Suggestions per `@` typed: a short list to pick from, not a directory.
 MAX_SUGGESTIONS = 10
 
 
 class UserService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
+
+    async def seen(self, actor: Actor) -> None:
+        """A signed-in visitor connected: others may mention them from now on. Done in the
+        background of a connection; a database that is away only delays it to their next
+        connection or comment."""
+        try:
+            async with self.db.write() as conn:
+                await users.remember(conn, actor, self.clock.now_ms())
+        except ImageChatError:
+            log.info("could not note user %s as seen", actor.user_id)
 
     async def search(self, tenant: Tenant, actor: Actor, starts_with: Any) -> list[KnownUser]:
         """Known users whose name starts so, for whoever may write here (names are shown

@@ -188,6 +188,7 @@ class FakeConnection:
         self.address = "203.0.113.7"
         self.address_slot: str | None = None
         self.channel_keys: set[str] = set()
+        self.inbox_key: str | None = None
         self.last_received = 0.0
 
     @property
