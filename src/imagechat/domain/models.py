@@ -16,6 +16,8 @@ class Tenant:
     created_at: int
     # Every visitor who may write may resolve and reopen conversations.
     visitors_resolve: bool = False
+    # Email notifications to the site's users (when SMTP is set up).
+    emails_enabled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,45 @@ class KnownUser:
     display_name: str | None
     avatar: str | None
     email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivery of the outbox: a webhook POST or an email, tried until it succeeds or
+    is given up. `id` is stable across attempts: receivers drop repeats by it."""
+
+    id: str
+    tenant_id: str
+    kind: str
+    target: str
+    event_type: str
+    payload: str
+    status: str
+    attempts: int
+    next_attempt_at: int
+    last_attempt_at: int | None
+    last_status_code: int | None
+    last_error: str
+    last_response: str
+    created_at: int
+    finished_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEndpoint:
+    """Where a site wants events POSTed, signed with `secret` (shown once, when added)."""
+
+    id: str
+    tenant_id: str
+    url: str
+    # Event types it wants; empty: every type.
+    events: tuple[str, ...]
+    secret: str
+    created_at: int
+    # Since when every delivery failed; a day of that disables it.
+    failing_since: int | None
+    disabled_at: int | None
+    disabled_reason: str
 
 
 @dataclass(frozen=True, slots=True)

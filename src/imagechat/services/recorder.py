@@ -10,7 +10,7 @@ change was rolled back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,8 +20,8 @@ import orjson
 from imagechat.domain.clock import Clock
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import new_id
-from imagechat.domain.models import StoredEvent
-from imagechat.store import channels, event_log
+from imagechat.domain.models import Delivery, StoredEvent
+from imagechat.store import channels, event_log, outbox, webhooks
 from imagechat.store.database import Connection, Database
 
 
@@ -59,6 +59,9 @@ class EventRecorder:
         self.events: list[StoredEvent] = []
         # Events for single visitors, handed over after commit too.
         self.notices: list[Notice] = []
+        # Deliveries to make outside (webhooks, emails): written with the change.
+        self.deliveries: list[Delivery] = []
+        self._hooks: list[tuple[str, str, dict[str, Any]]] = []
 
     def record(
         self, tenant_id: str, url_id: str, event_type: EventType, broadcast_id: str | None,
@@ -71,8 +74,29 @@ class EventRecorder:
         payload = {"type": body.get("type"), "timestamp": self.now_ms, **body}
         self.notices.append(Notice(tenant_id, user_key, orjson.dumps(payload)))
 
+    def deliver(self, tenant_id: str, kind: str, target: str, event_type: str,
+                payload: dict[str, Any], *, at_ms: int | None = None) -> Delivery:
+        """A delivery to make once this transaction commits (and only then): the outbox
+        row is written with the change itself."""
+        delivery = Delivery(
+            id=new_id(), tenant_id=tenant_id, kind=kind, target=target, event_type=event_type,
+            payload=orjson.dumps(payload).decode(), status=outbox.PENDING, attempts=0,
+            next_attempt_at=self.now_ms if at_ms is None else at_ms, last_attempt_at=None,
+            last_status_code=None, last_error="", last_response="", created_at=self.now_ms,
+            finished_at=None)
+        self.deliveries.append(delivery)
+        return delivery
+
+    def webhook(self, tenant_id: str, event_type: str, data: dict[str, Any]) -> None:
+        """An event for the tenant's webhook endpoints that want this type (resolved when
+        the transaction ends, so one query serves every event of the write)."""
+        self._hooks.append((tenant_id, event_type, data))
+
     async def flush(self) -> None:
         """Number and log the recorded events (the last step of the transaction)."""
+        await self._flush_hooks()
+        if self.deliveries:
+            await outbox.add(self.conn, self.deliveries)
         by_channel: dict[tuple[str, str], list[tuple[EventType, str | None, dict[str, Any]]]] = {}
         for tenant_id, url_id, event_type, broadcast_id, body in self._pending:
             by_channel.setdefault((tenant_id, url_id), []).append(
@@ -86,6 +110,21 @@ class EventRecorder:
                     for n, item in enumerate(recorded)]
             await event_log.append(self.conn, *made)
             self.events.extend(made)
+
+    async def _flush_hooks(self) -> None:
+        if not self._hooks:
+            return
+        wanted: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for tenant_id in {t for t, _, _ in self._hooks}:
+            wanted[tenant_id] = await webhooks.listening(self.conn, tenant_id)
+        for tenant_id, event_type, data in self._hooks:
+            for endpoint_id, events in wanted[tenant_id]:
+                if events and event_type not in events:
+                    continue
+                self.deliver(tenant_id, "webhook", endpoint_id, event_type, {
+                    "type": event_type, "tenantId": tenant_id, "createdAt": self.now_ms,
+                    "data": data})
+        self._hooks = []
 
     def _event(
         self, tenant_id: str, url_id: str, seq: int, event_type: EventType,
@@ -116,6 +155,8 @@ class Writer:
         self.db = db
         self.clock = clock
         self.sink = sink
+        # Told after a commit that made deliveries (the local outbox worker, to look now).
+        self.on_deliveries: Callable[[], None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[EventRecorder]:
@@ -127,3 +168,5 @@ class Writer:
             await self.sink.publish(recorder.events)
         if recorder.notices:
             await self.sink.notify(recorder.notices)
+        if recorder.deliveries and self.on_deliveries is not None:
+            self.on_deliveries()

@@ -45,6 +45,8 @@ tenants = Table(
     # Every visitor who may write may also resolve and reopen conversations (else only
     # their authors, moderators and admins).
     Column("visitors_resolve", Boolean, nullable=False, default=False),
+    # Email notifications to this site's users (when the server has SMTP set up at all).
+    Column("emails_enabled", Boolean, nullable=False, default=True),
 )
 
 users = Table(
@@ -62,6 +64,9 @@ users = Table(
     Column("is_moderator", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
     Column("last_seen_at", BigInteger, nullable=False),
+    # For emails: the user's language (en, pl, de, es, fr) and whether they want them.
+    Column("locale", String(16)),
+    Column("email_notifications", Boolean, nullable=False, default=True),
     UniqueConstraint("tenant_id", "kind", "external_id"),
 )
 
@@ -234,7 +239,70 @@ notifications = Table(
     Column("context", String(300), nullable=False, default=""),
     Column("viewed", Boolean, nullable=False, default=False),
     Column("created_at", BigInteger, nullable=False),
+    # When it went out in an email digest (None: not emailed, or not yet).
+    Column("emailed_at", BigInteger),
     Index("ix_notifications_tenant_user_created", "tenant_id", "user_key", "created_at", "id"),
+)
+
+# Addresses that refused mail permanently (5xx at RCPT): no email goes to them again.
+email_bounces = Table(
+    "email_bounces",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("code", Integer, nullable=False),
+    Column("message", String(500), nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Deliveries to make outside (webhook POSTs, emails), written in the transaction of the
+# change that causes them, so none is lost and none is made for a change rolled back.
+# `id` is the delivery's stable id: receivers drop repeats by it (delivery is at least once).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    # "webhook" or "email".
+    Column("kind", String(16), nullable=False),
+    # The webhook endpoint's id, or the email's recipient (a visitor key).
+    Column("target", String(140), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    # What to send (JSON text): the webhook's body, or what the email is about.
+    Column("payload", Text, nullable=False),
+    # "pending" (to try at `next_attempt_at`), "delivered" or "failed" (given up; kept).
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_attempt_at", BigInteger),
+    Column("last_status_code", Integer),
+    # Why the last attempt failed, and the first bytes of the answer (never a secret).
+    Column("last_error", String(500), nullable=False, default=""),
+    Column("last_response", String(500), nullable=False, default=""),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    Index("ix_outbox_tenant_created", "tenant_id", "created_at", "id"),
+    Index("ix_outbox_target_status", "target", "status"),
+)
+
+# A site's webhook endpoints: where to POST which events, signed with the endpoint's secret.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    # JSON list of event types; empty: every type.
+    Column("events", Text, nullable=False, default="[]"),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # Since when every delivery failed (None while it succeeds); past a day, it is disabled.
+    Column("failing_since", BigInteger),
+    Column("disabled_at", BigInteger),
+    Column("disabled_reason", String(500), nullable=False, default=""),
+    Index("ix_webhook_endpoints_tenant", "tenant_id", "created_at"),
 )
 
 # The per-channel event log: what a reconnecting client replays (SPEC §4).

@@ -22,6 +22,7 @@ def _to_tenant(row: Any) -> Tenant:
         allowed_origins=tuple(orjson.loads(row.allowed_origins or "[]")),
         created_at=row.created_at,
         visitors_resolve=bool(row.visitors_resolve),
+        emails_enabled=bool(row.emails_enabled),
     )
 
 
@@ -36,6 +37,7 @@ async def insert_tenant(conn: Connection, tenant: Tenant) -> None:
             allowed_origins=orjson.dumps(list(tenant.allowed_origins)).decode(),
             created_at=tenant.created_at,
             visitors_resolve=tenant.visitors_resolve,
+            emails_enabled=tenant.emails_enabled,
         )
     )
 

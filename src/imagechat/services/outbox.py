@@ -1,0 +1,196 @@
+"""The outbox: deliveries that leave the server (webhook POSTs, emails), never lost.
+
+Guarantees, and where they are kept:
+- A delivery is written in the same transaction as the change that causes it
+  (`EventRecorder.deliver`), so it exists exactly when the change does.
+- Every node runs a worker. A worker claims due deliveries (`store.outbox.claim`: on
+  PostgreSQL `FOR UPDATE SKIP LOCKED`, so one delivery is attempted by one node at a time)
+  and pushes each a lease into the future before trying it. A node killed mid-delivery
+  never reports, and the delivery is due again when the lease ends: another node, or the
+  same one after restart, retries it. Delivery is therefore at least once; the delivery's
+  `id` is stable, and receivers drop repeats by it.
+- A failed attempt is retried after `retry_first_secs`, doubling up to `retry_max_secs`,
+  each with jitter (so that deliveries failing together do not retry together), until
+  `give_up_hours` after the delivery was made; then it is marked failed and kept.
+- Finished deliveries are deleted `keep_days` after they finished. Pending ones are bounded
+  by the writes that make them (rate limited) times `give_up_hours`, and a webhook endpoint
+  that keeps failing is disabled, which fails its pending deliveries at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from imagechat.domain.clock import Clock
+from imagechat.domain.models import Delivery
+from imagechat.store import outbox
+from imagechat.store.database import Database
+
+log = logging.getLogger("imagechat.outbox")
+
+# How often a worker trims finished deliveries.
+TRIM_EVERY_SECS = 3600.0
+# Jitter: a retry waits between these fractions of its backoff.
+JITTER_LOW, JITTER_HIGH = 0.75, 1.25
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxPolicy:
+    retry_first_secs: float = 10.0
+    retry_max_secs: float = 3600.0
+    give_up_hours: float = 24.0
+    # A claimed delivery is tried again after this if its worker never reports; longer
+    # than any attempt may take (webhooks answer within 10 s, SMTP within 30 s).
+    lease_secs: float = 120.0
+    keep_days: float = 7.0
+    # Deliveries one worker tries at once, and how often it looks for due ones when not
+    # woken by a local write.
+    batch: int = 20
+    poll_secs: float = 2.0
+
+    def backoff_secs(self, attempts: int, rng: random.Random) -> float:
+        """The wait before the next try, after `attempts` tries failed."""
+        base = min(self.retry_max_secs,
+                   self.retry_first_secs * float(2 ** max(0, attempts - 1)))
+        return float(min(self.retry_max_secs, base * rng.uniform(JITTER_LOW, JITTER_HIGH)))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt came to."""
+
+    delivered: bool
+    status_code: int | None = None
+    error: str = ""
+    # The first bytes of the answer, for the deliveries list.
+    response: str = ""
+    # Retrying cannot help (a refused target, a bounced address): give up now.
+    permanent: bool = False
+
+
+class Courier(Protocol):
+    """Makes one attempt of one kind of delivery ("webhook", "email")."""
+
+    async def attempt(self, delivery: Delivery) -> Outcome: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    delivery: Delivery
+    outcome: Outcome
+    final_status: str | None  # "delivered", "failed", or None (will be retried)
+    latency_secs: float
+
+
+Observer = Callable[[Settled], Awaitable[None] | None]
+
+
+class DeliveryWorker:
+    def __init__(self, db: Database, clock: Clock, policy: OutboxPolicy,
+                 couriers: dict[str, Courier], *, observer: Observer | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.policy = policy
+        self.couriers = couriers
+        self.observer = observer
+        self.rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """A local write made deliveries: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        last_trim = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                done = await self.run_once()
+                if loop.time() - last_trim > TRIM_EVERY_SECS:
+                    await self.trim()
+                    last_trim = loop.time()
+            except Exception:
+                # The database may be away; the deliveries wait for it, none is lost.
+                log.warning("outbox round failed", exc_info=True)
+                done = 0
+            if done < self.policy.batch:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_secs)
+
+    async def run_once(self) -> int:
+        """Claim due deliveries and attempt them all; returns how many were attempted."""
+        now = self.clock.now_ms()
+        async with self.db.write() as conn:
+            claimed = await outbox.claim(conn, now, limit=self.policy.batch,
+                                         lease_ms=int(self.policy.lease_secs * 1000))
+        if claimed:
+            await asyncio.gather(*(self._attempt(d) for d in claimed))
+        return len(claimed)
+
+    async def _attempt(self, delivery: Delivery) -> None:
+        courier = self.couriers.get(delivery.kind)
+        started = asyncio.get_running_loop().time()
+        if courier is None:
+            outcome = Outcome(False, error=f"no courier for {delivery.kind!r} deliveries",
+                              permanent=True)
+        else:
+            try:
+                outcome = await courier.attempt(delivery)
+            except Exception as exc:  # a bug must not leave the delivery claimed for good
+                log.exception("delivery %s failed unexpectedly", delivery.id)
+                outcome = Outcome(False, error=f"internal error: {type(exc).__name__}")
+        latency = asyncio.get_running_loop().time() - started
+        settled = await self._record(delivery, outcome, latency)
+        if self.observer is not None:
+            result = self.observer(settled)
+            if result is not None:
+                await result
+
+    async def _record(self, delivery: Delivery, outcome: Outcome, latency: float) -> Settled:
+        now = self.clock.now_ms()
+        attempts = delivery.attempts + 1
+        give_up_at = delivery.created_at + int(self.policy.give_up_hours * 3_600_000)
+        async with self.db.write() as conn:
+            if outcome.delivered:
+                final: str | None = outbox.DELIVERED
+            elif outcome.permanent or now >= give_up_at:
+                final = outbox.FAILED
+            else:
+                final = None
+            if final is not None:
+                await outbox.finish(conn, delivery.id, status=final, now_ms=now,
+                                    status_code=outcome.status_code, error=outcome.error,
+                                    response=outcome.response)
+            else:
+                wait_ms = int(self.policy.backoff_secs(attempts, self.rng) * 1000)
+                await outbox.retry_at(conn, delivery.id, at_ms=min(now + wait_ms, give_up_at),
+                                      status_code=outcome.status_code, error=outcome.error,
+                                      response=outcome.response)
+        if final != outbox.DELIVERED:
+            log.info("delivery %s (%s, %s) attempt %d: %s", delivery.id, delivery.kind,
+                     delivery.event_type, attempts, outcome.error or outcome.status_code)
+        return Settled(delivery, outcome, final, latency)
+
+    async def trim(self) -> int:
+        cutoff = self.clock.now_ms() - int(self.policy.keep_days * 86_400_000)
+        async with self.db.write_in_thread() as conn:
+            return await outbox.trim(conn, cutoff)
