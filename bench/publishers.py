@@ -94,11 +94,11 @@ class RedisInjector:
     def __init__(self, redis_url: str, url_id: str) -> None:
         import redis.asyncio as aioredis
 
-        from imagechat.bus.base import channel_topic
+        from imagechat.bus.base import channel_key
         from imagechat.domain.rules import clean_url_id
 
         self.url_id = clean_url_id(url_id)
-        self.topic = channel_topic(TENANT, self.url_id)
+        self.topic = channel_key(TENANT, self.url_id)
         self.redis = aioredis.from_url(redis_url)
         self.seq = 0
 

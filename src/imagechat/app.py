@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from imagechat import __version__
 from imagechat.auth.sessions import SessionCodec
-from imagechat.bus.base import Broker, channel_topic, user_topic
+from imagechat.bus.base import Broker, channel_key, inbox_key
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
@@ -54,7 +54,7 @@ DEMO_TENANT_ID = "demo"
 
 
 class BrokerSink:
-    """Hands committed events to the broker, on their channel's topic, as stored bytes."""
+    """Hands committed events to the broker, under their channel's key, as stored bytes."""
 
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
@@ -62,13 +62,13 @@ class BrokerSink:
 
     async def publish(self, events: Sequence[StoredEvent]) -> None:
         for event in events:
-            await self.broker.publish(channel_topic(event.tenant_id, event.url_id),
+            await self.broker.publish(channel_key(event.tenant_id, event.url_id),
                                       event.data.encode())
             self.published += 1
 
     async def notify(self, notices: Sequence[Notice]) -> None:
         for notice in notices:
-            await self.broker.publish(user_topic(notice.tenant_id, notice.user_key),
+            await self.broker.publish(inbox_key(notice.tenant_id, notice.user_key),
                                       notice.data)
 
 

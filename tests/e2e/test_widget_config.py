@@ -1,4 +1,5 @@
-"""Config options of SPEC §1 and one shared socket for several images on a page."""
+"""The options of the README's "Embedding the widget", and one shared socket for several
+images on a page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Two tabs, offline and a server restart (issue 4, "Done when"; SPEC §6)."""
+"""Two tabs, offline and a server restart (the README's "Embedding the widget": offline
+and reconnecting)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Comments in a conversation over HTTP (SPEC §2): page, post, edit, delete, sanitise."""
+"""Comments over HTTP (docs/compatibility.md): page, post, edit, delete, sanitise."""
 
 from __future__ import annotations
 
@@ -291,8 +291,8 @@ async def test_commenter_name_is_plain_text(client: httpx.AsyncClient) -> None:
 async def test_sso_in_query_string_is_honoured_on_routes_with_a_json_body(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    """SPEC: the token may come as JSON text in the `sso` query parameter. Routes whose body
-    is a pydantic model dump `"sso": None` and that None overrides the query token."""
+    """The token may come as JSON text in the `sso` query parameter. Routes whose body is a
+    pydantic model dump `"sso": None` and that None overrides the query token."""
     await make_tenant(app, "acme", api_secret=SECRET)
     created = await create_chat(client, "acme", comment="v1")
     response = await client.post(f"/comments/acme/{created['comment']['_id']}/update-text",

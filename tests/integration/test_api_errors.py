@@ -1,5 +1,5 @@
-"""Bad input over HTTP (SPEC §2): the right status and code, a readable reason, nothing
-half-written, and never a 500.
+"""Bad input over HTTP (docs/compatibility.md): the right status and code, a readable
+reason, nothing half-written, and never a 500.
 
 These tests use a client that turns an unhandled server error into its 500 response instead
 of re-raising it, so that a 500 shows up as a status the assertions can name.

@@ -1,5 +1,6 @@
-"""The event log over HTTP (SPEC §3, §4): every write appends its events with consecutive
-`seq`; /events replays them by `seq`, /event-log by time, and both say when they cannot."""
+"""The event log over HTTP (docs/protocol.md, Order and resume): every write appends its
+events with consecutive `seq`; /events replays them by `seq`, /event-log by time, and both
+say when they cannot."""
 
 from __future__ import annotations
 
@@ -231,7 +232,8 @@ async def test_event_log_refuses_bad_times(client: httpx.AsyncClient) -> None:
 
 
 async def test_new_image_chat_event_is_small(client: httpx.AsyncClient) -> None:
-    """SPEC §3: a new marker is small on the wire. `data` is the exact text published."""
+    """A new conversation is small on the wire (docs/protocol.md). `data` is the exact text
+    published."""
     await create_chat(client, broadcastId=BROADCAST, pageTitle="A page title " * 10,
                       windowUrlId="https://example.com/gallery", src="https://example.com/a.png")
     log = await _ok(await client.get("/event-log/demo", params={

@@ -1,4 +1,5 @@
-"""Image chats over HTTP (SPEC §2): list, create (with and without the first message), delete."""
+"""Image chats over HTTP (docs/compatibility.md): list, create (with and without the first
+message), delete."""
 
 from __future__ import annotations
 

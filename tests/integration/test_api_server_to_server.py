@@ -1,5 +1,5 @@
-"""The server-to-server API /api/v1 (SPEC §2): the tenant's API secret lists, reads and
-deletes conversations and comments and reads usage."""
+"""The server-to-server API /api/v1 (docs/compatibility.md): the tenant's API secret
+lists, reads and deletes conversations and comments and reads usage."""
 
 from __future__ import annotations
 

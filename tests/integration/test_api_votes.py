@@ -1,4 +1,4 @@
-"""Votes on comments over HTTP (SPEC §2): one vote per voter and comment."""
+"""Votes on comments over HTTP (docs/compatibility.md): one vote per voter and comment."""
 
 from __future__ import annotations
 

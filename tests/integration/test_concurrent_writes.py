@@ -1,4 +1,5 @@
-"""Concurrent writes to one image leave a gap-free, duplicate-free `seq` (SPEC §4).
+"""Concurrent writes to one image leave a gap-free, duplicate-free `seq`
+(docs/data-model.md, Channels).
 
 Every write appends its events with the channel's next `seq` inside its own transaction.
 Whatever the interleaving — one process over the PostgreSQL pool, one process queueing on

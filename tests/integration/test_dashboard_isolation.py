@@ -1,4 +1,5 @@
-"""Tenant isolation of the dashboard (SPEC §5): tenant A's admin never sees or changes B's.
+"""Tenant isolation of the dashboard (docs/data-model.md, Tenants): tenant A's admin never
+sees or changes B's.
 
 The world of the API isolation suite: A and B both talk about the same image urlId and
 comment on the same page urlId, B has more, and B has a ban, a locked image, a locked page

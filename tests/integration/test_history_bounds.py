@@ -7,7 +7,7 @@ import asyncio
 import httpx
 from fastapi import FastAPI
 
-from imagechat.bus.base import channel_topic
+from imagechat.bus.base import channel_key
 from imagechat.domain.clock import FixedClock
 from imagechat.store import event_log
 from tests.helpers import create_chat, services
@@ -53,16 +53,16 @@ async def test_trim_drops_events_older_than_the_age_bound(
 
 async def test_a_node_subscribes_only_while_someone_watches(live: Live) -> None:
     broker = live.app.state.broker
-    topic = channel_topic("demo", "img-1")
-    assert topic not in broker._topics
+    key = channel_key("demo", "img-1")
+    assert key not in broker._keys
     async with live_client(live.address, urlId="img-1", tenantIdWS="demo") as watcher:
         await create_chat(live.http, url_id="img-1")
         await watcher.next_of("new-image-chat")
-        assert topic in broker._topics
+        assert key in broker._keys
     hub = live.app.state.hub
     for _ in range(50):  # the server notices the close as soon as it reads the socket
-        if topic not in broker._topics:
+        if key not in broker._keys:
             break
         await asyncio.sleep(0.05)
-    assert topic not in broker._topics
-    assert topic not in hub.channels
+    assert key not in broker._keys
+    assert key not in hub.channels

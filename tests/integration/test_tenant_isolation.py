@@ -1,4 +1,4 @@
-"""Tenant isolation over every endpoint (SPEC §5).
+"""Tenant isolation over every endpoint (docs/data-model.md, Tenants).
 
 Tenants A and B each have conversations, comments, votes and page comments; both talk about
 the same image urlId and comment on the same page urlId. B also has signed-in users who

@@ -1,4 +1,4 @@
-"""Which web pages may talk to a tenant: its allowed origins (SPEC §5).
+"""Which web pages may talk to a tenant: its allowed origins (docs/data-model.md, Identity).
 
 One rule for both doors: the REST API's CORS answers and the live handshake's Origin
 check. A tenant with no origins listed (like `demo`), or with `*`, accepts any page.

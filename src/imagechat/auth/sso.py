@@ -1,4 +1,4 @@
-"""Secure and Simple SSO (SPEC §5).
+"""Secure and Simple SSO (docs/data-model.md, Identity).
 
 Secure SSO: the site signs its user with the tenant's API secret.
     token = {"userDataJSONBase64": b64, "verificationHash": hex, "timestamp": ms}

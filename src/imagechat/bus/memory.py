@@ -7,14 +7,14 @@ from imagechat.bus.base import MessageHandler, ReconnectHandler
 
 class MemoryBroker:
     def __init__(self) -> None:
-        self._topics: set[str] = set()
+        self._keys: set[str] = set()
         self._handler: MessageHandler | None = None
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
-        self._topics.clear()
+        self._keys.clear()
 
     def set_handler(self, handler: MessageHandler) -> None:
         self._handler = handler
@@ -22,16 +22,16 @@ class MemoryBroker:
     def set_reconnect_handler(self, handler: ReconnectHandler) -> None:
         return None  # an in-process broker never loses its link
 
-    async def viewers(self, topic: str, local_count: int) -> int:
+    async def viewers(self, key: str, local_count: int) -> int:
         return local_count  # one node: the local count is the count
 
-    async def subscribe(self, topic: str) -> None:
-        self._topics.add(topic)
+    async def subscribe(self, key: str) -> None:
+        self._keys.add(key)
 
-    async def unsubscribe(self, topic: str) -> None:
-        self._topics.discard(topic)
+    async def unsubscribe(self, key: str) -> None:
+        self._keys.discard(key)
 
-    async def publish(self, topic: str, payload: bytes) -> None:
+    async def publish(self, key: str, payload: bytes) -> None:
         # Delivered in the publisher's task, in publish order: per-channel order holds.
-        if self._handler is not None and topic in self._topics:
-            await self._handler(topic, payload)
+        if self._handler is not None and key in self._keys:
+            await self._handler(key, payload)

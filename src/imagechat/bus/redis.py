@@ -1,7 +1,7 @@
 """The Redis broker (redis://): live events between nodes, one pub/sub channel per image.
 
 A node subscribes only to the channels its clients watch. When the link drops, the reader
-reconnects with back-off, subscribes again to every topic and then calls the reconnect
+reconnects with back-off, subscribes again to every key and then calls the reconnect
 handler, which catches up from the event log: whatever was published while the link was
 down is in the log, so no client misses it.
 """
@@ -39,7 +39,7 @@ class RedisBroker:
         self.node_id = secrets.token_hex(8)
         self._redis: aioredis.Redis = aioredis.from_url(url)
         self._pubsub: Any = None
-        self._topics: set[str] = set()
+        self._keys: set[str] = set()
         self._handler: MessageHandler | None = None
         self._on_reconnect: ReconnectHandler | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -72,36 +72,36 @@ class RedisBroker:
 
     async def _connect(self) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        if self._topics:
-            await pubsub.subscribe(*self._topics)
+        if self._keys:
+            await pubsub.subscribe(*self._keys)
         else:
             await self._redis.ping()
         self._pubsub = pubsub
         self._connected.set()
 
-    async def subscribe(self, topic: str) -> None:
-        self._topics.add(topic)
+    async def subscribe(self, key: str) -> None:
+        self._keys.add(key)
         if self._pubsub is not None and self._connected.is_set():
             try:
-                await self._pubsub.subscribe(topic)
+                await self._pubsub.subscribe(key)
             except (RedisError, OSError):
                 log.warning("subscribe failed; it is retried on reconnect")
 
-    async def unsubscribe(self, topic: str) -> None:
-        self._topics.discard(topic)
+    async def unsubscribe(self, key: str) -> None:
+        self._keys.discard(key)
         if self._pubsub is not None and self._connected.is_set():
             with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.unsubscribe(topic)
+                await self._pubsub.unsubscribe(key)
 
-    async def publish(self, topic: str, payload: bytes) -> None:
+    async def publish(self, key: str, payload: bytes) -> None:
         try:
-            await self._redis.publish(topic, payload)
+            await self._redis.publish(key, payload)
         except (RedisError, OSError):
             # The event is committed and logged; other nodes catch up from the log when
             # their link returns. Deliver here at once so this node's clients do not wait.
             log.warning("publish failed; delivering locally only", exc_info=True)
-            if self._handler is not None and topic in self._topics:
-                await self._handler(topic, payload)
+            if self._handler is not None and key in self._keys:
+                await self._handler(key, payload)
 
     async def _read_forever(self) -> None:
         delay = RECONNECT_FIRST_SECS
@@ -117,9 +117,9 @@ class RedisBroker:
                 if message is None or message.get("type") != "message":
                     continue
                 channel = message["channel"]
-                topic = channel.decode() if isinstance(channel, bytes) else str(channel)
+                key = channel.decode() if isinstance(channel, bytes) else str(channel)
                 if self._handler is not None:
-                    await self._handler(topic, message["data"])
+                    await self._handler(key, message["data"])
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError):
@@ -154,15 +154,15 @@ class RedisBroker:
                 await self._redis.set(self._node_key(self.node_id), b"1", ex=NODE_TTL_SECS)
             await asyncio.sleep(NODE_REFRESH_SECS)
 
-    async def viewers(self, topic: str, local_count: int) -> int:
-        key = f"{_PREFIX}viewers:{topic}"
+    async def viewers(self, key: str, local_count: int) -> int:
+        redis_key = f"{_PREFIX}viewers:{key}"
         async with self._redis.pipeline(transaction=False) as pipe:
             if local_count:
-                pipe.hset(key, self.node_id, local_count)
+                pipe.hset(redis_key, self.node_id, local_count)
             else:
-                pipe.hdel(key, self.node_id)
-            pipe.expire(key, 24 * 3600)
-            pipe.hgetall(key)
+                pipe.hdel(redis_key, self.node_id)
+            pipe.expire(redis_key, 24 * 3600)
+            pipe.hgetall(redis_key)
             *_, counts = await pipe.execute()
         if not counts:
             return local_count

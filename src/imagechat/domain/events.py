@@ -1,4 +1,4 @@
-"""Live event types (SPEC §3) and the rule for which of them are logged.
+"""Live event types (docs/protocol.md) and the rule for which of them are logged.
 
 Every event that changes an image's state is written to the channel's event log with the
 next `seq` in the same transaction as the change. Presence (`p-u`) describes who is

@@ -1,4 +1,5 @@
-"""Who may change what (SPEC §5): the author, or a moderator/admin of the same tenant."""
+"""Who may change what (docs/data-model.md, "Who may do what"): the author, or a
+moderator or admin of the same tenant."""
 
 from __future__ import annotations
 

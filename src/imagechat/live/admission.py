@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from imagechat.auth.identity import resolve_actor
 from imagechat.auth.origins import origin_allowed, same_host
-from imagechat.bus.base import user_topic
+from imagechat.bus.base import inbox_key
 from imagechat.domain import rules
 from imagechat.domain.actor import Actor
 from imagechat.domain.clock import Clock
@@ -134,6 +134,6 @@ class Admission:
             user_id_ws=user_id_ws[:128] or f"v-{secrets.token_hex(6)}",
             url_id=params.get("urlId") or params.get("urlIdWS") or "",
             since=since, epoch=epoch, batch=params.get("batch") in ("1", "true"),
-            inbox=user_topic(tenant.id, key) if key else None,
+            inbox=inbox_key(tenant.id, key) if key else None,
             actor=actor if actor.is_signed_in else None,
         )

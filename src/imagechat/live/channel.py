@@ -57,7 +57,7 @@ class Channel:
                  "subscribers", "tenant_id", "url_id")
 
     def __init__(self, key: str, tenant_id: str, url_id: str) -> None:
-        self.key = key  # what the broker carries the channel under (bus.base.channel_topic)
+        self.key = key  # what the broker carries the channel under (bus.base.channel_key)
         self.tenant_id = tenant_id
         self.url_id = url_id
         self.subscribers: dict[Subscriber, Subscription] = {}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from imagechat.bus.base import Broker, channel_topic
+from imagechat.bus.base import Broker, channel_key
 from imagechat.domain.errors import ImageChatError
 from imagechat.live.admission import Admission, refuse
 from imagechat.live.close_codes import CloseCode
@@ -145,7 +145,7 @@ class Hub:
     async def viewers(self, tenant_id: str, url_id: str) -> int:
         """Viewers of one image now: this node's subscribers, plus, with a shared broker,
         the other nodes' (as of their last presence update)."""
-        key = channel_topic(tenant_id, url_id)
+        key = channel_key(tenant_id, url_id)
         channel = self.registry.channels.get(key)
         local = len(channel.subscribers) if channel is not None else 0
         return await self.broker.viewers(key, local)

@@ -2,7 +2,7 @@
 visitor's connections only, on every node.
 
 A connection admitted with an identity (a signed-in user, or an anonymous visitor's id)
-has an inbox: the broker key of that visitor (`bus.base.user_topic`), which no channel's
+has an inbox: the broker key of that visitor (`bus.base.inbox_key`), which no channel's
 key can equal. The node subscribes to a visitor's key while it holds one of their
 connections, whatever channels those connections watch. Nothing here is logged or
 resumable: a client that reconnects reads its unread count again over HTTP.

@@ -39,7 +39,7 @@ class Registry:
     def __init__(self) -> None:
         self.channels: dict[str, Channel] = {}
         self.connections: set[Connection] = set()  # admitted, until dropped
-        # Per visitor key (`bus.base.user_topic`), their connections on this node.
+        # Per visitor key (`bus.base.inbox_key`), their connections on this node.
         self.inboxes: dict[str, set[Connection]] = {}
         # Open connections per client address (admitted or not): bounded by connections.
         self.per_address: Counter[str] = Counter()

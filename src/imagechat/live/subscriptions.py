@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from imagechat.bus.base import channel_topic
+from imagechat.bus.base import channel_key
 from imagechat.domain import rules
 from imagechat.domain.errors import ImageChatError
 from imagechat.domain.models import Tenant
@@ -104,4 +104,4 @@ def _channel_of(conn: Connection, tenant: Tenant, raw_url_id: Any) -> tuple[str,
     except ImageChatError as exc:
         refuse(conn, exc)
         return None
-    return channel_topic(tenant.id, url_id), url_id
+    return channel_key(tenant.id, url_id), url_id

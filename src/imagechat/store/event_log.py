@@ -1,4 +1,5 @@
-"""The per-channel event log (SPEC §4): append inside the write, replay on resync."""
+"""The per-channel event log (docs/data-model.md, Channels): append inside the write,
+replay on resync."""
 
 from __future__ import annotations
 

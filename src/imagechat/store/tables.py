@@ -305,7 +305,7 @@ webhook_endpoints = Table(
     Index("ix_webhook_endpoints_tenant", "tenant_id", "created_at"),
 )
 
-# The per-channel event log: what a reconnecting client replays (SPEC §4).
+# The per-channel event log: what a reconnecting client replays (docs/data-model.md, Channels).
 events = Table(
     "events",
     metadata,
@@ -322,7 +322,7 @@ events = Table(
     Index("ix_events_tenant_url_created", "tenant_id", "url_id", "created_at"),
 )
 
-# Usage per tenant and hour (SPEC §3): `hour` is the bucket's start in epoch ms.
+# Usage per tenant and hour (docs/protocol.md): `hour` is the bucket's start in epoch ms.
 usage = Table(
     "usage",
     metadata,

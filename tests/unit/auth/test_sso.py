@@ -1,4 +1,5 @@
-"""Secure and Simple SSO (SPEC §5): signature, clock window, token shape, roles."""
+"""Secure and Simple SSO (docs/data-model.md, Identity): signature, clock window, token
+shape, roles."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from imagechat.auth.sso import SSOError
 from imagechat.domain import limits
 from imagechat.domain.errors import NotAuthenticated
 
-# The worked example of SPEC §5, byte for byte.
+# The worked example of docs/data-model.md (Identity), byte for byte.
 SECRET = "test-api-secret"
 TS = 1_700_000_000_000
 EXAMPLE_B64 = "eyJpZCI6IjEyMyIsImVtYWlsIjoidGVzdEBleGFtcGxlLmNvbSIsInVzZXJuYW1lIjoidGVzdGVyIn0="

@@ -1,4 +1,4 @@
-"""Comment HTML is sanitized: no script ever reaches another viewer (SPEC §2)."""
+"""Comment HTML is sanitized: no script ever reaches another viewer (docs/compatibility.md)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from imagechat.bus.base import MessageHandler, ReconnectHandler, channel_topic
+from imagechat.bus.base import MessageHandler, ReconnectHandler, channel_key
 from imagechat.domain.clock import FixedClock
 from imagechat.domain.errors import NotFound
 from imagechat.domain.models import ChannelPosition, StoredEvent, Tenant
@@ -30,7 +30,7 @@ NOW_MS = 1_764_085_500_000
 TENANT = Tenant(id="t1", name="Blog", api_secret="s", allow_anonymous=True,
                 allow_simple_sso=False, allowed_origins=(), created_at=0)
 IMAGE = "img-1"
-KEY = channel_topic(TENANT.id, IMAGE)
+KEY = channel_key(TENANT.id, IMAGE)
 # Presence updates are left pending for the whole test (they would only add p-u frames),
 # and a gap is filled from the log as soon as the loop runs.
 LIMITS = LiveLimits(presence_interval_secs=3600.0, gap_wait_secs=0.0)
