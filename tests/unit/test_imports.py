@@ -103,9 +103,10 @@ def test_no_module_imports_itself_through_others() -> None:
     assert cycles(import_graph()) == []
 
 
-def test_live_code_reaches_storage_only_through_services() -> None:
+@pytest.mark.parametrize("layer", ["live", "http"])
+def test_live_and_http_code_reach_storage_only_through_services(layer: str) -> None:
     reaching = {f"{name} -> {target}" for name, targets in import_graph().items()
-                if name.startswith(f"{PACKAGE}.live") for target in targets
+                if name.startswith(f"{PACKAGE}.{layer}") for target in targets
                 if target.startswith(f"{PACKAGE}.store")}
     assert reaching == set()
 
