@@ -108,7 +108,7 @@ def test_dashboard_charts_moderation_and_screenshots(
         # The images list, then the image itself, through the widget in moderator mode.
         admin.get_by_role("link", name="Images").click()
         row = admin.locator(f'tr[data-url-id="{DEMO_IMAGE}"]')
-        expect(row.locator(".markers")).to_have_text("3")
+        expect(row.locator(".conversations")).to_have_text("3")
         expect(row.locator(".comments")).to_have_text("5")
         expect(row.locator(".viewers")).to_have_text("2")
         row.get_by_role("link").click()

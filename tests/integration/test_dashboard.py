@@ -401,7 +401,7 @@ async def test_images_list_sorts_and_pages(
     assert shown[:3] == ["shop/00.png", "shop/26.png", "shop/25.png"]
     assert "Page 1 of 2" in first.text
     row = first.text.split('data-url-id="shop/00.png"')[1].split("</tr>")[0]
-    assert '<td data-label="Markers" class="num markers">2</td>' in row
+    assert '<td data-label="Conversations" class="num conversations">2</td>' in row
     assert '<td data-label="Comments" class="num comments">3</td>' in row
     assert '<td data-label="Viewers now" class="num viewers">0</td>' in row
     assert 'src="https://cdn.example/0.png"' in row

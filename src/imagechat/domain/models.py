@@ -209,9 +209,9 @@ class ImageSummary:
     """One image of a tenant as the dashboard lists it."""
 
     url_id: str
-    markers: int
+    conversations: int
     comments: int
-    # The last write to the image (a marker, comment, vote, deletion, lock), epoch ms.
+    # The last write to the image (a conversation, comment, vote, deletion, lock), epoch ms.
     last_activity: int
     locked: bool
     # The image's address and the page it was seen on, as the widget reported them.
@@ -222,7 +222,7 @@ class ImageSummary:
 
     @property
     def open(self) -> int:
-        return self.markers - self.resolved
+        return self.conversations - self.resolved
 
 
 @dataclass(frozen=True, slots=True)

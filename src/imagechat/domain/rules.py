@@ -65,7 +65,7 @@ def optional_id(value: Any, field: str) -> str | None:
 
 
 def require_percentage(value: Any, field: str) -> float:
-    """A marker coordinate: a finite number from 0 to 100 (percent of the image box)."""
+    """A conversation's coordinate: a finite number from 0 to 100 (percent of the image box)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadInput(f"`{field}` must be a number from 0 to 100.", "invalid-coordinate")
     try:

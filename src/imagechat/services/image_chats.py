@@ -1,4 +1,5 @@
-"""Image chats (markers): list, create (with the first message), delete."""
+"""Conversations on images ("image chats" on the wire): list, create (over a thread, or
+with its first comment), resolve, delete."""
 
 from __future__ import annotations
 

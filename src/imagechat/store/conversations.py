@@ -1,4 +1,4 @@
-"""Conversation (marker) rows."""
+"""Conversation rows."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from imagechat.domain.models import Conversation
 from imagechat.store.database import Connection
 from imagechat.store.tables import conversations
 
-# An image shows at most this many markers; beyond it the list is cut (oldest first).
+# An image shows at most this many conversations; beyond it the list is cut (oldest first).
 MAX_CONVERSATIONS_PER_IMAGE = 2000
 
 

@@ -10,7 +10,7 @@ while a write is under way.
 SQLite writes run on the event loop's own thread, on a blocking connection. A write
 transaction is a dozen statements of tens of microseconds each on a local file; sending
 each through a worker thread (aiosqlite) costs more than the statement itself, and the
-loop thread waits for the result either way. Measured on one POST that creates a marker
+loop thread waits for the result either way. Measured on one POST that creates a conversation
 with its first message: 7.4 ms of CPU through the worker thread, 2.9 ms on the loop.
 Waiting for the lock never blocks the loop: the transaction starts with a non-waiting
 `BEGIN IMMEDIATE`, retried after short asynchronous sleeps. Reads and bulk maintenance

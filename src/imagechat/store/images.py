@@ -47,9 +47,9 @@ async def page(
     figures = await _figures(conn, tenant_id, [r.url_id for r in rows])
     found = []
     for row in rows:
-        markers, comments, resolved, src, page_url = figures.get(row.url_id, _NONE)
+        count, comments, resolved, src, page_url = figures.get(row.url_id, _NONE)
         found.append(ImageSummary(
-            url_id=row.url_id, markers=markers, comments=comments,
+            url_id=row.url_id, conversations=count, comments=comments,
             last_activity=row.updated_at, locked=bool(row.locked), src=src,
             page_url=page_url, resolved=resolved,
         ))
@@ -64,8 +64,8 @@ async def get(conn: Connection, tenant_id: str, url_id: str) -> ImageSummary | N
     if row is None:
         return None
     figures = await _figures(conn, tenant_id, [url_id])
-    markers, comments, resolved, src, page_url = figures.get(url_id, _NONE)
-    return ImageSummary(url_id=url_id, markers=markers, comments=comments,
+    count, comments, resolved, src, page_url = figures.get(url_id, _NONE)
+    return ImageSummary(url_id=url_id, conversations=count, comments=comments,
                         last_activity=row.updated_at, locked=bool(row.locked), src=src,
                         page_url=page_url, resolved=resolved)
 
@@ -80,12 +80,12 @@ async def _figures(conn: Connection, tenant_id: str, url_ids: list[str]
     and page seen with it."""
     c = conversations.c
     rows = await conn.execute(
-        select(c.url_id, func.count().label("markers"),
+        select(c.url_id, func.count().label("conversations"),
                func.coalesce(func.sum(c.comment_count), 0).label("comments"),
                func.coalesce(func.sum(case((c.resolved, 1), else_=0)), 0).label("resolved"),
                func.max(c.src).label("src"), func.max(c.page_url).label("page_url"))
         .where(c.tenant_id == tenant_id, c.url_id.in_(url_ids))
         .group_by(c.url_id)
     )
-    return {r.url_id: (int(r.markers), int(r.comments), int(r.resolved), r.src, r.page_url)
+    return {r.url_id: (int(r.conversations), int(r.comments), int(r.resolved), r.src, r.page_url)
             for r in rows}

@@ -87,7 +87,7 @@ def chat_json(c: Conversation) -> dict[str, Any]:
 
 
 def chat_detail_json(c: Conversation) -> dict[str, Any]:
-    """A marker with everything stored about it (REST reads, not events)."""
+    """A conversation with everything stored about it (REST reads, not events)."""
     return {
         **chat_json(c),
         "resolvedBy": c.resolved_by,
