@@ -114,6 +114,14 @@ async def test_a_locked_page_refuses_comments_votes_and_edits_and_says_so(
     await ok(await post_comment(client, chat))
     thread = await ok(await client.get(f"/comments/{acme}", params={"urlId": page}))
     assert [c["comment"] for c in thread["comments"]] == ["before"]
+    # A ban holds on every page of the site, and page comments count in the usage.
+    await ok(await client.post("/api/v1/bans", headers=KEY, params={"tenantId": acme},
+                               json={"anonUserId": "anon-bob-0001"}))
+    refused(await client.post(f"/comments/{acme}", params={"urlId": "acme.example/blog/2"},
+                              json={"comment": "x", "commenterName": "Bob",
+                                    "anonUserId": "anon-bob-0001"}), 403, "banned")
+    usage = await ok(await client.get("/api/v1/usage", headers=KEY, params={"tenantId": acme}))
+    assert sum(b["commentCreateCount"] for b in usage["usage"]) == 3
 
 
 async def test_lock_from_the_widget_needs_a_moderator(
