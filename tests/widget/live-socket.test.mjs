@@ -82,6 +82,37 @@ describe('connecting and resuming', () => {
   });
 });
 
+describe('who is watching', () => {
+  test('an anonymous viewer names itself on the handshake, so that its notifications come', () => {
+    env.anonUserId = () => 'anon-42';
+    const anon = new LiveSocket(HOST, 'demo', null, env);
+    anon.join('img', { seq: 0, epoch: 'e1', userId: 'v-1' }, new Recorder(anon));
+    assert.equal(server.last.query.anonUserId, 'anon-42');
+    assert.equal(server.last.query.sso, undefined);
+  });
+
+  test('a signed-in one sends its token instead', () => {
+    env.anonUserId = () => 'anon-42';
+    const signed = new LiveSocket(HOST, 'demo', '{"userDataJSONBase64":"x"}', env);
+    signed.join('img', { seq: 0, epoch: 'e1', userId: 'v-1' }, new Recorder(signed));
+    assert.equal(server.last.query.sso, '{"userDataJSONBase64":"x"}');
+    assert.equal(server.last.query.anonUserId, undefined);
+  });
+
+  test('the viewer\'s events and the state go to watchers, not to images', () => {
+    const heard = [];
+    const undo = socket.watch({ connectionChanged: () => heard.push('state:' + socket.state), notice: (ev) => heard.push(ev.type) });
+    const { widget } = watch('img', 0);
+    server.last.accept();
+    server.last.deliver([{ type: 'notification', timestamp: 1, notification: { _id: 'n1' } }, { type: 'notification-update', timestamp: 2, count: 0 }]);
+    assert.deepEqual(heard, ['state:connecting', 'state:open', 'notification', 'notification-update']);
+    assert.deepEqual(widget.applied(), []);
+    undo();
+    server.last.deliver({ type: 'notification', timestamp: 3, notification: { _id: 'n2' } });
+    assert.equal(heard.length, 4);
+  });
+});
+
 describe('live events', () => {
   test('apply in seq order, once each, batched frames too', () => {
     const { widget } = watch('img', 0);

@@ -12,7 +12,8 @@ test('every option not given takes its default', () => {
   assert.deepEqual(opts, {
     tenantId: 'demo', urlId: 'https://shop.test/home#/img/a.png', host: 'https://chat.example.test',
     locale: 'pl-PL', sso: null, readonly: false, hasDarkBackground: false,
-    chatSquarePercentage: DEFAULTS.chatSquarePercentage, maxReplyDepth: 0, commentCountUpdated: null
+    chatSquarePercentage: DEFAULTS.chatSquarePercentage, maxReplyDepth: 0, commentCountUpdated: null,
+    showResolved: true, notifications: true
   });
   assert.ok(Object.isFrozen(opts));
   assert.deepEqual(Object.keys(opts).sort(), Object.keys(DEFAULTS).sort());
@@ -42,6 +43,15 @@ test('empty or unusable values take the default', () => {
   assert.equal(opts.commentCountUpdated, null);
   assert.equal(normalizeOptions({ tenantId: 't', chatSquarePercentage: 0 }, ENV).chatSquarePercentage, 5);
   assert.equal(normalizeOptions({ tenantId: 't' }, Object.assign({}, ENV, { language: undefined })).locale, 'en');
+});
+
+test('the switches that default to on take false, and only a missing value takes the default', () => {
+  const off = normalizeOptions({ tenantId: 't', showResolved: false, notifications: 0 }, ENV);
+  assert.equal(off.showResolved, false);
+  assert.equal(off.notifications, false);
+  const unset = normalizeOptions({ tenantId: 't', showResolved: null }, ENV);
+  assert.equal(unset.showResolved, true);
+  assert.equal(unset.notifications, true);
 });
 
 test('a tenant is required', () => {

@@ -2,14 +2,22 @@
 // shows a conversation's thread and writes to it, or sends the first message of a new one.
 // Writes are optimistic: a message shows at once and is taken back if the server refuses.
 //
+// Under the title, the conversation's resolved state, Resolve/Reopen and Follow
+// (chat-bar.mjs); under each message, its reactions (reactions.mjs); in the composer, `@`
+// suggestions (mentions.mjs).
+//
 // `widget` (widget.mjs) gives: t, opts, user, readonly, img, markers, rest, win (the open
 // window) and error, refuseIfDown, closeWindow, openWindow, placeWindow, upsertChat,
-// bumpCount, removeChat, deleteChat.
+// chatChanged, bumpCount, removeChat, deleteChat, announce.
 
-import { button, el, htmlToText } from './dom.mjs';
+import { ChatBar } from './chat-bar.mjs';
+import { button, el, formatTime, htmlToText } from './dom.mjs';
 import { anonUserId, newBroadcastId, rememberEditKey, storage, uuid } from './ids.mjs';
 import { FULLSCREEN_BELOW_PX, windowPlacement } from './markers.mjs';
+import { MentionBox } from './mentions.mjs';
 import { banAuthor, isModerator, keyQuery, owns } from './moderation.mjs';
+import { pageUrl } from './notifications.mjs';
+import { ReactionBar } from './reactions.mjs';
 
 export class ChatWindow {
   constructor(widget, chatId) {
@@ -17,6 +25,9 @@ export class ChatWindow {
     this.chatId = chatId;
     this.comments = new Map(); // id -> comment, in the thread shown
     this.items = new Map(); // id -> its <li>
+    this.bars = new Map(); // id -> its ReactionBar, kept when its <li> is redrawn
+    this.bar = null; // the ChatBar, for a conversation that exists
+    this.mention = null;
     this.replyTo = null;
     this.build();
   }
@@ -40,12 +51,13 @@ export class ChatWindow {
     }
     const close = head.appendChild(button('ic-btn ic-close', '×', t('close')));
     close.addEventListener('click', () => w.closeWindow());
+    this.root = root;
+    if (chat) { this.bar = new ChatBar(this); root.appendChild(this.bar.root); }
     this.msgs = root.appendChild(el('div', 'ic-msgs', { tabindex: '0', role: 'region', 'aria-label': t('messages') }));
     this.list = this.msgs.appendChild(el('ul', 'ic-list'));
     this.status = this.msgs.appendChild(el('p', 'ic-muted'));
     this.status.textContent = chat ? t('loading') : t('empty');
     this.errorBox = root.appendChild(el('p', 'ic-error', { role: 'alert', hidden: '' }));
-    this.root = root;
     if (w.readonly) {
       const ro = root.appendChild(el('p', 'ic-muted ic-pad'));
       ro.textContent = t('readonly');
@@ -64,8 +76,12 @@ export class ChatWindow {
     this.text = row.appendChild(el('textarea', 'ic-input ic-text', { rows: '2', 'aria-label': t('message'), placeholder: t('placeholder'), maxlength: '5000' }));
     const send = row.appendChild(button('ic-btn ic-primary ic-send', t('send')));
     send.type = 'submit';
-    // Enter sends, Shift+Enter makes a new line: the usual chat convention.
+    const chat = this.chat;
+    this.mention = new MentionBox(w, this.text, chat ? chat.windowUrlId : w.opts.urlId);
+    // Enter sends, Shift+Enter makes a new line: the usual chat convention. While the `@`
+    // list is open, its keys come first.
     this.text.addEventListener('keydown', (e) => {
+      if (this.mention.onKey(e)) return;
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
     });
     form.addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
@@ -102,7 +118,7 @@ export class ChatWindow {
     try {
       const res = await w.rest.listComments(chat.windowUrlId);
       if (!this.open) return;
-      this.comments.clear(); this.items.forEach((li) => li.remove()); this.items.clear();
+      this.comments.clear(); this.items.forEach((li) => li.remove()); this.items.clear(); this.bars.clear();
       (res.comments || []).forEach((c) => this.addComment(c));
       this.updateStatus();
     } catch (e) {
@@ -123,9 +139,20 @@ export class ChatWindow {
     return d;
   }
 
-  // Insert or replace one message, keeping others (and any edit in progress) untouched.
-  addComment(c) {
+  // The conversation's data changed (resolved, reopened).
+  chatChanged() { if (this.bar) this.bar.render(); }
+
+  // Insert or replace one message, keeping others (and any edit in progress) untouched. A
+  // copy that changes only its reactions (a live event) updates them in place, so that a
+  // reaction button keeps the focus; `redraw` draws the message again all the same.
+  addComment(c, redraw) {
+    const known = this.comments.get(c._id), bar = this.bars.get(c._id);
+    if (bar) {
+      bar.live(c);
+      c = Object.assign({}, c, bar.value);
+    }
     this.comments.set(c._id, c);
+    if (known && !redraw && known.commentHTML === c.commentHTML && known.commenterName === c.commenterName) return;
     const li = this.messageItem(c);
     const old = this.items.get(c._id);
     this.items.set(c._id, li);
@@ -154,6 +181,7 @@ export class ChatWindow {
     // Replies go with their parent, as on the server.
     this.comments.forEach((c) => { if (c.parentId === id) this.removeComment(c._id); });
     this.comments.delete(id);
+    this.bars.delete(id);
     const li = this.items.get(id);
     if (li) li.remove();
     this.items.delete(id);
@@ -172,11 +200,17 @@ export class ChatWindow {
     const body = li.appendChild(el('div', 'ic-body'));
     // Only the server-sanitized HTML is rendered as HTML; our own text goes in as text.
     if (sending) body.textContent = c.comment; else body.innerHTML = c.commentHTML || '';
-    if (!sending) this.addActions(li, c, depth);
+    if (sending) return li;
+    // Its reactions, then what the visitor may do with it, on one line where they fit.
+    let bar = this.bars.get(c._id);
+    if (!bar) { bar = new ReactionBar(this.widget, c); this.bars.set(c._id, bar); }
+    const foot = li.appendChild(el('div', 'ic-foot'));
+    foot.appendChild(bar.root);
+    this.addActions(foot, c, depth);
     return li;
   }
 
-  addActions(li, c, depth) {
+  addActions(into, c, depth) {
     const w = this.widget, t = w.t;
     if (w.readonly) return;
     const actions = el('div', 'ic-actions');
@@ -198,16 +232,10 @@ export class ChatWindow {
       const b = actions.appendChild(button('ic-link ic-ban', t('ban'), t('ban') + ': ' + name));
       b.addEventListener('click', () => banAuthor(w, c, b));
     }
-    if (actions.children.length) li.appendChild(actions);
+    if (actions.children.length) into.appendChild(actions);
   }
 
-  formatTime(iso) {
-    const d = new Date(iso);
-    if (isNaN(d)) return '';
-    const sameDay = d.toDateString() === new Date().toDateString();
-    const opts = sameDay ? { hour: '2-digit', minute: '2-digit' } : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' };
-    try { return new Intl.DateTimeFormat(this.widget.opts.locale, opts).format(d); } catch (e) { return d.toLocaleString(); }
-  }
+  formatTime(iso) { return formatTime(iso, this.widget.opts.locale); }
 
   setReplyTo(c) {
     if (!this.form) return;
@@ -245,7 +273,8 @@ export class ChatWindow {
     if (name === null) { w.error(w.t('needName')); this.name.focus(); return; }
     this.errorBox.hidden = true;
     if (this.name) { this.name.remove(); this.name = null; }
-    if (this.chatId) this.postReply(text, name); else this.createChat(text, name);
+    const mentions = this.mention.take(text);
+    if (this.chatId) this.postReply(text, name, mentions); else this.createChat(text, name, mentions);
   }
 
   showSending(text, name, parentId) {
@@ -271,15 +300,15 @@ export class ChatWindow {
   }
 
   // A new conversation exists on the server only once its first message is sent.
-  async createChat(text, name) {
+  async createChat(text, name, mentions) {
     const w = this.widget;
     const pos = w.markers.pendingPos;
     const li = this.showSending(text, name, null);
     try {
       const res = await w.rest.createChat({
-        urlId: w.opts.urlId, x: pos.x, y: pos.y, comment: text, commenterName: name,
+        urlId: w.opts.urlId, x: pos.x, y: pos.y, comment: text, commenterName: name, mentions,
         anonUserId: w.opts.sso ? undefined : anonUserId(), broadcastId: newBroadcastId(),
-        pageTitle: document.title, src: w.img.currentSrc || w.img.src
+        pageTitle: document.title, src: w.img.currentSrc || w.img.src, url: pageUrl(location.href)
       });
       rememberEditKey([res.chat._id, res.comment && res.comment._id].filter(Boolean), res.editKey);
       li.remove();
@@ -292,7 +321,7 @@ export class ChatWindow {
     }
   }
 
-  async postReply(text, name) {
+  async postReply(text, name, mentions) {
     const w = this.widget;
     const chat = this.chat;
     const parent = this.replyTo;
@@ -301,11 +330,12 @@ export class ChatWindow {
     try {
       const res = await w.rest.postComment(chat.windowUrlId, newBroadcastId(), {
         comment: text, commenterName: name, urlId: chat.windowUrlId, parentId: parent ? parent._id : null,
-        anonUserId: w.opts.sso ? undefined : anonUserId(), url: location.href
+        anonUserId: w.opts.sso ? undefined : anonUserId(), url: pageUrl(location.href), mentions,
+        pageTitle: document.title
       });
       rememberEditKey([res.comment._id], res.editKey);
       li.remove();
-      if (this.open) { this.addComment(res.comment); this.updateStatus(); }
+      if (this.open) { this.addComment(res.comment); this.updateStatus(); if (this.bar) this.bar.followed(); }
       w.bumpCount(this.chatId, 1);
     } catch (e) {
       this.rollback(li, text, w.t('errSend', { reason: e.message }));
@@ -346,9 +376,9 @@ export class ChatWindow {
     li.classList.add('ic-sending');
     try {
       const res = await w.rest.updateComment(c._id, Object.assign({ broadcastId: newBroadcastId() }, keyQuery(w.opts.sso, c._id)), text);
-      if (this.open) this.addComment(res.comment);
+      if (this.open) this.addComment(res.comment, true);
     } catch (e) {
-      if (this.open && this.comments.has(c._id)) this.addComment(this.comments.get(c._id));
+      if (this.open && this.comments.has(c._id)) this.addComment(this.comments.get(c._id), true);
       w.error(w.t('errEdit', { reason: e.message }));
     }
   }

@@ -9,10 +9,13 @@
 //   listener.stale()              something was missed that resume cannot bring: reload
 //   listener.event(ev)            a logged event, in seq order, never one of our own writes
 //
+// Events for the viewer rather than an image (`notification`, `notification-update`) go to
+// the socket's watchers instead (socket.watch), with connectionChanged() as above.
+//
 // Nothing here touches the DOM: tests/widget/ runs it under Node against a fake server.
 
 import { CLOSE } from './close-codes.mjs';
-import { isOwnBroadcast } from './ids.mjs';
+import { anonUserId, isOwnBroadcast } from './ids.mjs';
 import { Timers } from './timers.mjs';
 
 // Reconnect back-off: 0.5 s doubling up to 10 s, each wait jittered to between half and all
@@ -35,7 +38,9 @@ export function browserEnv() {
     isOnline: () => navigator.onLine,
     events: globalThis, // 'online' and 'offline' are fired at the window
     clock: globalThis,
-    random: Math.random
+    random: Math.random,
+    // An anonymous viewer names itself on the handshake, so that its notifications come here.
+    anonUserId
   };
 }
 
@@ -73,6 +78,9 @@ class Channel {
 
 const SHARED = new Map();
 
+// Events for one viewer, on whatever images it watches: no channel, no seq.
+const VIEWER_EVENTS = new Set(['notification', 'notification-update']);
+
 export class LiveSocket {
   // The page's socket for this server, tenant and identity: made once, shared, and
   // forgotten when its last channel leaves.
@@ -91,6 +99,7 @@ export class LiveSocket {
     this.host = host; this.tenantId = tenantId; this.sso = sso; this.env = env;
     this.channels = new Map(); // urlId (urlIdWS) -> Channel
     this.threads = new Map(); // conversation id or windowUrlId -> urlId of its image
+    this.watchers = new Set(); // {connectionChanged(), notice(ev)}: the viewer's notifications
     this.ws = null; this.state = 'idle'; this.refusal = ''; this.attempt = 0; this.userId = '';
     this.timers = new Timers(env.clock);
     this.retry = null;
@@ -112,6 +121,12 @@ export class LiveSocket {
     if (this.ws && this.state === 'open') this.sendJoin(ch);
     else if (!this.ws) this.connect();
     return ch;
+  }
+
+  // Hear the viewer's own events (not an image's) and the socket's state; returns the undo.
+  watch(watcher) {
+    this.watchers.add(watcher);
+    return () => { this.watchers.delete(watcher); };
   }
 
   // Stop watching an image; the last one to leave closes the socket.
@@ -150,6 +165,7 @@ export class LiveSocket {
   setState(state) {
     this.state = state;
     this.channels.forEach((ch) => ch.listener.connectionChanged());
+    this.watchers.forEach((w) => w.connectionChanged());
   }
 
   connect() {
@@ -161,6 +177,7 @@ export class LiveSocket {
     const q = new URLSearchParams({ urlId: first.urlId, tenantIdWS: this.tenantId, userIdWS: this.userId, batch: '1', since: String(first.seq) });
     if (first.epoch) q.set('epoch', first.epoch);
     if (this.sso) q.set('sso', this.sso);
+    else if (this.env.anonUserId) q.set('anonUserId', this.env.anonUserId());
     const ws = new this.env.WebSocket(this.host.replace(/^http/, 'ws') + '/sub?' + q);
     this.ws = ws;
     if (this.state === 'idle') this.setState('connecting');
@@ -224,6 +241,7 @@ export class LiveSocket {
 
   dispatch(ev) {
     if (!ev || typeof ev !== 'object') return;
+    if (VIEWER_EVENTS.has(ev.type)) { this.watchers.forEach((w) => w.notice(ev)); return; }
     const ch = this.channelOf(ev);
     if (!ch) return;
     if (ev.type === 'p-u') { ch.listener.presence(ev.sc); return; }

@@ -17,7 +17,16 @@ export const STRINGS = {
     needName: 'Please enter your name first.', viewing: '{n} viewing',
     announce: 'New message from {name}: {text}', removed: 'A conversation was deleted.',
     readonly: 'This image is read-only.', network: 'network error', editLabel: 'Edit your message',
-    lock: 'Lock image', unlock: 'Unlock image', lockedMod: 'Locked: only moderators can write.', locked: 'This image was locked: it is read-only now.', unlocked: 'This image is open for messages again.', ban: 'Ban', banConfirm: 'Confirm ban', banned: '{name} can no longer write here.', errMod: 'Moderation failed: {reason}'
+    lock: 'Lock image', unlock: 'Unlock image', lockedMod: 'Locked: only moderators can write.', locked: 'This image was locked: it is read-only now.', unlocked: 'This image is open for messages again.', ban: 'Ban', banConfirm: 'Confirm ban', banned: '{name} can no longer write here.', errMod: 'Moderation failed: {reason}',
+    markerResolved: 'Conversation {n}, messages: {c}, resolved', showResolved: 'Show resolved', resolve: 'Resolve', reopen: 'Reopen',
+    resolvedBy: 'Resolved by {name}', resolvedNote: 'Resolved', resolvedDone: 'The conversation is resolved.', reopenedDone: 'The conversation is open again.',
+    announceResolved: 'Conversation {n} was resolved by {name}.', announceReopened: 'Conversation {n} was reopened.', errResolve: 'Could not change the conversation: {reason}',
+    follow: 'Follow', followOn: 'You follow this conversation.', followOff: 'You no longer follow this conversation.', errFollow: 'Could not change following: {reason}',
+    reactions: 'Reactions to the message from {name}', reactCount: '{name}: {n}', reactThumbs: 'Thumbs up', reactHeart: 'Heart', reactParty: 'Party', reactEyes: 'Eyes', reactCheck: 'Check mark', errReact: 'Your reaction could not be saved: {reason}',
+    mentionList: 'People to mention', bell: 'Notifications', bellUnread: 'Notifications, {n} unread', notesTitle: 'Notifications', markAll: 'Mark all read',
+    notesEmpty: 'No notifications yet.', errNotes: 'Could not load the notifications: {reason}', unread: 'unread', someone: 'Someone',
+    noteMention: '{name} mentioned you: {text}', noteReply: '{name} replied: {text}', noteResolved: '{name} resolved your conversation', noteReopened: '{name} reopened your conversation',
+    noteNew: 'New notification: {text}', chatGone: 'That conversation no longer exists.'
   },
   pl: {
     wrap: 'Obraz z rozmowami: {alt}. Kliknij wybrane miejsce albo przesuń celownik strzałkami i naciśnij Enter, aby rozpocząć rozmowę.',
@@ -34,7 +43,16 @@ export const STRINGS = {
     needName: 'Najpierw wpisz swoje imię.', viewing: 'Oglądający: {n}',
     announce: 'Nowa wiadomość od {name}: {text}', removed: 'Rozmowa została usunięta.',
     readonly: 'Ten obraz jest tylko do odczytu.', network: 'błąd sieci', editLabel: 'Edytuj swoją wiadomość',
-    lock: 'Zablokuj obraz', unlock: 'Odblokuj obraz', lockedMod: 'Zablokowany: piszą tylko moderatorzy.', locked: 'Obraz został zablokowany: jest tylko do odczytu.', unlocked: 'Obraz znów przyjmuje wiadomości.', ban: 'Zablokuj autora', banConfirm: 'Potwierdź blokadę', banned: '{name} nie może już tu pisać.', errMod: 'Moderacja nie powiodła się: {reason}'
+    lock: 'Zablokuj obraz', unlock: 'Odblokuj obraz', lockedMod: 'Zablokowany: piszą tylko moderatorzy.', locked: 'Obraz został zablokowany: jest tylko do odczytu.', unlocked: 'Obraz znów przyjmuje wiadomości.', ban: 'Zablokuj autora', banConfirm: 'Potwierdź blokadę', banned: '{name} nie może już tu pisać.', errMod: 'Moderacja nie powiodła się: {reason}',
+    markerResolved: 'Rozmowa {n}, wiadomości: {c}, rozwiązana', showResolved: 'Pokaż rozwiązane', resolve: 'Rozwiąż', reopen: 'Otwórz ponownie',
+    resolvedBy: 'Rozwiązane przez: {name}', resolvedNote: 'Rozwiązane', resolvedDone: 'Rozmowa jest rozwiązana.', reopenedDone: 'Rozmowa jest znów otwarta.',
+    announceResolved: 'Rozmowa {n} została rozwiązana przez: {name}.', announceReopened: 'Rozmowa {n} została ponownie otwarta.', errResolve: 'Nie udało się zmienić rozmowy: {reason}',
+    follow: 'Obserwuj', followOn: 'Obserwujesz tę rozmowę.', followOff: 'Nie obserwujesz już tej rozmowy.', errFollow: 'Nie udało się zmienić obserwowania: {reason}',
+    reactions: 'Reakcje na wiadomość od: {name}', reactCount: '{name}: {n}', reactThumbs: 'Kciuk w górę', reactHeart: 'Serce', reactParty: 'Świętowanie', reactEyes: 'Oczy', reactCheck: 'Znacznik wyboru', errReact: 'Nie udało się zapisać reakcji: {reason}',
+    mentionList: 'Osoby do wspomnienia', bell: 'Powiadomienia', bellUnread: 'Powiadomienia, nieprzeczytane: {n}', notesTitle: 'Powiadomienia', markAll: 'Oznacz wszystkie jako przeczytane',
+    notesEmpty: 'Brak powiadomień.', errNotes: 'Nie udało się wczytać powiadomień: {reason}', unread: 'nieprzeczytane', someone: 'Ktoś',
+    noteMention: '{name} wspomina o Tobie: {text}', noteReply: '{name} odpowiada: {text}', noteResolved: '{name} rozwiązuje Twoją rozmowę', noteReopened: '{name} ponownie otwiera Twoją rozmowę',
+    noteNew: 'Nowe powiadomienie: {text}', chatGone: 'Ta rozmowa już nie istnieje.'
   },
   de: {
     wrap: 'Bild mit Unterhaltungen: {alt}. Klicken Sie auf eine Stelle oder bewegen Sie das Fadenkreuz mit den Pfeiltasten und drücken Sie Enter, um eine Unterhaltung zu beginnen.',
@@ -51,7 +69,16 @@ export const STRINGS = {
     needName: 'Bitte geben Sie zuerst Ihren Namen ein.', viewing: '{n} sehen zu',
     announce: 'Neue Nachricht von {name}: {text}', removed: 'Eine Unterhaltung wurde gelöscht.',
     readonly: 'Dieses Bild ist schreibgeschützt.', network: 'Netzwerkfehler', editLabel: 'Ihre Nachricht bearbeiten',
-    lock: 'Bild sperren', unlock: 'Bild entsperren', lockedMod: 'Gesperrt: nur Moderatoren können schreiben.', locked: 'Dieses Bild wurde gesperrt: es ist jetzt schreibgeschützt.', unlocked: 'Dieses Bild ist wieder für Nachrichten offen.', ban: 'Sperren', banConfirm: 'Sperre bestätigen', banned: '{name} kann hier nicht mehr schreiben.', errMod: 'Moderation fehlgeschlagen: {reason}'
+    lock: 'Bild sperren', unlock: 'Bild entsperren', lockedMod: 'Gesperrt: nur Moderatoren können schreiben.', locked: 'Dieses Bild wurde gesperrt: es ist jetzt schreibgeschützt.', unlocked: 'Dieses Bild ist wieder für Nachrichten offen.', ban: 'Sperren', banConfirm: 'Sperre bestätigen', banned: '{name} kann hier nicht mehr schreiben.', errMod: 'Moderation fehlgeschlagen: {reason}',
+    markerResolved: 'Unterhaltung {n}, Nachrichten: {c}, erledigt', showResolved: 'Erledigte anzeigen', resolve: 'Erledigen', reopen: 'Wieder öffnen',
+    resolvedBy: 'Erledigt von {name}', resolvedNote: 'Erledigt', resolvedDone: 'Die Unterhaltung ist erledigt.', reopenedDone: 'Die Unterhaltung ist wieder offen.',
+    announceResolved: 'Unterhaltung {n} wurde von {name} erledigt.', announceReopened: 'Unterhaltung {n} wurde wieder geöffnet.', errResolve: 'Die Unterhaltung konnte nicht geändert werden: {reason}',
+    follow: 'Folgen', followOn: 'Sie folgen dieser Unterhaltung.', followOff: 'Sie folgen dieser Unterhaltung nicht mehr.', errFollow: 'Folgen konnte nicht geändert werden: {reason}',
+    reactions: 'Reaktionen auf die Nachricht von {name}', reactCount: '{name}: {n}', reactThumbs: 'Daumen hoch', reactHeart: 'Herz', reactParty: 'Party', reactEyes: 'Augen', reactCheck: 'Häkchen', errReact: 'Ihre Reaktion konnte nicht gespeichert werden: {reason}',
+    mentionList: 'Personen zum Erwähnen', bell: 'Benachrichtigungen', bellUnread: 'Benachrichtigungen, {n} ungelesen', notesTitle: 'Benachrichtigungen', markAll: 'Alle als gelesen markieren',
+    notesEmpty: 'Noch keine Benachrichtigungen.', errNotes: 'Die Benachrichtigungen konnten nicht geladen werden: {reason}', unread: 'ungelesen', someone: 'Jemand',
+    noteMention: '{name} hat Sie erwähnt: {text}', noteReply: '{name} hat geantwortet: {text}', noteResolved: '{name} hat Ihre Unterhaltung erledigt', noteReopened: '{name} hat Ihre Unterhaltung wieder geöffnet',
+    noteNew: 'Neue Benachrichtigung: {text}', chatGone: 'Diese Unterhaltung gibt es nicht mehr.'
   },
   es: {
     wrap: 'Imagen con conversaciones: {alt}. Haz clic en un punto, o mueve la cruz con las flechas y pulsa Enter, para iniciar una conversación.',
@@ -68,7 +95,16 @@ export const STRINGS = {
     needName: 'Primero escribe tu nombre.', viewing: '{n} viendo',
     announce: 'Nuevo mensaje de {name}: {text}', removed: 'Se eliminó una conversación.',
     readonly: 'Esta imagen es de solo lectura.', network: 'error de red', editLabel: 'Edita tu mensaje',
-    lock: 'Bloquear imagen', unlock: 'Desbloquear imagen', lockedMod: 'Bloqueada: solo los moderadores pueden escribir.', locked: 'Esta imagen se ha bloqueado: ahora es de solo lectura.', unlocked: 'Esta imagen vuelve a aceptar mensajes.', ban: 'Bloquear autor', banConfirm: 'Confirmar bloqueo', banned: '{name} ya no puede escribir aquí.', errMod: 'La moderación falló: {reason}'
+    lock: 'Bloquear imagen', unlock: 'Desbloquear imagen', lockedMod: 'Bloqueada: solo los moderadores pueden escribir.', locked: 'Esta imagen se ha bloqueado: ahora es de solo lectura.', unlocked: 'Esta imagen vuelve a aceptar mensajes.', ban: 'Bloquear autor', banConfirm: 'Confirmar bloqueo', banned: '{name} ya no puede escribir aquí.', errMod: 'La moderación falló: {reason}',
+    markerResolved: 'Conversación {n}, mensajes: {c}, resuelta', showResolved: 'Mostrar resueltas', resolve: 'Resolver', reopen: 'Reabrir',
+    resolvedBy: 'Resuelta por {name}', resolvedNote: 'Resuelta', resolvedDone: 'La conversación está resuelta.', reopenedDone: 'La conversación vuelve a estar abierta.',
+    announceResolved: '{name} resolvió la conversación {n}.', announceReopened: 'Se reabrió la conversación {n}.', errResolve: 'No se pudo cambiar la conversación: {reason}',
+    follow: 'Seguir', followOn: 'Sigues esta conversación.', followOff: 'Ya no sigues esta conversación.', errFollow: 'No se pudo cambiar el seguimiento: {reason}',
+    reactions: 'Reacciones al mensaje de {name}', reactCount: '{name}: {n}', reactThumbs: 'Pulgar arriba', reactHeart: 'Corazón', reactParty: 'Fiesta', reactEyes: 'Ojos', reactCheck: 'Marca de verificación', errReact: 'No se pudo guardar tu reacción: {reason}',
+    mentionList: 'Personas a mencionar', bell: 'Notificaciones', bellUnread: 'Notificaciones, {n} sin leer', notesTitle: 'Notificaciones', markAll: 'Marcar todas como leídas',
+    notesEmpty: 'Aún no hay notificaciones.', errNotes: 'No se pudieron cargar las notificaciones: {reason}', unread: 'sin leer', someone: 'Alguien',
+    noteMention: '{name} te mencionó: {text}', noteReply: '{name} respondió: {text}', noteResolved: '{name} resolvió tu conversación', noteReopened: '{name} reabrió tu conversación',
+    noteNew: 'Nueva notificación: {text}', chatGone: 'Esa conversación ya no existe.'
   },
   fr: {
     wrap: 'Image avec conversations : {alt}. Cliquez sur un point, ou déplacez le viseur avec les flèches et appuyez sur Entrée, pour lancer une conversation.',
@@ -85,7 +121,16 @@ export const STRINGS = {
     needName: 'Veuillez d’abord saisir votre nom.', viewing: '{n} personne(s) regardent',
     announce: 'Nouveau message de {name} : {text}', removed: 'Une conversation a été supprimée.',
     readonly: 'Cette image est en lecture seule.', network: 'erreur réseau', editLabel: 'Modifier votre message',
-    lock: 'Verrouiller l’image', unlock: 'Déverrouiller l’image', lockedMod: 'Verrouillée : seuls les modérateurs peuvent écrire.', locked: 'Cette image a été verrouillée : elle est en lecture seule.', unlocked: 'Cette image accepte de nouveau les messages.', ban: 'Bannir', banConfirm: 'Confirmer le bannissement', banned: '{name} ne peut plus écrire ici.', errMod: 'La modération a échoué : {reason}'
+    lock: 'Verrouiller l’image', unlock: 'Déverrouiller l’image', lockedMod: 'Verrouillée : seuls les modérateurs peuvent écrire.', locked: 'Cette image a été verrouillée : elle est en lecture seule.', unlocked: 'Cette image accepte de nouveau les messages.', ban: 'Bannir', banConfirm: 'Confirmer le bannissement', banned: '{name} ne peut plus écrire ici.', errMod: 'La modération a échoué : {reason}',
+    markerResolved: 'Conversation {n}, messages : {c}, résolue', showResolved: 'Afficher les résolues', resolve: 'Résoudre', reopen: 'Rouvrir',
+    resolvedBy: 'Résolue par {name}', resolvedNote: 'Résolue', resolvedDone: 'La conversation est résolue.', reopenedDone: 'La conversation est de nouveau ouverte.',
+    announceResolved: 'La conversation {n} a été résolue par {name}.', announceReopened: 'La conversation {n} a été rouverte.', errResolve: 'Impossible de modifier la conversation : {reason}',
+    follow: 'Suivre', followOn: 'Vous suivez cette conversation.', followOff: 'Vous ne suivez plus cette conversation.', errFollow: 'Impossible de modifier le suivi : {reason}',
+    reactions: 'Réactions au message de {name}', reactCount: '{name} : {n}', reactThumbs: 'Pouce levé', reactHeart: 'Cœur', reactParty: 'Fête', reactEyes: 'Yeux', reactCheck: 'Coche', errReact: 'Votre réaction n’a pas pu être enregistrée : {reason}',
+    mentionList: 'Personnes à mentionner', bell: 'Notifications', bellUnread: 'Notifications, {n} non lues', notesTitle: 'Notifications', markAll: 'Tout marquer comme lu',
+    notesEmpty: 'Aucune notification pour l’instant.', errNotes: 'Impossible de charger les notifications : {reason}', unread: 'non lue', someone: 'Quelqu’un',
+    noteMention: '{name} vous a mentionné : {text}', noteReply: '{name} a répondu : {text}', noteResolved: '{name} a résolu votre conversation', noteReopened: '{name} a rouvert votre conversation',
+    noteNew: 'Nouvelle notification : {text}', chatGone: 'Cette conversation n’existe plus.'
   }
 };
 

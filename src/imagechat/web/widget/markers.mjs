@@ -35,7 +35,8 @@ export function windowPlacement(box, viewport, pos, markerPercent, windowHeight)
 
 // The markers of one image. Each marker's text and label are written only when they
 // change: with hundreds of markers and live events every few milliseconds, rewriting all
-// of them on every event was most of the widget's cost.
+// of them on every event was most of the widget's cost. A resolved conversation's marker
+// has the class `ic-resolved` (drawn dimmed, with a check) and says so in its label.
 export class Markers {
   // `layer`: where markers go (before `before`); `onToggle(id)`: a marker was clicked.
   constructor(layer, before, t, onToggle) {
@@ -45,6 +46,7 @@ export class Markers {
     this.openId = null;
     this.pending = null; // the marker of a new conversation, until its first message is sent
     this.pendingPos = null;
+    this.resolvedCount = 0;
   }
 
   get size() { return this.chats.size; }
@@ -69,7 +71,9 @@ export class Markers {
       this.layer.insertBefore(chat.marker, this.before);
       this.order = null;
     } else if (data.createdAt !== undefined && data.createdAt !== chat.data.createdAt) this.order = null;
+    const wasResolved = !!chat.data.resolved;
     chat.data = Object.assign({}, chat.data, data);
+    this.resolvedCount += (chat.data.resolved ? 1 : 0) - (wasResolved ? 1 : 0);
     if (later) return chat.data;
     if (this.order) this.render(chat); else this.renderAll();
     return chat.data;
@@ -79,6 +83,7 @@ export class Markers {
     const chat = this.chats.get(id);
     if (!chat) return;
     this.chats.delete(id);
+    if (chat.data.resolved) this.resolvedCount--;
     chat.marker.remove();
     if (this.openId === id) this.openId = null;
     this.order = null;
@@ -106,9 +111,10 @@ export class Markers {
   render(chat) {
     const d = chat.data, s = chat.shown, m = chat.marker;
     const count = d.commentCount || 0;
+    const resolved = !!d.resolved;
     const want = {
-      left: d.x + '%', top: d.y + '%', text: String(count),
-      label: this.t('marker', { n: this.index(d._id), c: count }),
+      left: d.x + '%', top: d.y + '%', text: String(count), resolved,
+      label: this.t(resolved ? 'markerResolved' : 'marker', { n: this.index(d._id), c: count }),
       expanded: String(this.openId === d._id)
     };
     if (s.left !== want.left) m.style.left = want.left;
@@ -116,6 +122,7 @@ export class Markers {
     if (s.text !== want.text) m.textContent = want.text;
     if (s.label !== want.label) m.setAttribute('aria-label', want.label);
     if (s.expanded !== want.expanded) m.setAttribute('aria-expanded', want.expanded);
+    if (s.resolved !== want.resolved) m.classList.toggle('ic-resolved', resolved);
     chat.shown = want;
   }
 

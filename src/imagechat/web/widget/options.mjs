@@ -12,13 +12,17 @@ export const DEFAULTS = Object.freeze({
   hasDarkBackground: false, // the widget also follows `body.dark`, live
   chatSquarePercentage: 5, // marker size, % of the image's width (never under 24 px)
   maxReplyDepth: 0, // 0: a flat chat
-  commentCountUpdated: null // called with the number of comments on the image's markers
+  commentCountUpdated: null, // called with the number of comments on the image's markers
+  showResolved: true, // the "show resolved" switch starts on
+  notifications: true // the bell on the image and the follow switch in the chat window
 });
 
 // `env` holds what the defaults depend on: {scriptOrigin, pageOrigin, pagePath, language,
-// imageSrc}. Empty values (0, '', false) take the default, as they always have.
+// imageSrc}. Empty values (0, '', false) take the default, as they always have, except for
+// the switches that default to on: there `false` is honoured.
 export function normalizeOptions(config, env) {
   const given = (key) => config[key] || DEFAULTS[key];
+  const on = (key) => (config[key] == null ? DEFAULTS[key] : !!config[key]);
   if (!given('tenantId')) throw new Error('ImageChat: config.tenantId is required.');
   const sso = given('sso');
   const onCount = given('commentCountUpdated');
@@ -32,6 +36,8 @@ export function normalizeOptions(config, env) {
     hasDarkBackground: !!given('hasDarkBackground'),
     chatSquarePercentage: Number(given('chatSquarePercentage')) || DEFAULTS.chatSquarePercentage,
     maxReplyDepth: Math.max(0, given('maxReplyDepth') | 0),
-    commentCountUpdated: typeof onCount === 'function' ? onCount : null
+    commentCountUpdated: typeof onCount === 'function' ? onCount : null,
+    showResolved: on('showResolved'),
+    notifications: on('notifications')
   });
 }

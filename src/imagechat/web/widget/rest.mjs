@@ -59,6 +59,31 @@ export class Rest {
   lockImage(urlId, locked) { return this.call('POST', this.path('lock-image'), { urlId }, { locked }); }
 
   banUser(who) { return this.call('POST', this.path('ban-user'), null, who); }
+
+  // -- the review workflow: resolving, reactions, mentions, notifications, following
+  resolveChat(chatId, body) { return this.call('POST', this.path('comment-image-chats', chatId) + '/resolve', null, body); }
+
+  react(commentId, emoji, on, broadcastId) {
+    return this.call('POST', this.path('comments', commentId) + '/reactions', null, { emoji, on, broadcastId });
+  }
+
+  searchUsers(urlId, prefix) { return this.call('GET', this.path('user-search'), { urlId, usernameStartsWith: prefix }); }
+
+  // These name their tenant in the query, as in the reference.
+  notifications(query) { return this.call('GET', '/user-notifications', Object.assign({ tenantId: this.tenantId }, query)); }
+
+  notificationCount() { return this.call('GET', '/user-notifications/get-count', { tenantId: this.tenantId }); }
+
+  markNotification(id, state) {
+    return this.call('POST', '/user-notifications/' + encodeURIComponent(id) + '/mark/' + state, { tenantId: this.tenantId });
+  }
+
+  markAllRead() { return this.call('POST', '/user-notifications/reset', { tenantId: this.tenantId }); }
+
+  setFollowing(urlId, on, url, pageTitle) {
+    return this.call('POST', '/user-notifications/set-subscription-state/' + (on ? 'subscribe' : 'unsubscribe'),
+      { tenantId: this.tenantId, urlId, url, pageTitle });
+  }
 }
 
 function never() { return new Promise(() => {}); }

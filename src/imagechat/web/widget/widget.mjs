@@ -1,7 +1,9 @@
 // One image with its conversations: the wrapper around the image, the list read and kept in
 // sync over the live socket, the status shown on the image, and destroy(). Drawing markers,
-// the chat window and moderation are in their own modules.
+// the chat window, moderation, resolving and the notification bell are in their own
+// modules. `#imagechat=<chatId>` in the page's address opens that conversation.
 
+import { Bell } from './bell.mjs';
 import { ChatWindow } from './chat-window.mjs';
 import { el, htmlToText } from './dom.mjs';
 import { LiveSocket } from './live-socket.mjs';
@@ -9,7 +11,9 @@ import { translator } from './locales.mjs';
 import { Markers, percentAt } from './markers.mjs';
 import { isReadonly, keyQuery, LockSwitch } from './moderation.mjs';
 import { newBroadcastId } from './ids.mjs';
+import { linkedChatId, NotificationCenter } from './notifications.mjs';
 import { normalizeOptions } from './options.mjs';
+import { ResolvedSwitch } from './resolve.mjs';
 import { Rest } from './rest.mjs';
 import { Timers } from './timers.mjs';
 
@@ -44,6 +48,9 @@ export class Widget {
     this.lastCount = null;
     this.socket = null;
     this.channel = null;
+    this.bell = null;
+    this.loaded = false; // the list was read once
+    this.wantChat = null; // to open once it is
     this.destroyed = false;
     this.build();
     this.load();
@@ -64,7 +71,9 @@ export class Widget {
     this.presenceEl = wrap.appendChild(el('div', 'ic-presence', { hidden: '' }));
     this.toastEl = wrap.appendChild(el('div', 'ic-toast ic-error', { role: 'alert', hidden: '' }));
     this.liveRegion = wrap.appendChild(el('div', 'ic-sr', { 'aria-live': 'polite' }));
+    this.tools = wrap.appendChild(el('div', 'ic-tools'));
     this.markers = new Markers(wrap, this.banner, this.t, (id) => this.toggle(id));
+    this.resolvedSwitch = new ResolvedSwitch(this);
     this.moveCross(0, 0);
 
     wrap.addEventListener('click', (e) => {
@@ -78,6 +87,8 @@ export class Widget {
     this.updateDark();
     this.darkObs = new MutationObserver(() => this.updateDark());
     this.darkObs.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    this.onHash = () => { const id = linkedChatId(location.hash); if (id && this.markers.has(id)) this.showChat(id); };
+    addEventListener('hashchange', this.onHash);
   }
 
   updateDark() {
@@ -110,6 +121,15 @@ export class Widget {
     this.channel = this.socket.join(list.urlIdWS, { seq: list.seq, epoch: list.epoch, userId: list.userIdWS }, this);
     this.takeList(list);
     this.connectionChanged();
+    if (this.opts.notifications) {
+      const o = this.opts;
+      this.bell = new Bell(this, NotificationCenter.of(this.socket, () => new Rest(o.host, o.tenantId, o.sso, this.t)));
+    }
+    this.loaded = true;
+    // A conversation asked for before the list was in (a notification), or linked to.
+    const wanted = this.wantChat || linkedChatId(location.hash);
+    if (wanted && (this.wantChat || this.markers.has(wanted))) this.showChat(wanted);
+    this.wantChat = null;
   }
 
   takeList(list) {
@@ -119,6 +139,7 @@ export class Widget {
     (list.conversations || []).forEach((c) => { seen.add(c._id); this.upsertChat(c, true); });
     this.markers.renderAll();
     this.markers.ids().forEach((id) => { if (!seen.has(id)) this.removeChat(id); });
+    this.resolvedSwitch.render();
   }
 
   // Full reload after `resync-required` (or when the socket says we lag): the list is the truth.
@@ -170,8 +191,13 @@ export class Widget {
         // Events leave the creation time out of a marker: for one we have not seen yet,
         // it is this event's timestamp.
         if (ev.chat) {
-          this.upsertChat(this.markers.has(ev.chat._id) ? ev.chat : Object.assign({ createdAt: ev.timestamp }, ev.chat));
-          if (this.win && this.win.chatId === ev.chat._id) this.placeWindow();
+          const before = this.markers.data(ev.chat._id);
+          this.upsertChat(before ? ev.chat : Object.assign({ createdAt: ev.timestamp }, ev.chat));
+          this.chatChanged(ev.chat._id);
+          if (before && ev.chat.resolved !== undefined && !!before.resolved !== !!ev.chat.resolved) {
+            const n = this.markers.index(ev.chat._id);
+            this.announce(this.t(ev.chat.resolved ? 'announceResolved' : 'announceReopened', { n, name: ev.chat.resolvedBy || this.t('someone') }));
+          }
         }
         break;
       case 'deleted-image-chat':
@@ -249,6 +275,7 @@ export class Widget {
     if (this.channel) this.channel.track(data);
     const merged = this.markers.upsert(data, later);
     this.reportCount();
+    if (!later) this.resolvedSwitch.render();
     return merged;
   }
 
@@ -258,6 +285,24 @@ export class Widget {
     this.markers.remove(id);
     if (this.win && this.win.chatId === id) this.closeWindow(true);
     this.reportCount();
+    this.resolvedSwitch.render();
+  }
+
+  // A conversation's data changed: its open window follows.
+  chatChanged(id) {
+    if (this.win && this.win.chatId === id) { this.win.chatChanged(); this.placeWindow(); }
+  }
+
+  // Bring a conversation into view and open it (a notification, a `#imagechat=` link). A
+  // resolved one is shown even if the switch hid them.
+  showChat(chatId) {
+    if (!this.loaded) { this.wantChat = chatId; return; }
+    this.wrap.scrollIntoView({ block: 'nearest' });
+    if (!chatId) return;
+    const data = this.markers.data(chatId);
+    if (!data) { this.toast(this.t('chatGone')); return; }
+    if (data.resolved && !this.resolvedSwitch.on) this.resolvedSwitch.set(true);
+    if (this.win && this.win.chatId === chatId) this.win.focusComposer(); else this.openWindow(chatId);
   }
 
   bumpCount(chatId, delta) {
@@ -328,7 +373,9 @@ export class Widget {
     this.markers.setOpen(null);
     if (!silent || hadFocus) {
       const marker = w.chatId && this.markers.element(w.chatId);
-      (marker || this.wrap).focus({ preventScroll: true });
+      if (marker) marker.focus({ preventScroll: true });
+      // A marker the switch hides cannot take the focus: the image does.
+      if (document.activeElement !== marker) this.wrap.focus({ preventScroll: true });
     }
   }
 
@@ -346,6 +393,9 @@ export class Widget {
     this.timers.cancelAll();
     this.resizeObs.disconnect();
     this.darkObs.disconnect();
+    removeEventListener('hashchange', this.onHash);
+    if (this.bell) this.bell.destroy();
+    this.bell = null;
     if (this.channel) this.channel.leave();
     this.channel = null;
     this.socket = null;

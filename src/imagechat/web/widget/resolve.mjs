@@ -1,0 +1,68 @@
+// Resolving and reopening conversations: who is offered it, the optimistic write, and the
+// "show resolved" switch on the image (resolved markers are drawn dimmed with a check,
+// markers.mjs and the styles). The server decides: a tenant that lets every writer
+// resolve is not known here, so others' conversations offer no button there.
+//
+// `widget` gives t, opts, user, readonly, tools, wrap, markers, rest, win, and upsertChat,
+// chatChanged, refuseIfDown, announce and error.
+
+import { el } from './dom.mjs';
+import { newBroadcastId } from './ids.mjs';
+import { isModerator, keyQuery, owns } from './moderation.mjs';
+
+// The conversation's author (its edit key in this browser, or the signed-in user's id),
+// moderators and admins.
+export function mayResolve(user, chat) {
+  return !!chat && (owns(user, chat) || isModerator(user));
+}
+
+export async function setResolved(w, chatId, resolved) {
+  const chat = w.markers.data(chatId);
+  if (!chat || w.refuseIfDown()) return;
+  const before = { _id: chatId, resolved: !!chat.resolved, resolvedBy: chat.resolvedBy, resolvedAt: chat.resolvedAt };
+  const me = (w.user && (w.user.displayName || w.user.username)) || chat.resolvedBy || null;
+  w.upsertChat(resolved ? { _id: chatId, resolved, resolvedBy: me, resolvedAt: Date.now() } : { _id: chatId, resolved });
+  w.chatChanged(chatId);
+  try {
+    const body = Object.assign({ resolved, broadcastId: newBroadcastId() }, keyQuery(w.opts.sso, chatId));
+    const res = await w.rest.resolveChat(chatId, body);
+    if (!w.markers.has(chatId)) return;
+    w.upsertChat(res.chat);
+    w.chatChanged(chatId);
+    w.announce(w.t(resolved ? 'resolvedDone' : 'reopenedDone'));
+  } catch (e) {
+    if (w.markers.has(chatId)) { w.upsertChat(before); w.chatChanged(chatId); }
+    w.error(w.t('errResolve', { reason: e.message }));
+  }
+}
+
+// The switch on the image: there once the image has a resolved conversation (or while it
+// hides them); off, resolved markers are not drawn (a class on the image, pure CSS).
+export class ResolvedSwitch {
+  constructor(widget) {
+    this.widget = widget;
+    this.on = widget.opts.showResolved;
+    this.btn = null;
+    widget.wrap.classList.toggle('ic-hide-resolved', !this.on);
+  }
+
+  render() {
+    const w = this.widget;
+    const wanted = !this.on || w.markers.resolvedCount > 0;
+    if (!wanted) { if (this.btn) { this.btn.remove(); this.btn = null; } return; }
+    if (!this.btn) {
+      this.btn = el('button', 'ic-tool ic-switch', { type: 'button', role: 'switch' });
+      this.btn.appendChild(el('span', 'ic-switch-knob', { 'aria-hidden': 'true' }));
+      this.btn.appendChild(el('span')).textContent = w.t('showResolved');
+      this.btn.addEventListener('click', () => this.set(!this.on));
+      w.tools.insertBefore(this.btn, w.tools.firstChild);
+    }
+    if (this.btn.getAttribute('aria-checked') !== String(this.on)) this.btn.setAttribute('aria-checked', String(this.on));
+  }
+
+  set(on) {
+    this.on = on;
+    this.widget.wrap.classList.toggle('ic-hide-resolved', !on);
+    this.render();
+  }
+}
