@@ -99,3 +99,21 @@ async def test_a_notification_reaches_only_its_visitor_on_every_node(
                 skip = ("p-u", "new-image-chat", "new-comment", "image-chat-updated")
                 for stranger in (other, anonymous, twin):
                     assert await stranger.quiet(0.5, skip=skip)
+
+
+async def test_a_signed_in_visitor_who_connects_can_be_mentioned(
+    database_url: str, redis: RedisServer, clock: FixedClock
+) -> None:
+    async with two_nodes(database_url, redis.url, clock) as nodes:
+        (app1, one), _ = nodes
+        await make_tenant(app1, "studio", api_secret=SECRET)
+        async with live_client(one, tenantIdWS="studio", urlId="a.png",
+                               sso=token(clock, "cy", "Cy Young")), \
+                httpx.AsyncClient(base_url=f"http://{one}") as http:
+            for _ in range(50):  # remembered in the background of the connection
+                found = (await http.get("/user-search/studio", params={
+                    "usernameStartsWith": "cy"})).json()["users"]
+                if found:
+                    break
+                await asyncio.sleep(0.05)
+            assert [u["id"] for u in found] == ["cy"]

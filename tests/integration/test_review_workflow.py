@@ -135,8 +135,14 @@ async def test_anonymous_author_resolves_with_the_edit_key_and_the_site_may_open
     await ok(await resolve(client, chat_id, True, editKey=chat["editKey"]))
     refused(await resolve(client, chat_id, False, editKey="guess"), 403,
             "not-allowed-to-resolve")
+    listing = await ok(await client.get(f"/comment-image-chats/{TENANT}",
+                                        params={"urlId": "mockup.png"}))
+    assert listing["visitorsResolve"] is False
     await services(app).tenants.update(TENANT, visitors_resolve=True)
     await ok(await resolve(client, chat_id, False, anonUserId="anon-anyone"))
+    listing = await ok(await client.get(f"/comment-image-chats/{TENANT}",
+                                        params={"urlId": "mockup.png"}))
+    assert listing["visitorsResolve"] is True
 
 
 async def test_banned_and_locked_refuse_resolving_but_not_to_moderators(

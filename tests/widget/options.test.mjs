@@ -10,7 +10,7 @@ const ENV = { scriptOrigin: 'https://chat.example.test', pageOrigin: 'https://sh
 test('every option not given takes its default', () => {
   const opts = normalizeOptions({ tenantId: 'demo' }, ENV);
   assert.deepEqual(opts, {
-    tenantId: 'demo', urlId: 'https://shop.test/home#/img/a.png', host: 'https://chat.example.test',
+    tenantId: 'demo', urlId: 'https://shop.test/home|/img/a.png', host: 'https://chat.example.test',
     locale: 'pl-PL', sso: null, readonly: false, hasDarkBackground: false,
     chatSquarePercentage: DEFAULTS.chatSquarePercentage, maxReplyDepth: 0, commentCountUpdated: null,
     showResolved: true, notifications: true

@@ -46,6 +46,8 @@ async def list_image_chats(request: Request, tenantId: str, urlId: str) -> dict[
         "seq": listing.position.seq,
         "epoch": listing.position.epoch,
         "locked": listing.position.locked,
+        # Every writer may resolve and reopen here (else authors, moderators and admins).
+        "visitorsResolve": tenant.visitors_resolve,
     }
 
 

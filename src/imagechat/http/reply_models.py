@@ -125,6 +125,8 @@ class ImageChatList(Success, _LiveIds):
     seq: int = Field(description="The channel position the list reflects.")
     epoch: str
     locked: bool
+    visitorsResolve: bool = Field(description="Every visitor who may write may resolve and "
+                                  "reopen conversations here.")
 
 
 class CreatedImageChat(Success):

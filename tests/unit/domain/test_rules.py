@@ -224,3 +224,10 @@ def test_page_number_rejects(value: Any) -> None:
 @pytest.mark.parametrize("value", [math.inf, math.nan])
 def test_page_number_rejects_non_finite_numbers(value: float) -> None:
     assert code_of(BadInput, rules.page_number, value) == "invalid-page"
+
+
+def test_the_widgets_default_url_ids_of_two_images_of_a_page_stay_two() -> None:
+    # The widget's default urlId is `<page URL>|<image src>` (web/widget/options.mjs).
+    first = rules.clean_url_id("https://Shop.test/home|/img/a.png")
+    assert first == "shop.test/home|/img/a.png"
+    assert first != rules.clean_url_id("https://shop.test/home|/img/b.png")

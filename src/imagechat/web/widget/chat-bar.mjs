@@ -17,7 +17,7 @@ export class ChatBar {
     this.resolveBtn = null;
     this.followBtn = null;
     this.following = null; // unknown until read
-    if (!w.readonly && mayResolve(w.user, win.chat)) {
+    if (!w.readonly && mayResolve(w.user, win.chat, w.visitorsResolve)) {
       this.resolveBtn = this.root.appendChild(el('button', 'ic-btn ic-small ic-resolve', { type: 'button' }));
       this.resolveBtn.addEventListener('click', () => setResolved(w, win.chatId, !win.chat.resolved));
     }

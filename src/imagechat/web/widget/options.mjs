@@ -4,7 +4,7 @@
 
 export const DEFAULTS = Object.freeze({
   tenantId: null, // required
-  urlId: null, // null: the page's URL and the image's src
+  urlId: null, // null: the page's URL and the image's src, as `<page>|<src>`
   host: null, // null: the server the script was loaded from
   locale: null, // null: the browser's language
   sso: null, // a Secure or Simple SSO token: an object, or its JSON text
@@ -28,7 +28,9 @@ export function normalizeOptions(config, env) {
   const onCount = given('commentCountUpdated');
   return Object.freeze({
     tenantId: given('tenantId'),
-    urlId: given('urlId') || env.pageOrigin + env.pagePath + '#' + (env.imageSrc || ''),
+    // `|`, not `#`: the server drops a urlId's #fragment, which would make every image of
+    // a page one image.
+    urlId: given('urlId') || env.pageOrigin + env.pagePath + '|' + (env.imageSrc || ''),
     host: String(given('host') || env.scriptOrigin).replace(/\/+$/, ''),
     locale: String(given('locale') || env.language || 'en'),
     sso: sso == null ? null : (typeof sso === 'string' ? sso : JSON.stringify(sso)),

@@ -1,7 +1,7 @@
 // Resolving and reopening conversations: who is offered it, the optimistic write, and the
 // "show resolved" switch on the image (resolved markers are drawn dimmed with a check,
-// markers.mjs and the styles). The server decides: a tenant that lets every writer
-// resolve is not known here, so others' conversations offer no button there.
+// markers.mjs and the styles). The server decides; the list says whether the site lets
+// every writer resolve (`visitorsResolve`), so the button is offered where it will work.
 //
 // `widget` gives t, opts, user, readonly, tools, wrap, markers, rest, win, and upsertChat,
 // chatChanged, refuseIfDown, announce and error.
@@ -11,9 +11,9 @@ import { newBroadcastId } from './ids.mjs';
 import { isModerator, keyQuery, owns } from './moderation.mjs';
 
 // The conversation's author (its edit key in this browser, or the signed-in user's id),
-// moderators and admins.
-export function mayResolve(user, chat) {
-  return !!chat && (owns(user, chat) || isModerator(user));
+// moderators and admins; everyone, where the site allows it.
+export function mayResolve(user, chat, visitorsResolve = false) {
+  return !!chat && (visitorsResolve || owns(user, chat) || isModerator(user));
 }
 
 export async function setResolved(w, chatId, resolved) {

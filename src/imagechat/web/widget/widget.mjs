@@ -43,6 +43,7 @@ export class Widget {
     this.readonly = this.opts.readonly;
     this.locked = false;
     this.user = null;
+    this.visitorsResolve = false; // the site lets every writer resolve conversations
     this.win = null; // the one open ChatWindow
     this.cross = { x: 50, y: 50 };
     this.lastCount = null;
@@ -134,6 +135,7 @@ export class Widget {
 
   takeList(list) {
     this.user = list.user || null;
+    this.visitorsResolve = !!list.visitorsResolve;
     this.setLocked(!!list.locked, false);
     const seen = new Set();
     (list.conversations || []).forEach((c) => { seen.add(c._id); this.upsertChat(c, true); });
