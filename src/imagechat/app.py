@@ -18,6 +18,7 @@ from imagechat.domain.models import StoredEvent
 from imagechat.http import (
     comments,
     dashboard,
+    docs,
     event_log,
     image_chats,
     moderation,
@@ -142,6 +143,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
         responses=EVERY_OPERATION,
+        # Served by http/docs.py with their assets from this server, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     # Dashboard session cookies; with no configured secret they last until a restart.
     app.state.sessions = SessionCodec.from_setting(
@@ -153,7 +157,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, comments, moderation, notifications, users, event_log,
-                   server_api, server_moderation, widget, dashboard):
+                   server_api, server_moderation, widget, dashboard, docs):
         app.include_router(module.router)
     if metrics is not None:
         app.state.metrics = metrics
