@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="port to listen on")
     database_url: str = Field(
         default="sqlite+aiosqlite:///imagechat.db",
-        description="`sqlite+aiosqlite:///path.db` or `postgresql+asyncpg://user:pass@host/db`")
+        description="`sqlite:///path.db` or `postgresql://user:pass@host/db` (the async "
+                    "drivers, aiosqlite and asyncpg, are chosen by the server)")
     # Empty: the in-process broker, which serves one node.
     redis_url: str = Field(
         default="", description="`redis://host:6379/0` to share live events between nodes")
@@ -54,10 +55,14 @@ class Settings(BaseSettings):
         default="", description="PEM certificate chain: serve HTTPS and WSS on the same port")
     tls_key: str = Field(default="", description="PEM private key for the certificate")
     migrate_on_start: bool = Field(
-        default=True, description="apply database migrations when the server starts")
+        default=True,
+        description="apply database migrations when the server starts; `false`: a node on "
+                    "a schema that is behind waits, `/readyz` answering 503, until "
+                    "`imagechat migrate` has run")
     demo_tenant: bool = Field(
         default=True,
-        description="create the `demo` tenant (anonymous visitors, any origin)")
+        description="create the `demo` tenant (anonymous visitors, any origin); `false` "
+                    "refuses it like an unknown tenant, even if it exists")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024,
                                 description="largest accepted request body")
 

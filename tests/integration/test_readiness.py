@@ -8,6 +8,7 @@ ready once the service is up, and follows it down and up again.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -20,6 +21,10 @@ from typing import IO, Any
 import httpx
 import pytest
 
+from imagechat.app import create_app
+from imagechat.settings import Settings
+from imagechat.store.database import Database
+from imagechat.store.migrate import upgrade
 from tests.server_process import free_port, running_server
 
 # The node retries every few seconds at most (services/readiness.py: RETRY_MAX_SECS).
@@ -198,3 +203,27 @@ def test_postgres_down_at_start_then_up_down_and_up(
         wait_for(base, 200)
         assert httpx.get(f"{base}/comments/demo?urlId=page").json()["comments"][0][
             "comment"] == "hi"
+
+
+# --- a schema that is behind --------------------------------------------------------------
+
+async def test_a_node_that_may_not_migrate_waits_for_the_schema(sqlite_url: str) -> None:
+    settings = Settings(database_url=sqlite_url, migrate_on_start=False)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        waiting = await client.get("/readyz")
+        assert waiting.status_code == 503
+        assert "no ImageChat schema yet" in waiting.json()["checks"]["database"]
+        db = Database(sqlite_url)
+        try:
+            await upgrade(db.writer, sqlite_url)  # the operator runs `imagechat migrate`
+        finally:
+            await db.dispose()
+        deadline = time.monotonic() + READY_WAIT_SECS
+        while (answer := await client.get("/readyz")).status_code != 200:
+            assert time.monotonic() < deadline, answer.text
+            await asyncio.sleep(0.2)
+        # The demo tenant is made once the schema is there.
+        assert (await client.get("/comments/demo", params={"urlId": "p"})).status_code == 200
