@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from imagechat import __version__
 from imagechat.auth.sessions import SessionCodec
@@ -18,6 +18,7 @@ from imagechat.domain.models import StoredEvent
 from imagechat.http import (
     comments,
     dashboard,
+    docs,
     event_log,
     image_chats,
     moderation,
@@ -33,7 +34,7 @@ from imagechat.http.cors import TenantCORSMiddleware
 from imagechat.http.errors import install_error_handlers
 from imagechat.http.observe import RequestObserver
 from imagechat.http.openapi import EVERY_OPERATION, install_openapi, replies
-from imagechat.http.reply_models import Health
+from imagechat.http.reply_models import Health, NotReady, Ready
 from imagechat.http.responses import OrjsonResponse
 from imagechat.live.connection import LiveConnection
 from imagechat.live.hub import Hub
@@ -43,10 +44,11 @@ from imagechat.ops.metrics import Metrics
 from imagechat.rate_limit.factory import limiter_from_url
 from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import build_services
+from imagechat.services.readiness import Readiness
 from imagechat.services.recorder import Notice
 from imagechat.settings import Settings
 from imagechat.store.database import Database
-from imagechat.store.migrate import upgrade
+from imagechat.store.migrate import require_current, upgrade
 
 log = logging.getLogger("imagechat")
 
@@ -88,29 +90,48 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             connects_per_visitor=settings.rate_limit_connects_per_visitor,
             connects_per_tenant=settings.rate_limit_connects_per_tenant,
         )
-        try:
+        sink = BrokerSink(broker)
+        # With the demo switched off, a `demo` tenant left in the database is refused
+        # like an unknown one: no reads, no writes, no live connections.
+        services = build_services(db, clock, sink,
+                                  refused_tenants=() if settings.demo_tenant
+                                  else (DEMO_TENANT_ID,))
+        hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
+        readiness = Readiness(db, broker, shared_broker=bool(settings.redis_url))
+
+        async def prepare_database(_retrying: bool) -> None:
             if settings.migrate_on_start:
                 await upgrade(db.writer, settings.database_url)
-            await broker.start()
-            sink = BrokerSink(broker)
-            services = build_services(db, clock, sink)
+            else:
+                await require_current(db.writer)
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
-            hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
+
+        async def start_broker(retrying: bool) -> None:
+            await broker.start()
+            if retrying:
+                # Events written meanwhile reached only this node's clients: catch up.
+                await hub.delivery.on_reconnect()
+
+        app.state.settings = settings
+        app.state.readiness = readiness
+        try:
+            await readiness.start({"database": prepare_database, "broker": start_broker})
             await hub.start()
             if metrics is not None:
                 metrics.watch(hub, sink)
-            app.state.settings = settings
             app.state.broker = broker
             app.state.services = services
             app.state.hub = hub
             app.state.rate_limits = rate_limits
+            log.info("ImageChat %s started", __version__)
             try:
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
                 yield {"hub": hub}
             finally:
                 await hub.stop()
         finally:
+            await readiness.stop()
             await broker.stop()
             await rate_limits.close()
             await db.dispose()
@@ -122,6 +143,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         default_response_class=OrjsonResponse,
         lifespan=lifespan,
         responses=EVERY_OPERATION,
+        # Served by http/docs.py with their assets from this server, not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     # Dashboard session cookies; with no configured secret they last until a restart.
     app.state.sessions = SessionCodec.from_setting(
@@ -133,7 +157,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, comments, moderation, notifications, users, event_log,
-                   server_api, server_moderation, widget, dashboard):
+                   server_api, server_moderation, widget, dashboard, docs):
         app.include_router(module.router)
     if metrics is not None:
         app.state.metrics = metrics
@@ -141,7 +165,20 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @app.get("/healthz", tags=["operations"], responses=replies(Health, {}))
     async def healthz() -> dict[str, Any]:
+        """Liveness: the process answers. Says nothing of the database or the broker."""
         return {"status": "success", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"],
+             responses={200: {"model": Ready, "description": "Ready to serve."},
+                        503: {"model": NotReady,
+                              "description": "A dependency is down; see `checks`."}})
+    async def readyz(request: Request) -> Response:
+        """Readiness: the database answers, and the shared broker when one is set up."""
+        found: Readiness = request.app.state.readiness
+        checks = await found.checks()
+        ready = all(state == "ok" for state in checks.values())
+        return OrjsonResponse({"status": "success" if ready else "failed", "checks": checks},
+                              status_code=200 if ready else 503)
 
     return app
 

@@ -1,67 +1,151 @@
 """The `imagechat` command: serve, migrate, tenants, imports. Calls services, never http or
-ws."""
+ws.
+
+Only `migrate`, `serve` (with IMAGECHAT_MIGRATE_ON_START) and an import into an empty
+database create or change the schema; every other command refuses a schema that is missing
+or behind, and says what to run. A bad setting or a database that cannot be reached ends in
+one line and a hint, with exit status 2; a refused operation (an unknown tenant, a bad
+origin) with status 1.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import logging.config
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
+from imagechat import __version__
 from imagechat.domain.clock import SystemClock
-from imagechat.domain.errors import ImageChatError
+from imagechat.domain.errors import ImageChatError, Unavailable
+from imagechat.domain.models import Tenant
 from imagechat.services.container import Services, build_services
 from imagechat.services.fastcomments_import import FastCommentsImport, ImportReport, read_rows
+from imagechat.services.readiness import reason_of
 from imagechat.services.recorder import NullSink
 from imagechat.settings import Settings
 from imagechat.store.database import Database
-from imagechat.store.migrate import upgrade
+from imagechat.store.migrate import (
+    SchemaNotReady,
+    SchemaState,
+    schema_state,
+    upgrade,
+    upgrade_sql,
+)
 
 app = typer.Typer(help="ImageChat: live conversations pinned to spots on images.",
                   no_args_is_help=True, add_completion=False)
 tenant_app = typer.Typer(help="Manage tenants (sites).", no_args_is_help=True)
+db_app = typer.Typer(help="Look at the database's schema.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
-console = Console()
+app.add_typer(db_app, name="db")
+# soft_wrap: long lines (ids, secrets, URLs) are never broken, also in a pipe.
+console = Console(soft_wrap=True, highlight=False)
+errors = Console(stderr=True, soft_wrap=True, highlight=False)
+
+# Exit statuses: 1 the operation was refused; 2 the setup is wrong (a bad setting, an
+# unreachable database, a schema that is not current).
+REFUSED = 1
+BAD_SETUP = 2
+_DATABASE_HINT = ("is the database running and reachable, and is IMAGECHAT_DATABASE_URL "
+                  "(or --database-url) right?")
 
 T = TypeVar("T")
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", envvar="IMAGECHAT_DATABASE_URL",
-                 help="sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db"),
+    typer.Option("--database-url", envvar="IMAGECHAT_DATABASE_URL", show_envvar=False,
+                 help="sqlite:///file.db or postgresql://user@host/db"),
 ]
 
 
-def _settings(database_url: str | None) -> Settings:
-    settings = Settings()
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    return settings
+def _fail(status: int, message: str, hint: str | None = None) -> NoReturn:
+    errors.print(f"[red]error:[/red] {message}")
+    if hint:
+        errors.print(f"hint: {hint}", markup=False)
+    raise typer.Exit(status)
 
 
-def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"imagechat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """ImageChat: live conversations pinned to spots on images."""
+
+
+def _settings(**updates: Any) -> Settings:
+    """Settings from the environment, with the flags that were given on top."""
+    try:
+        return Settings(**{k: v for k, v in updates.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        _fail(BAD_SETUP, f"IMAGECHAT_{name.upper()}: {message}",
+              "check the variable (or its flag); `imagechat serve --help` lists them")
+
+
+def _run_on_database(settings: Settings, job: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `job` on the database; setup problems end the command in one line, status 2."""
+
     async def run() -> T:
         db = Database(settings.database_url)
         try:
-            await upgrade(db.writer, settings.database_url)
-            return await work(build_services(db, SystemClock(), NullSink()))
+            return await job(db)
         finally:
             await db.dispose()
 
+    where = _safe_url(settings.database_url)
     try:
         return asyncio.run(run())
+    except SchemaNotReady as exc:
+        _fail(BAD_SETUP, f"{where}: {exc}")
+    except Unavailable as exc:
+        _fail(BAD_SETUP, f"cannot reach the database at {where}: {reason_of(exc)}",
+              _DATABASE_HINT)
     except ImageChatError as exc:
-        console.print(f"[red]error:[/red] {exc.reason}")
-        raise typer.Exit(1) from None
+        _fail(REFUSED, exc.reason)
+    except IntegrityError:
+        raise
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        _fail(BAD_SETUP, f"cannot reach the database at {where}: {reason_of(exc)}",
+              _DATABASE_HINT)
+
+
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *,
+                   create_if_empty: bool = False) -> T:
+    """Run `work` with the services over a database whose schema is current; an empty
+    database gets the schema first when `create_if_empty` (imports)."""
+
+    async def job(db: Database) -> T:
+        state = await schema_state(db.writer)
+        if state.empty and create_if_empty:
+            await upgrade(db.writer, settings.database_url)
+        elif (problem := state.problem()) is not None:
+            raise SchemaNotReady(problem)
+        return await work(build_services(db, SystemClock(), NullSink()))
+
+    return _run_on_database(settings, job)
 
 
 @app.command()
@@ -84,48 +168,66 @@ def serve(
     """Run the server (REST API, live sync, widget, demo)."""
     from imagechat.app import create_app, server_options
 
-    settings = _settings(database_url)
-    updates: dict[str, object] = {}
-    if host:
-        updates["host"] = host
-    if port:
-        updates["port"] = port
-    if redis_url is not None:
-        updates["redis_url"] = redis_url
-    if tls_cert:
-        updates["tls_cert"] = tls_cert
-    if tls_key:
-        updates["tls_key"] = tls_key
-    if log_json:
-        updates["log_json"] = True
-    settings = settings.model_copy(update=updates)
+    settings = _settings(database_url=database_url, host=host, port=port, redis_url=redis_url,
+                         tls_cert=tls_cert, tls_key=tls_key, log_json=log_json or None)
     try:
         options = server_options(settings)
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(BAD_SETUP, str(exc))
     scheme = "https" if settings.tls_cert else "http"
-    banner = (f"ImageChat on {scheme}://{settings.host}:{settings.port}/demo  "
+    banner = (f"ImageChat {__version__} on {scheme}://{settings.host}:{settings.port}/demo  "
               f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
     if settings.log_json:
         # Every line of output is then a JSON log record, the greeting included.
         logging.config.dictConfig(options["log_config"])
         logging.getLogger("imagechat").info(banner)
     else:
-        console.print(banner)
+        console.print(banner, markup=False)
     uvicorn.run(create_app(settings), **options)
 
 
 @app.command()
-def migrate(database_url: DatabaseOption = None) -> None:
-    """Apply database migrations."""
-    settings = _settings(database_url)
+def migrate(
+    database_url: DatabaseOption = None,
+    sql: Annotated[bool, typer.Option(
+        "--sql", help="Print the SQL that would bring the schema up to date (PostgreSQL), "
+                      "and change nothing.")] = False,
+) -> None:
+    """Bring the database's schema up to date (creates it in an empty database)."""
+    settings = _settings(database_url=database_url)
+    if sql:
+        if make_url(settings.database_url).get_backend_name() == "sqlite":
+            _fail(BAD_SETUP, "--sql writes PostgreSQL's statements; SQLite's migrations "
+                  "copy tables and need the file itself",
+                  "back the file up, then run `imagechat migrate` on it")
+        state = _run_on_database(settings, lambda db: schema_state(db.writer))
+        if state.up_to_date:
+            console.print(f"-- The schema is up to date (revision {state.head}); "
+                          "nothing to run.", markup=False)
+            return
+        try:
+            sys.stdout.write(upgrade_sql(settings.database_url, state.current))
+        except SchemaNotReady as exc:
+            _fail(BAD_SETUP, str(exc))
+        return
 
-    async def work(_services: Services) -> None:
-        return None
+    async def job(db: Database) -> SchemaState:
+        await upgrade(db.writer, settings.database_url)
+        return await schema_state(db.writer)
 
-    _with_services(settings, work)
-    console.print("Database is up to date.")
+    state = _run_on_database(settings, job)
+    console.print(f"Database is up to date (revision {state.current}).", markup=False)
+
+
+@db_app.command("current")
+def db_current(database_url: DatabaseOption = None) -> None:
+    """Print the schema's revision and whether this version needs a migration."""
+    settings = _settings(database_url=database_url)
+    state = _run_on_database(settings, lambda db: schema_state(db.writer))
+    problem = state.problem()
+    current = state.current or "none"
+    console.print(f"{current} (up to date)" if problem is None else f"{current}: {problem}",
+                  markup=False)
 
 
 @tenant_app.command("create")
@@ -148,7 +250,7 @@ def tenant_create(
         console.print(f"tenant id:  {tenant.id}")
         console.print(f"API secret: {tenant.api_secret}")
 
-    _with_services(_settings(database_url), work)
+    _with_services(_settings(database_url=database_url), work)
 
 
 @tenant_app.command("origins")
@@ -170,22 +272,72 @@ def tenant_origins(
         console.print(f"{tenant.id}: allowed origins: "
                       f"{', '.join(tenant.allowed_origins) or 'any'}")
 
-    _with_services(_settings(database_url), work)
+    _with_services(_settings(database_url=database_url), work)
 
 
 @tenant_app.command("list")
-def tenant_list(database_url: DatabaseOption = None) -> None:
-    """List tenants (never their secrets)."""
+def tenant_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List tenants (never their secrets). In a pipe: tab-separated lines, ids in full."""
 
-    async def work(services: Services) -> None:
-        table = Table("id", "name", "anonymous", "simple SSO", "origins")
-        for t in await services.tenants.list():
-            table.add_row(t.id, t.name, "yes" if t.allow_anonymous else "no",
-                          "yes" if t.allow_simple_sso else "no",
-                          ", ".join(t.allowed_origins) or "any")
-        console.print(table)
+    async def work(services: Services) -> list[Tenant]:
+        return await services.tenants.list()
 
-    _with_services(_settings(database_url), work)
+    found = _with_services(_settings(database_url=database_url), work)
+    if as_json:
+        sys.stdout.write(json.dumps([_tenant_json(t) for t in found], indent=2) + "\n")
+        return
+    header = ("id", "name", "anonymous", "simple SSO", "visitors resolve", "origins")
+    rows = [(t.id, t.name, _yes(t.allow_anonymous), _yes(t.allow_simple_sso),
+             _yes(t.visitors_resolve), ", ".join(t.allowed_origins) or "any") for t in found]
+    if not sys.stdout.isatty():
+        for row in (header, *rows):
+            sys.stdout.write("\t".join(row) + "\n")
+        return
+    table = Table(*header)
+    table.columns[0].no_wrap = True  # an id is copied from here: never cut or folded
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _tenant_json(tenant: Tenant) -> dict[str, object]:
+    return {"id": tenant.id, "name": tenant.name, "allowAnonymous": tenant.allow_anonymous,
+            "allowSimpleSSO": tenant.allow_simple_sso,
+            "visitorsResolve": tenant.visitors_resolve,
+            "allowedOrigins": list(tenant.allowed_origins), "createdAt": tenant.created_at}
+
+
+@tenant_app.command("delete")
+def tenant_delete(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")
+                   ] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Delete a tenant and everything of it: conversations, comments, users, events, usage."""
+    settings = _settings(database_url=database_url)
+
+    async def find(services: Services) -> Tenant:
+        return await services.tenants.get(tenant_id)
+
+    tenant = _with_services(settings, find)
+    if not yes:
+        typer.confirm(f"Delete tenant {tenant.id} ({tenant.name}) and everything of it? "
+                      "This cannot be undone", abort=True)
+
+    async def work(services: Services) -> dict[str, int]:
+        return await services.tenants.delete(tenant_id)
+
+    removed = _with_services(settings, work)
+    counts = ", ".join(f"{table} {n}" for table, n in removed.items() if n)
+    console.print(f"Deleted tenant {tenant.id}; rows removed: {counts}.", markup=False)
 
 
 @tenant_app.command("update")
@@ -213,7 +365,7 @@ def tenant_update(
                       f"{'yes' if tenant.allow_simple_sso else 'no'}, visitors resolve "
                       f"{'yes' if tenant.visitors_resolve else 'no'}", markup=False)
 
-    _with_services(_settings(database_url), work)
+    _with_services(_settings(database_url=database_url), work)
 
 
 @tenant_app.command("rotate-secret")
@@ -227,7 +379,7 @@ def tenant_rotate_secret(
         tenant = await services.tenants.rotate_secret(tenant_id)
         console.print(f"API secret: {tenant.api_secret}")
 
-    _with_services(_settings(database_url), work)
+    _with_services(_settings(database_url=database_url), work)
 
 
 @app.command("import-fastcomments")
@@ -253,7 +405,8 @@ def import_fastcomments(
             return await FastCommentsImport(services.db, services.clock).run(
                 tenant, rows, advance)
 
-    report = _with_services(_settings(database_url), work)
+    # Into an empty database the import creates the schema; else it must be current.
+    report = _with_services(_settings(database_url=database_url), work, create_if_empty=True)
     console.print(f"{report.loaded} comments loaded, {report.already_there} already there, "
                   f"{report.conversations} conversations made, {len(report.bad)} bad rows.")
     for line, reason in report.bad:

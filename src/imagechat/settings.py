@@ -7,8 +7,36 @@ configuration table is checked against them (`tests/unit/test_settings.py`).
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+# The async driver this server runs each database on, by the scheme an operator may write.
+_DATABASE_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+_BROKER_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def database_url_for(url: str) -> str:
+    """The URL with its async driver: `postgresql://` and `sqlite:///` are accepted as
+    written elsewhere (psql, SQLAlchemy, other tools). ValueError for anything else."""
+    try:
+        parsed = make_url(url.strip())
+    except ArgumentError:
+        raise ValueError(f"{url!r} is not a database URL") from None
+    driver = _DATABASE_DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(f"the scheme {parsed.drivername!r} is not supported: use "
+                         "sqlite:///path.db or postgresql://user:pass@host/db")
+    if driver.startswith("sqlite") and not parsed.database:
+        raise ValueError("an SQLite URL names a file: sqlite:///path.db")
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):
@@ -18,7 +46,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="port to listen on")
     database_url: str = Field(
         default="sqlite+aiosqlite:///imagechat.db",
-        description="`sqlite+aiosqlite:///path.db` or `postgresql+asyncpg://user:pass@host/db`")
+        description="`sqlite:///path.db` or `postgresql://user:pass@host/db` (the async "
+                    "drivers, aiosqlite and asyncpg, are chosen by the server)")
     # Empty: the in-process broker, which serves one node.
     redis_url: str = Field(
         default="", description="`redis://host:6379/0` to share live events between nodes")
@@ -26,10 +55,14 @@ class Settings(BaseSettings):
         default="", description="PEM certificate chain: serve HTTPS and WSS on the same port")
     tls_key: str = Field(default="", description="PEM private key for the certificate")
     migrate_on_start: bool = Field(
-        default=True, description="apply database migrations when the server starts")
+        default=True,
+        description="apply database migrations when the server starts; `false`: a node on "
+                    "a schema that is behind waits, `/readyz` answering 503, until "
+                    "`imagechat migrate` has run")
     demo_tenant: bool = Field(
         default=True,
-        description="create the `demo` tenant (anonymous visitors, any origin)")
+        description="create the `demo` tenant (anonymous visitors, any origin); `false` "
+                    "refuses it like an unknown tenant, even if it exists")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024,
                                 description="largest accepted request body")
 
@@ -93,6 +126,19 @@ class Settings(BaseSettings):
         description="signs dashboard session cookies; set the same long random value on "
                     "every node, or sessions end at each restart and work only on the node "
                     "that issued them")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_driver(cls, value: str) -> str:
+        return database_url_for(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _broker_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(_BROKER_SCHEMES):
+            raise ValueError(f"{value!r} is not a Redis URL: use redis://host:6379/0")
+        return value
 
     @property
     def broker_url(self) -> str:

@@ -34,6 +34,8 @@ ADD_IMAGE = """
 def moderated_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server with a tenant of our own, whose API secret the test knows."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'moderation.db'}"
+    subprocess.run([IMAGECHAT_BIN, "migrate", "--database-url", database_url],
+                   capture_output=True, check=True)
     made = subprocess.run([IMAGECHAT_BIN, "tenant", "create", "Mods", "--id", TENANT,
                            "--database-url", database_url],
                           capture_output=True, text=True, check=True)

@@ -120,6 +120,7 @@ def test_import_loads_threads_twice_without_change_and_names_bad_rows(
     tmp_path: Path, fresh_url: str
 ) -> None:
     tenant = f"site-{secrets.token_hex(3)}"
+    assert runner.invoke(cli, ["migrate", "--database-url", fresh_url]).exit_code == 0
     created = runner.invoke(cli, ["tenant", "create", "Site", "--id", tenant,
                                   "--database-url", fresh_url])
     assert created.exit_code == 0, created.output
@@ -186,6 +187,7 @@ async def _check_through_the_api(
 
 
 def test_a_json_array_dump_reports_the_line_of_each_item(tmp_path: Path, sqlite_url: str) -> None:
+    runner.invoke(cli, ["migrate", "--database-url", sqlite_url])
     runner.invoke(cli, ["tenant", "create", "Site", "--id", "site", "--database-url",
                         sqlite_url])
     items = [{"id": "a1", "urlId": "p", "comment": "one", "date": T0},

@@ -20,6 +20,8 @@ EDIT_KEY = "edit-key-77aa"
 
 def create_tenant(database_url: str) -> str:
     """A tenant made with the CLI; returns its real API secret."""
+    subprocess.run([IMAGECHAT_BIN, "migrate", "--database-url", database_url],
+                   capture_output=True, check=True, timeout=60)
     result = subprocess.run(
         [IMAGECHAT_BIN, "tenant", "create", "Acme", "--id", "acme",
          "--database-url", database_url], capture_output=True, text=True, timeout=60)

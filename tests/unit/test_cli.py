@@ -1,19 +1,26 @@
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from imagechat import __version__
 from imagechat.cli import app
+from imagechat.store.migrate import head_revision
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def db_args(tmp_path: Path) -> list[str]:
-    return ["--database-url", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"]
+    """A migrated database: the commands below refuse any other."""
+    args = ["--database-url", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"]
+    assert runner.invoke(app, ["migrate", *args]).exit_code == 0
+    return args
 
 
 def _secret(output: str) -> str:
@@ -116,3 +123,78 @@ def test_tenant_update_changes_only_what_is_given(db_args: list[str]) -> None:
     assert "name 'Acme Design', anonymous no, simple SSO no, visitors resolve yes" in again.output
     missing = runner.invoke(app, ["tenant", "update", "nobody", "--anonymous", *db_args])
     assert missing.exit_code == 1 and "No site with tenant id 'nobody'" in missing.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"imagechat {__version__}"
+
+
+def test_commands_other_than_migrate_leave_the_schema_alone(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    url = ["--database-url", f"sqlite:///{path}"]
+    for command in (["tenant", "list"], ["tenant", "create", "Acme"], ["db", "current"]):
+        result = runner.invoke(app, [*command, *url])
+        assert "no ImageChat schema yet: run `imagechat migrate`" in result.output, command
+        assert result.exit_code == (0 if command[0] == "db" else 2), command
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+    assert runner.invoke(app, ["migrate", *url]).exit_code == 0
+    current = runner.invoke(app, ["db", "current", *url])
+    assert current.output.strip() == f"{head_revision()} (up to date)"
+
+
+def test_a_schema_behind_is_refused_with_what_to_run(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    url = ["--database-url", f"sqlite:///{path}"]
+    runner.invoke(app, ["migrate", *url])
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0004'")
+    result = runner.invoke(app, ["tenant", "list", *url])
+    assert result.exit_code == 2
+    assert f"at revision 0004, this version needs {head_revision()}: run `imagechat migrate`" \
+        in result.output
+
+
+@pytest.mark.parametrize(("url", "said"), [
+    ("mysql://db/x", "IMAGECHAT_DATABASE_URL: the scheme 'mysql' is not supported"),
+    ("not a url", "IMAGECHAT_DATABASE_URL: 'not a url' is not a database URL"),
+    ("postgresql://nobody@127.0.0.1:9/x", "cannot reach the database at "
+                                          "postgresql+asyncpg://nobody@127.0.0.1:9/x"),
+])
+def test_bad_or_unreachable_databases_end_in_one_line_and_a_hint(url: str, said: str) -> None:
+    result = runner.invoke(app, ["tenant", "list", "--database-url", url])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2 and said in lines[0] and lines[1].startswith("hint: "), lines
+
+
+def test_migrate_sql_prints_what_it_would_run_and_refuses_sqlite(db_args: list[str]) -> None:
+    sqlite = runner.invoke(app, ["migrate", "--sql", *db_args])
+    assert sqlite.exit_code == 2 and "--sql writes PostgreSQL's statements" in sqlite.output
+
+
+def test_tenant_list_json_and_plain_lines_keep_ids_whole(db_args: list[str]) -> None:
+    long_id = "a-tenant-id-long-enough-to-be-cut-by-a-table-" + "x" * 19
+    runner.invoke(app, ["tenant", "create", "A name that is also rather long to print",
+                        "--id", long_id, "--origin", "https://acme.example", *db_args])
+    listed = json.loads(runner.invoke(app, ["tenant", "list", "--json", *db_args]).output)
+    assert listed == [{"id": long_id, "name": "A name that is also rather long to print",
+                       "allowAnonymous": True, "allowSimpleSSO": False,
+                       "visitorsResolve": False, "allowedOrigins": ["https://acme.example"],
+                       "createdAt": listed[0]["createdAt"]}]
+    plain = runner.invoke(app, ["tenant", "list", *db_args]).output.splitlines()
+    assert plain[1].split("\t")[0] == long_id
+
+
+def test_tenant_delete_asks_first_and_removes_the_tenant(db_args: list[str]) -> None:
+    runner.invoke(app, ["tenant", "create", "Acme", "--id", "acme", *db_args])
+    refused = runner.invoke(app, ["tenant", "delete", "acme", *db_args], input="n\n")
+    assert refused.exit_code == 1 and "Delete tenant acme (Acme)" in refused.output
+    assert "acme" in runner.invoke(app, ["tenant", "list", *db_args]).output
+    confirmed = runner.invoke(app, ["tenant", "delete", "acme", *db_args], input="y\n")
+    assert confirmed.exit_code == 0
+    assert "Deleted tenant acme; rows removed: tenants 1." in confirmed.output
+    assert "acme" not in runner.invoke(app, ["tenant", "list", *db_args]).output
+    again = runner.invoke(app, ["tenant", "delete", "acme", "--yes", *db_args])
+    assert again.exit_code == 1 and "No site with tenant id 'acme'" in again.output

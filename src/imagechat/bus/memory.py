@@ -16,6 +16,9 @@ class MemoryBroker:
     async def stop(self) -> None:
         self._keys.clear()
 
+    async def ping(self) -> None:
+        return None  # in this process: up whenever the process is
+
     def set_handler(self, handler: MessageHandler) -> None:
         self._handler = handler
 

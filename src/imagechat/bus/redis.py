@@ -70,6 +70,13 @@ class RedisBroker:
                 await self._pubsub.aclose()
         await self._redis.aclose()
 
+    async def ping(self) -> None:
+        if self._reader is None:
+            raise ConnectionError("not connected yet")
+        if not self._connected.is_set():
+            raise ConnectionError("the subscription link is down; reconnecting")
+        await self._redis.ping()
+
     async def _connect(self) -> None:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         if self._keys:

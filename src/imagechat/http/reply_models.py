@@ -304,6 +304,17 @@ class Health(Success):
     version: str
 
 
+class Ready(Success):
+    checks: dict[str, str] = Field(
+        description="`database`, and `broker` when one is shared: `ok` each.")
+
+
+class NotReady(BaseModel):
+    status: Literal["failed"]
+    checks: dict[str, str] = Field(
+        description="`database` and `broker` (when shared): `ok`, or `down: <reason>`.")
+
+
 
 class Locked(Success):
     locked: bool = Field(description="The image's state now.")

@@ -16,6 +16,9 @@ The modules keep to what this joiner understands, and it refuses anything else:
   single file it replaced, while the sources keep their comments), which is only safe when
   no string spans lines.
 
+What is served is that script minified by rjsmin (`minified`), which keeps strings and
+regular expressions as they are and drops whitespace and the remaining comments.
+
 `close-codes.mjs` is written from `imagechat.live.close_codes` by
 `python -m imagechat.http.widget_bundle`; a unit test fails when the two differ.
 """
@@ -26,6 +29,8 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import rjsmin
 
 from imagechat.live.close_codes import CloseCode
 
@@ -160,6 +165,12 @@ def join(directory: Path = WIDGET_DIR, entry: str = ENTRY) -> str:
         parts.append("})();")
     parts.append("})();")
     return "\n".join(parts) + "\n"
+
+
+def minified(directory: Path = WIDGET_DIR, entry: str = ENTRY) -> str:
+    """The joined script, minified; its `/*!` notice is kept."""
+    result: str = rjsmin.jsmin(join(directory, entry), keep_bang_comments=True)
+    return result
 
 
 def close_codes_module() -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 
+from imagechat.domain.errors import Unavailable
 from imagechat.services.usage import LiveUsage, UsageService, hour_of
 
 log = logging.getLogger("imagechat.live")
@@ -92,7 +93,7 @@ class UsageMeter:
             rows.append(LiveUsage(key[0], key[1], frames, size, peaks.get(key, 0)))
         try:
             await self.usage.add_live(rows)
-        except Exception:
+        except Exception as exc:
             # Keep the counts for the next flush rather than lose them.
             for key, (frames, size) in pending.items():
                 counts = self._counts.setdefault(key, [0, 0])
@@ -100,7 +101,10 @@ class UsageMeter:
                 counts[1] += size
             for key, viewers in peaks.items():
                 self._note_peak(key, viewers)
-            log.warning("usage flush failed; will retry", exc_info=True)
+            if isinstance(exc, Unavailable):  # said by /readyz and the 503 answers
+                log.debug("usage flush deferred: %s", exc.reason)
+            else:
+                log.warning("usage flush failed; will retry", exc_info=True)
             return
         self._written = {key: n for key, n in {**self._written, **peaks}.items()
                          if key[1] >= hour}

@@ -5,6 +5,10 @@
 - The audit catches up every channel whose log is ahead of what this node delivered: an
   event committed but never published (its writer died in between) still arrives.
 - The history bounds are applied by `HistoryService.trim`; the loop only calls it.
+
+While the database is down these loops try again quietly (a debug line): /readyz and the
+503 answers say so already, and a line with a traceback every few seconds would bury the
+one that matters.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import time
 
 from imagechat.domain.clock import Clock
+from imagechat.domain.errors import Unavailable
 from imagechat.live.close_codes import CloseCode
 from imagechat.live.delivery import Delivery
 from imagechat.live.frames import OP_PING, encode_frame
@@ -70,6 +75,8 @@ class Upkeep:
             await asyncio.sleep(self.limits.audit_interval_secs)
             try:
                 await self.audit()
+            except Unavailable as exc:
+                log.debug("channel audit skipped: %s", exc.reason)
             except Exception:
                 log.warning("channel audit failed", exc_info=True)
 
@@ -92,6 +99,8 @@ class Upkeep:
                     max_age_ms=self.limits.history_max_age_ms,
                     now_ms=self.clock.now_ms(),
                 )
+            except Unavailable as exc:
+                log.debug("history trim skipped: %s", exc.reason)
             except Exception:
                 log.warning("history trim failed", exc_info=True)
             await asyncio.sleep(self.limits.history_trim_secs)

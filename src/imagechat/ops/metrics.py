@@ -7,6 +7,8 @@ The live path is not instrumented through prometheus_client: the hub keeps plain
 (`Hub.stats`, the usage meter's totals, `Hub.broker_lag`) that cost an addition where they
 change, and `HubCollector` turns them into metric families only when /metrics is scraped.
 Gauges (connections, subscriptions) are read from the hub's own sets at that moment.
+The process (CPU, memory, file descriptors), platform (Python version) and garbage
+collector figures are prometheus_client's standard collectors, in the same registry.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -97,6 +105,9 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=False)
         self.hub_collector = HubCollector()
         self.registry.register(self.hub_collector)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.http_latency = Histogram(
             PREFIX + "http_request_duration_seconds",
             "Time to answer HTTP requests, by method, route template and status code.",

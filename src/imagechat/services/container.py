@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from imagechat.domain.clock import Clock
@@ -39,10 +40,13 @@ class Services:
     usage: UsageService
 
 
-def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
+def build_services(db: Database, clock: Clock, sink: EventSink, *,
+                   refused_tenants: Iterable[str] = ()) -> Services:
+    """`refused_tenants`: ids answered as unknown whether or not they exist (the demo
+    tenant, when the demo is switched off)."""
     writer = Writer(db, clock, sink)
     return Services(
-        db=db, clock=clock, tenants=TenantService(db, clock),
+        db=db, clock=clock, tenants=TenantService(db, clock, refused=refused_tenants),
         image_chats=ImageChatService(writer), comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from imagechat.domain.models import Tenant
 from imagechat.store.database import Connection
-from imagechat.store.tables import tenants
+from imagechat.store.tables import metadata, tenants
 
 
 def _to_tenant(row: Any) -> Tenant:
@@ -56,3 +56,18 @@ async def update_tenant(conn: Connection, tenant_id: str, **values: Any) -> None
     if "allowed_origins" in values:
         values["allowed_origins"] = orjson.dumps(list(values["allowed_origins"])).decode()
     await conn.execute(update(tenants).where(tenants.c.id == tenant_id).values(**values))
+
+
+async def delete_tenant(conn: Connection, tenant_id: str) -> dict[str, int]:
+    """Every row of the tenant, table by table (those referring to others first), then the
+    tenant itself: rows removed per table. Explicit rather than left to ON DELETE CASCADE,
+    which SQLite applies only with its foreign_keys pragma on."""
+    removed: dict[str, int] = {}
+    for table in reversed(metadata.sorted_tables):
+        if table is tenants or "tenant_id" not in table.c:
+            continue
+        result = await conn.execute(delete(table).where(table.c.tenant_id == tenant_id))
+        removed[table.name] = result.rowcount
+    result = await conn.execute(delete(tenants).where(tenants.c.id == tenant_id))
+    removed[tenants.name] = result.rowcount
+    return removed

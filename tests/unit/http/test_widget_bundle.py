@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from imagechat.http import widget, widget_bundle
-from imagechat.http.widget_bundle import BundleError, join, parse
+from imagechat.http.widget_bundle import BundleError, join, minified, parse
 from imagechat.live.close_codes import CloseCode
 
 
@@ -110,7 +110,15 @@ def test_the_widget_defines_its_public_names() -> None:
     assert names == ["function", True]
 
 
-async def test_the_script_is_served_joined_with_an_etag() -> None:
+def test_the_minified_widget_still_defines_its_public_names() -> None:
+    script = minified()
+    assert len(script) < len(join()) and script.startswith("/*! ImageChat widget")
+    names = run_script(script, "[typeof window.ImageChat, "
+                               "window.FastCommentsImageChat === window.ImageChat]")
+    assert names == ["function", True]
+
+
+async def test_the_script_is_served_joined_and_minified_with_an_etag() -> None:
     app = FastAPI()
     app.include_router(widget.router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
@@ -118,7 +126,7 @@ async def test_the_script_is_served_joined_with_an_etag() -> None:
         first = await client.get("/js/embed-image-chat.min.js")
         assert first.status_code == 200
         assert first.headers["content-type"] == "text/javascript; charset=utf-8"
-        assert first.text == join()
+        assert first.text == minified()
         etag = first.headers["etag"]
         again = await client.get("/js/embed-image-chat.min.js", headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b""

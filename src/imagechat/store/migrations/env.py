@@ -35,7 +35,23 @@ async def _run_async(url: str) -> None:
         await engine.dispose()
 
 
+def _run_offline(url: str) -> None:
+    """`imagechat migrate --sql`: the statements, written out instead of run. PostgreSQL
+    only: SQLite's batch migrations read the live table to copy it."""
+    context.configure(
+        url=url,
+        target_metadata=metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
 def _main() -> None:
+    if context.is_offline_mode():
+        _run_offline(config.get_main_option("sqlalchemy.url") or "")
+        return
     existing: Any = config.attributes.get("connection")
     if existing is not None:
         _run(existing)

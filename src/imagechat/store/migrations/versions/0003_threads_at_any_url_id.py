@@ -62,6 +62,10 @@ def upgrade() -> None:
 
 
 def _fill_pages() -> None:
+    if op.get_context().as_sql:
+        # `imagechat migrate --sql` writes this migration out only for a database that has
+        # no schema yet (store/migrate.upgrade_sql): no comments, so no pages to fill.
+        return
     bind = op.get_bind()
     comments = sa.table(
         "comments", sa.column("tenant_id"), sa.column("url_id"), sa.column("url"),
