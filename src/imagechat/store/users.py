@@ -31,7 +31,8 @@ async def remember(conn: Connection, actor: Actor, now_ms: int) -> None:
         return
     await conn.execute(_REMEMBER[conn.dialect.name], {
         "id": new_id(), "tenant_id": actor.tenant_id, "kind": kind, "external_id": external_id,
-        "display_name": actor.display_name, "email": actor.email, "avatar": actor.avatar,
+        "display_name": actor.display_name, "email": actor.email, "locale": actor.locale,
+        "avatar": actor.avatar,
         "is_admin": actor.is_admin, "is_moderator": actor.is_moderator,
         "created_at": now_ms, "last_seen_at": now_ms,
     })
@@ -40,7 +41,8 @@ async def remember(conn: Connection, actor: Actor, now_ms: int) -> None:
 def _remember_statement(insert: Any) -> Any:
     # Insert, or refresh what the latest SSO payload says: one statement either way.
     stmt = insert(users)
-    fresh = ("display_name", "email", "avatar", "is_admin", "is_moderator", "last_seen_at")
+    fresh = ("display_name", "email", "locale", "avatar", "is_admin", "is_moderator",
+             "last_seen_at")
     return stmt.on_conflict_do_update(
         index_elements=[users.c.tenant_id, users.c.kind, users.c.external_id],
         set_={name: stmt.excluded[name] for name in fresh},
