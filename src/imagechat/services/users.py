@@ -35,6 +35,16 @@ class UserService:
         except ImageChatError:
             log.info("could not note user %s as seen", actor.user_id)
 
+    async def set_email_notifications(self, tenant: Tenant, user_id: str, wanted: bool
+                                      ) -> bool:
+        """A user's own choice (the unsubscribe link): email or not. False: no such user."""
+        async with self.db.write() as conn:
+            return await users.set_email_notifications(conn, tenant.id, user_id, wanted)
+
+    async def locale_of(self, tenant: Tenant, user_id: str) -> str | None:
+        async with self.db.read() as conn:
+            return await users.locale_of(conn, tenant.id, user_id)
+
     async def search(self, tenant: Tenant, actor: Actor, starts_with: Any) -> list[KnownUser]:
         """Known users whose name starts so, for whoever may write here (names are shown
         to those who could mention them, not to anyone who asks)."""
