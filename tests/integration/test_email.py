@@ -41,6 +41,7 @@ from imagechat.store.migrate import upgrade
 from imagechat.store.tables import email_bounces, users
 from tests.conftest import _empty_postgres
 from tests.helpers import make_tenant, services
+from tests.integration.dashboard_helpers import sign_in
 from tests.server_process import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -316,6 +317,17 @@ async def test_an_address_refused_for_good_is_recorded_and_never_tried_again(
     await mail.mention(chat["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", "again")
     assert len(await mail.emails_for("ann")) == 1
     assert mail.sink.asked_for(dead) == 1
+    # The dashboard shows it, and can forget it.
+    tenant = await services(mail.app).tenants.get(TENANT)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=mail.app),
+                                 base_url="http://testserver") as admin:
+        csrf = await sign_in(admin, TENANT, tenant.api_secret)
+        page = await admin.get("/dashboard/email")
+        assert page.status_code == 200 and dead in page.text
+        response = await admin.post("/dashboard/email/bounces/forget",
+                                    data={"csrf": csrf, "address": dead})
+        assert response.status_code == 303
+        assert "No address bounced." in (await admin.get("/dashboard/email")).text
 
 
 async def test_a_refusal_for_now_is_retried_and_a_password_never_goes_in_the_clear(
