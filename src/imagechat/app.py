@@ -25,6 +25,7 @@ from imagechat.http import (
     notifications,
     server_api,
     server_moderation,
+    unsubscribe,
     users,
     widget,
 )
@@ -43,7 +44,9 @@ from imagechat.ops.logs import log_config
 from imagechat.ops.metrics import Metrics
 from imagechat.rate_limit.factory import limiter_from_url
 from imagechat.rate_limit.policy import RateLimits
-from imagechat.services.container import build_services
+from imagechat.services.container import Services, build_services
+from imagechat.services.email_digest import EMAIL, DigestPlanner, EmailConfig, EmailCourier
+from imagechat.services.outbox import Courier, DeliveryWorker, OutboxPolicy
 from imagechat.services.readiness import Readiness
 from imagechat.services.recorder import Notice
 from imagechat.settings import Settings
@@ -117,6 +120,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.readiness = readiness
         try:
             await readiness.start({"database": prepare_database, "broker": start_broker})
+            outbox_worker = DeliveryWorker(db, clock, OutboxPolicy(),
+                                           _couriers(settings, services))
+            services.writer.on_deliveries = outbox_worker.wake
+            outbox_worker.start()
             await hub.start()
             if metrics is not None:
                 metrics.watch(hub, sink)
@@ -124,12 +131,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.services = services
             app.state.hub = hub
             app.state.rate_limits = rate_limits
+            app.state.outbox_worker = outbox_worker
             log.info("ImageChat %s started", __version__)
             try:
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
                 yield {"hub": hub}
             finally:
                 await hub.stop()
+                await outbox_worker.stop()
         finally:
             await readiness.stop()
             await broker.stop()
@@ -157,7 +166,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, comments, moderation, notifications, users, event_log,
-                   server_api, server_moderation, widget, dashboard, docs):
+                   server_api, server_moderation, widget, dashboard, docs, unsubscribe):
         app.include_router(module.router)
     if metrics is not None:
         app.state.metrics = metrics
@@ -181,6 +190,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                               status_code=200 if ready else 503)
 
     return app
+
+
+def _couriers(settings: Settings, services: Services) -> dict[str, Courier]:
+    """Who attempts each kind of outbox delivery on this node."""
+    couriers: dict[str, Courier] = {}
+    email = EmailConfig.from_settings(settings)
+    if email is not None:
+        couriers[EMAIL] = EmailCourier(services.db, services.clock, email)
+        services.writer.on_notifications = DigestPlanner(email.window_ms)
+    return couriers
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

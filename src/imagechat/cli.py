@@ -352,6 +352,10 @@ def tenant_update(
         "--visitors-resolve/--no-visitors-resolve",
         help="Let every visitor who may write resolve and reopen conversations (else "
              "only their authors, moderators and admins).")] = None,
+    emails: Annotated[bool | None, typer.Option(
+        "--emails/--no-emails",
+        help="Email the site's users of mentions and replies (when the server has SMTP "
+             "set up).")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Change a tenant's name or rules; what is not given stays as it is."""
@@ -359,11 +363,13 @@ def tenant_update(
     async def work(services: Services) -> None:
         tenant = await services.tenants.update(
             tenant_id, name=name, allow_anonymous=anonymous, allow_simple_sso=simple_sso,
-            visitors_resolve=visitors_resolve)
+            visitors_resolve=visitors_resolve, emails_enabled=emails)
         console.print(f"{tenant.id}: name {tenant.name!r}, anonymous "
                       f"{'yes' if tenant.allow_anonymous else 'no'}, simple SSO "
                       f"{'yes' if tenant.allow_simple_sso else 'no'}, visitors resolve "
-                      f"{'yes' if tenant.visitors_resolve else 'no'}", markup=False)
+                      f"{'yes' if tenant.visitors_resolve else 'no'}, emails "
+                      f"{'yes' if tenant.emails_enabled else 'no'}", markup=False,
+                      soft_wrap=True)
 
     _with_services(_settings(database_url=database_url), work)
 

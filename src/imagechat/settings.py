@@ -140,6 +140,30 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a Redis URL: use redis://host:6379/0")
         return value
 
+    # Where links the server sends out point (unsubscribe links in emails); empty: the
+    # server's own host and port, which only suits a server visitors reach directly.
+    public_url: str = Field(
+        default="", description="the address visitors reach the server at, e.g. "
+                                "`https://chat.example.com`; links the server sends out "
+                                "(in emails) start with it")
+
+    # Email notifications (mentions, replies): off unless both of these are set.
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        description="`smtp://user:password@host:587` (STARTTLS when the server offers it) or "
+                    "`smtps://user:password@host:465` (TLS from the start); empty: no email")
+    email_from: str = Field(
+        default="", description="the From of notification emails, e.g. "
+                                "`ImageChat <chat@example.com>`; empty: no email")
+    email_digest_minutes: float = Field(
+        default=10.0, ge=0,
+        description="a user's notifications within this many minutes go out as one email; "
+                    "`0`: each at once")
+
+    @property
+    def email_enabled(self) -> bool:
+        return bool(self.smtp_url.get_secret_value() and self.email_from)
+
     @property
     def broker_url(self) -> str:
         return self.redis_url or "memory://"

@@ -32,6 +32,7 @@ from tests.integration.dashboard_helpers import (
     totals_of,
 )
 from tests.integration.test_tenant_isolation import (
+    B_BOUNCED,
     B_ONLY_IMAGE,
     B_ONLY_PAGE,
     SHARED_IMAGE,
@@ -197,6 +198,17 @@ async def case_unban(c: Ctx) -> None:
     await c.post("/dashboard/bans/remove", 404, kind="anon", id=B_BANNED)
 
 
+async def case_email(c: Ctx) -> None:
+    text = await c.get("/dashboard/email")
+    assert "No address bounced." in text
+
+
+async def case_forget_bounce(c: Ctx) -> None:
+    # B's bounce is not A's to forget, even by its exact address.
+    for address in (B_BOUNCED, B_BOUNCED.upper()):
+        await c.post("/dashboard/email/bounces/forget", 404, address=address)
+
+
 async def case_static(c: Ctx) -> None:
     for name in ("dashboard.css", "dashboard.js"):
         c.check(await c.admin.get(f"/dashboard/static/{name}"), 200)
@@ -221,6 +233,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/dashboard/moderation"): case_moderation,
     ("POST", "/dashboard/bans"): case_ban_only_in_a,
     ("POST", "/dashboard/bans/remove"): case_unban,
+    ("GET", "/dashboard/email"): case_email,
+    ("POST", "/dashboard/email/bounces/forget"): case_forget_bounce,
     ("GET", "/dashboard/static/{name}"): case_static,
 }
 

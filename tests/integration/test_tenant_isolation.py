@@ -32,7 +32,7 @@ from imagechat.auth.sso import make_token
 from imagechat.domain.clock import FixedClock
 from imagechat.domain.models import Tenant
 from imagechat.settings import Settings
-from imagechat.store import channels
+from imagechat.store import channels, email_bounces
 from imagechat.store.tables import metadata, notifications, pages
 from tests.helpers import api_routes, create_chat, make_tenant, services
 
@@ -49,6 +49,8 @@ HOUR_MS = 3_600_000
 # Ids of B's users that appear nowhere in A (B's user "b-user" has a twin in A on purpose).
 B_REVIEWER, B_MODERATOR = "b-secret-rev", "b-secret-mod"
 B_ONLY_USERS = [B_REVIEWER, B_MODERATOR]
+# An address of B's that refused mail for good.
+B_BOUNCED = "b-bounced@b.example"
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class World:
         """Strings that must never appear in an answer to one of A's identities."""
         return ["B-SECRET", self.tenant_b.api_secret, *self.b_edit_keys, *self.b_chats,
                 *self.b_comments, self.b_vote, self.b_vote2, *self.b_page_rows,
-                *self.b_notifications, *B_ONLY_USERS]
+                *self.b_notifications, *B_ONLY_USERS, B_BOUNCED]
 
     @property
     def a_sso(self) -> list[Identity]:
@@ -267,6 +269,9 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
                                      json={"locked": True})
         assert response.status_code == 200, response.text
 
+    async with services(app).db.write() as conn:
+        await email_bounces.add(conn, B, B_BOUNCED, code=550, message="B-SECRET bounce",
+                                now_ms=w.now_ms)
     async with services(app).db.read() as conn:
         rows = await conn.execute(select(pages.c.id).where(pages.c.tenant_id == B))
         w.b_page_rows = [r.id for r in rows]

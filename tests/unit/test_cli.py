@@ -118,9 +118,12 @@ def test_tenant_update_changes_only_what_is_given(db_args: list[str]) -> None:
     result = runner.invoke(app, ["tenant", "update", "acme", "--no-anonymous",
                                  "--visitors-resolve", *db_args])
     assert result.exit_code == 0, result.output
-    assert "name 'Acme', anonymous no, simple SSO no, visitors resolve yes" in result.output
-    again = runner.invoke(app, ["tenant", "update", "acme", "--name", "Acme Design", *db_args])
-    assert "name 'Acme Design', anonymous no, simple SSO no, visitors resolve yes" in again.output
+    assert ("name 'Acme', anonymous no, simple SSO no, visitors resolve yes, emails yes"
+            in result.output)
+    again = runner.invoke(app, ["tenant", "update", "acme", "--name", "Acme Design",
+                                "--no-emails", *db_args])
+    assert ("name 'Acme Design', anonymous no, simple SSO no, visitors resolve yes, emails no"
+            in again.output)
     missing = runner.invoke(app, ["tenant", "update", "nobody", "--anonymous", *db_args])
     assert missing.exit_code == 1 and "No site with tenant id 'nobody'" in missing.output
 

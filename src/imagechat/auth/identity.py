@@ -45,6 +45,7 @@ def resolve_actor(
         anon_user_id=anon,
         display_name=plain_name(user.name or "", limits.MAX_NAME_CHARS) or None,
         email=user.email,
+        locale=user.locale,
         avatar=user.avatar,
         verified=verified,
         is_admin=user.is_admin,

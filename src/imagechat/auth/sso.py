@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,9 @@ import orjson
 
 from imagechat.domain import limits
 from imagechat.domain.errors import NotAuthenticated
+
+# A language tag as sites send it ("en", "pt-BR", "de_AT"); anything else is ignored.
+_LOCALE_RE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,2}")
 
 
 class SSOError(NotAuthenticated):
@@ -37,6 +41,8 @@ class SSOUser:
     is_admin: bool = False
     is_moderator: bool = False
     group_ids: tuple[str, ...] = ()
+    # The user's language as a BCP 47 tag ("pl", "de-AT"), for their emails.
+    locale: str | None = None
 
     @property
     def name(self) -> str | None:
@@ -132,6 +138,7 @@ def _user_from(data: Any, *, trusted: bool, max_id_chars: int = limits.MAX_ID_CH
         return value[:max_chars]
 
     groups = data.get("groupIds")
+    locale = text("locale", 16)
     return SSOUser(
         id=user_id,
         email=text("email", 320),
@@ -142,6 +149,7 @@ def _user_from(data: Any, *, trusted: bool, max_id_chars: int = limits.MAX_ID_CH
         is_moderator=trusted and data.get("isModerator") is True,
         group_ids=tuple(g for g in groups if isinstance(g, str)) if isinstance(groups, list)
         else (),
+        locale=locale if locale and _LOCALE_RE.fullmatch(locale) else None,
     )
 
 

@@ -14,6 +14,8 @@ class Actor:
     anon_user_id: str | None = None
     display_name: str | None = None
     email: str | None = None
+    # The language the site says the user reads (a BCP 47 tag), for their emails.
+    locale: str | None = None
     avatar: str | None = None
     # True only for Secure SSO (the site signed who this is).
     verified: bool = False

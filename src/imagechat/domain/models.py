@@ -154,6 +154,28 @@ class KnownUser:
 
 
 @dataclass(frozen=True, slots=True)
+class Recipient:
+    """A Secure SSO user who may get email: their address, name and language."""
+
+    id: str
+    email: str
+    display_name: str | None
+    locale: str | None
+    email_notifications: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EmailBounce:
+    """An address that refused mail permanently (5xx at RCPT)."""
+
+    tenant_id: str
+    address: str
+    code: int
+    message: str
+    created_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One delivery of the outbox: a webhook POST or an email, tried until it succeeds or
     is given up. `id` is stable across attempts: receivers drop repeats by it."""

@@ -6,7 +6,8 @@ own loggers and ours share one format. Access lines come from `imagechat.access`
 not, is switched off (`access_log=False` in app.server_options).
 
 Whatever the format, every handler runs `RedactSecrets` first: the values of the query
-parameters that carry credentials (`API_KEY`, `sso`, `editKey`) never reach a log line.
+parameters that carry credentials (`API_KEY`, `sso`, `editKey`) or name whom an email's
+unsubscribe link is for (`user`, `sig`) never reach a log line.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import orjson
 from uvicorn.config import LOG_LEVELS
 
 # Query parameters whose values are credentials: a tenant's API secret, a signed SSO
-# token, an anonymous author's edit key. Compared without regard to case.
-SECRET_PARAMS = frozenset({"api_key", "sso", "editkey"})
+# token, an anonymous author's edit key; and an unsubscribe link's user (sites may use
+# addresses as user ids) and signature. Compared without regard to case.
+SECRET_PARAMS = frozenset({"api_key", "sso", "editkey", "user", "sig"})
 REDACTED = "***"
 
 # One `name=value` pair of a query string, with the `?` or `&` before it.

@@ -26,6 +26,8 @@ from imagechat.store.database import Database
 class Services:
     db: Database
     clock: Clock
+    # Where the app attaches what follows writes (the outbox worker, email digests).
+    writer: Writer
     tenants: TenantService
     image_chats: ImageChatService
     comments: CommentService
@@ -46,7 +48,8 @@ def build_services(db: Database, clock: Clock, sink: EventSink, *,
     tenant, when the demo is switched off)."""
     writer = Writer(db, clock, sink)
     return Services(
-        db=db, clock=clock, tenants=TenantService(db, clock, refused=refused_tenants),
+        db=db, clock=clock, writer=writer,
+        tenants=TenantService(db, clock, refused=refused_tenants),
         image_chats=ImageChatService(writer), comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),

@@ -232,6 +232,8 @@ async def _make(rec: EventRecorder, wanted: dict[str, tuple[str, int]], actor: A
     made = [replace(base, id=new_id(), user_key=key, kind=kind, type=number)
             for key, (kind, number) in sorted(wanted.items()) if key not in banned]
     await notifications.add(rec.conn, made)
+    if made and rec.on_notifications is not None:
+        await rec.on_notifications(rec, made)
     for notification in made:
         rec.notice(notification.tenant_id, notification.user_key,
                    {"type": "notification", "notification": notification_event_json(

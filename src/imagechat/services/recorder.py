@@ -20,7 +20,7 @@ import orjson
 from imagechat.domain.clock import Clock
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import new_id
-from imagechat.domain.models import Delivery, StoredEvent
+from imagechat.domain.models import Delivery, Notification, StoredEvent
 from imagechat.store import channels, event_log, outbox, webhooks
 from imagechat.store.database import Connection, Database
 
@@ -50,10 +50,19 @@ class NullSink:
         return None
 
 
+class NotificationHook(Protocol):
+    """Told, inside the transaction, of the notifications a write made (email digests
+    plan their deliveries there)."""
+
+    async def __call__(self, rec: EventRecorder, made: Sequence[Notification]) -> None: ...
+
+
 class EventRecorder:
-    def __init__(self, conn: Connection, now_ms: int) -> None:
+    def __init__(self, conn: Connection, now_ms: int, *,
+                 on_notifications: NotificationHook | None = None) -> None:
         self.conn = conn
         self.now_ms = now_ms
+        self.on_notifications = on_notifications
         self._pending: list[tuple[str, str, EventType, str | None, dict[str, Any]]] = []
         # Filled by `flush`, in seq order per channel: what to publish after commit.
         self.events: list[StoredEvent] = []
@@ -157,11 +166,14 @@ class Writer:
         self.sink = sink
         # Told after a commit that made deliveries (the local outbox worker, to look now).
         self.on_deliveries: Callable[[], None] | None = None
+        # Told of the notifications each write makes, in its transaction (email).
+        self.on_notifications: NotificationHook | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[EventRecorder]:
         async with self.db.write() as conn:
-            recorder = EventRecorder(conn, self.clock.now_ms())
+            recorder = EventRecorder(conn, self.clock.now_ms(),
+                                     on_notifications=self.on_notifications)
             yield recorder
             await recorder.flush()
         if recorder.events:

@@ -123,6 +123,7 @@ class TenantService:
     async def update(
         self, tenant_id: str, *, name: str | None = None, allow_anonymous: bool | None = None,
         allow_simple_sso: bool | None = None, visitors_resolve: bool | None = None,
+        emails_enabled: bool | None = None,
     ) -> Tenant:
         """Change a tenant's name or rules; None leaves a setting as it is."""
         tenant = await self.get(tenant_id)
@@ -133,7 +134,8 @@ class TenantService:
             changes["name"] = name.strip()[:200]
         for field, value in (("allow_anonymous", allow_anonymous),
                              ("allow_simple_sso", allow_simple_sso),
-                             ("visitors_resolve", visitors_resolve)):
+                             ("visitors_resolve", visitors_resolve),
+                             ("emails_enabled", emails_enabled)):
             if value is not None:
                 changes[field] = value
         if not changes:

@@ -81,3 +81,22 @@ async def set_viewed(conn: Connection, tenant_id: str, user_key: str, *, viewed:
     result = await conn.execute(update(notifications).where(*where, c.viewed.is_(not viewed))
                                 .values(viewed=viewed))
     return matched, int(result.rowcount or 0)
+
+
+async def for_digest(conn: Connection, tenant_id: str, user_key: str, kinds: tuple[str, ...],
+                     *, limit: int) -> list[Notification]:
+    """The visitor's notifications of these kinds that are neither read nor emailed yet,
+    oldest first."""
+    c = notifications.c
+    rows = await conn.execute(select(notifications).where(
+        c.tenant_id == tenant_id, c.user_key == user_key, c.kind.in_(kinds),
+        c.viewed.is_(False), c.emailed_at.is_(None)
+    ).order_by(c.created_at, c.id).limit(limit))
+    return [_to_notification(r) for r in rows]
+
+
+async def mark_emailed(conn: Connection, tenant_id: str, ids: list[str], now_ms: int) -> None:
+    if ids:
+        await conn.execute(update(notifications).where(
+            notifications.c.tenant_id == tenant_id, notifications.c.id.in_(ids)
+        ).values(emailed_at=now_ms))

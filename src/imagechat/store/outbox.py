@@ -89,6 +89,21 @@ async def get(conn: Connection, tenant_id: str, delivery_id: str) -> Delivery | 
     return _to_delivery(row) if row else None
 
 
+async def unclaimed(conn: Connection, tenant_id: str, *, kind: str, target: str
+                    ) -> Delivery | None:
+    """A pending delivery to this target that no worker has claimed yet, locked until the
+    caller's transaction ends: a worker's `claim` skips it meanwhile, so what the caller
+    adds to it (a notification joining an email digest) is there when it is attempted. A
+    claim that commits first makes it claimed (attempts > 0), and it is not returned."""
+    c = outbox.c
+    row = (await conn.execute(
+        select(outbox).where(c.target == target, c.tenant_id == tenant_id, c.kind == kind,
+                             c.status == PENDING, c.attempts == 0)
+        .order_by(c.next_attempt_at).limit(1).with_for_update()
+    )).first()
+    return _to_delivery(row) if row else None
+
+
 async def recent(conn: Connection, tenant_id: str, *, kind: str, target: str | None,
                  limit: int) -> list[Delivery]:
     c = outbox.c

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.ids import new_id
-from imagechat.domain.models import KnownUser
+from imagechat.domain.models import KnownUser, Recipient
 from imagechat.store.database import Connection
-from imagechat.store.tables import users
+from imagechat.store.tables import email_bounces, users
 
 # Kinds of user rows that are signed-in users (Secure SSO, Simple SSO); "anon" is not.
 SIGNED_IN_KINDS = ("sso", "simple")
@@ -31,7 +31,8 @@ async def remember(conn: Connection, actor: Actor, now_ms: int) -> None:
         return
     await conn.execute(_REMEMBER[conn.dialect.name], {
         "id": new_id(), "tenant_id": actor.tenant_id, "kind": kind, "external_id": external_id,
-        "display_name": actor.display_name, "email": actor.email, "avatar": actor.avatar,
+        "display_name": actor.display_name, "email": actor.email, "locale": actor.locale,
+        "avatar": actor.avatar,
         "is_admin": actor.is_admin, "is_moderator": actor.is_moderator,
         "created_at": now_ms, "last_seen_at": now_ms,
     })
@@ -40,7 +41,8 @@ async def remember(conn: Connection, actor: Actor, now_ms: int) -> None:
 def _remember_statement(insert: Any) -> Any:
     # Insert, or refresh what the latest SSO payload says: one statement either way.
     stmt = insert(users)
-    fresh = ("display_name", "email", "avatar", "is_admin", "is_moderator", "last_seen_at")
+    fresh = ("display_name", "email", "locale", "avatar", "is_admin", "is_moderator",
+             "last_seen_at")
     return stmt.on_conflict_do_update(
         index_elements=[users.c.tenant_id, users.c.kind, users.c.external_id],
         set_={name: stmt.excluded[name] for name in fresh},
@@ -51,6 +53,41 @@ def _remember_statement(insert: Any) -> Any:
 _REMEMBER = {"sqlite": _remember_statement(sqlite_insert),
              "postgresql": _remember_statement(pg_insert)}
 
+
+async def recipients(conn: Connection, tenant_id: str, user_ids: list[str]
+                     ) -> dict[str, Recipient]:
+    """The users among these who may get email now, by id: signed by the site (Secure SSO:
+    an unsigned payload could name anyone's address), with an address that never bounced,
+    and who did not turn email off."""
+    if not user_ids:
+        return {}
+    c = users.c
+    bounced = exists().where(email_bounces.c.tenant_id == c.tenant_id,
+                             email_bounces.c.address == func.lower(c.email))
+    rows = await conn.execute(select(users).where(
+        c.tenant_id == tenant_id, c.kind == "sso", c.external_id.in_(user_ids),
+        c.email.is_not(None), c.email != "", c.email_notifications.is_(True), ~bounced))
+    return {r.external_id: Recipient(id=r.external_id, email=r.email,
+                                     display_name=r.display_name, locale=r.locale,
+                                     email_notifications=bool(r.email_notifications))
+            for r in rows}
+
+
+async def set_email_notifications(conn: Connection, tenant_id: str, user_id: str,
+                                  wanted: bool) -> bool:
+    """Turn a Secure SSO user's email on or off; False if no such user."""
+    c = users.c
+    result = await conn.execute(update(users).where(
+        c.tenant_id == tenant_id, c.kind == "sso", c.external_id == user_id
+    ).values(email_notifications=wanted))
+    return bool(result.rowcount)
+
+
+async def locale_of(conn: Connection, tenant_id: str, user_id: str) -> str | None:
+    c = users.c
+    row = (await conn.execute(select(c.locale).where(
+        c.tenant_id == tenant_id, c.kind == "sso", c.external_id == user_id))).first()
+    return row.locale if row else None
 
 
 def _like_prefix(text: str) -> str:

@@ -85,6 +85,15 @@ def test_make_token_round_trips_every_field() -> None:
     assert user.group_ids == ("g1", "g2")  # non-strings dropped
 
 
+@pytest.mark.parametrize(("given", "kept"), [
+    ("pl", "pl"), ("de-AT", "de-AT"), ("pt_BR", "pt_BR"), ("", None), (7, None),
+    ("en\nBcc: x", None), ("english please", None), ("x", None)])
+def test_the_locale_is_kept_when_it_is_a_language_tag(given: Any, kept: str | None) -> None:
+    user = sso.verify_secure(sso.make_token(SECRET, {"id": "u", "locale": given}, TS),
+                             SECRET, SOON)
+    assert user.locale == kept
+
+
 # --- signature -----------------------------------------------------------------------
 
 

@@ -1,16 +1,16 @@
 """The tenant dashboard (/dashboard): server-rendered pages for a site's admins.
 
 Usage charts, the site's images with their conversations, its pages with their comments,
-and moderation. Not part of the API, so not in the OpenAPI document; see README
-"Dashboard".
+moderation, and email (the addresses that bounced). Not part of the API, so not in the
+OpenAPI document; see README "Dashboard".
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from imagechat.http.dashboard import images, moderation, pages, signin, static, usage
+from imagechat.http.dashboard import email, images, moderation, pages, signin, static, usage
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, usage, images, pages, moderation, static):
+for _module in (signin, usage, images, pages, moderation, email, static):
     router.include_router(_module.router)

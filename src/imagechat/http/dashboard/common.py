@@ -62,6 +62,7 @@ NOTICES = {
     "comment-deleted": "The comment was deleted, with its replies.",
     "banned": "The user is banned.",
     "unbanned": "The ban was lifted.",
+    "bounce-forgotten": "The address will get email again.",
 }
 
 
