@@ -227,9 +227,11 @@ class CommentService:
             if not values:
                 return LoadedComment(comment, place)
             if "comment" in values:
-                comment = await _rewrite(rec, comment, place, values.pop("comment"), [], actor,
-                                         broadcast_id, quiet=bool(values))
+                text = values.pop("comment")
                 values.pop("comment_html")
+                # Quiet only when more changes follow: change_comment then records the event.
+                comment = await _rewrite(rec, comment, place, text, [], actor, broadcast_id,
+                                         quiet=bool(values))
             updated = (await change_comment(rec, comment, place, values, broadcast_id)
                        if values else comment)
         return LoadedComment(updated, place)
