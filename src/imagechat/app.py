@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -43,7 +43,9 @@ from imagechat.ops.metrics import Metrics
 from imagechat.rate_limit.factory import limiter_from_url
 from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import build_services
+from imagechat.services.outbox import Courier, DeliveryWorker, OutboxPolicy, Settled
 from imagechat.services.recorder import Notice
+from imagechat.services.webhook_courier import WEBHOOK, WebhookCourier, WebhookOptions
 from imagechat.settings import Settings
 from imagechat.store.database import Database
 from imagechat.store.migrate import upgrade
@@ -72,6 +74,14 @@ class BrokerSink:
                                       notice.data)
 
 
+def couriers(settings: Settings, db: Database, clock: Clock) -> dict[str, Courier]:
+    """Who makes each kind of outbox delivery."""
+    return {WEBHOOK: WebhookCourier(db, clock, WebhookOptions(
+        allow_private=settings.outbound_allow_private,
+        timeout_secs=settings.webhook_timeout_secs,
+        disable_after_hours=settings.webhook_disable_after_hours))}
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     clock = clock or SystemClock()
@@ -93,13 +103,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await upgrade(db.writer, settings.database_url)
             await broker.start()
             sink = BrokerSink(broker)
-            services = build_services(db, clock, sink)
+            policy = OutboxPolicy.from_settings(settings)
+            services = build_services(db, clock, sink,
+                                      outbound_allow_private=settings.outbound_allow_private,
+                                      outbox_lease_ms=policy.lease_ms)
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
             hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
             await hub.start()
             if metrics is not None:
                 metrics.watch(hub, sink)
+            # One delivery worker per node; a local write that made deliveries wakes it.
+            worker = DeliveryWorker(db, clock, policy, couriers(settings, db, clock),
+                                    observer=_delivery_observer(metrics, clock))
+            services.writer.on_deliveries = worker.wake
+            worker.start()
+            app.state.outbox = worker
             app.state.settings = settings
             app.state.broker = broker
             app.state.services = services
@@ -109,6 +128,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
                 yield {"hub": hub}
             finally:
+                await worker.stop()
                 await hub.stop()
         finally:
             await broker.stop()
@@ -144,6 +164,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return {"status": "success", "version": __version__}
 
     return app
+
+
+def _delivery_observer(metrics: Metrics | None, clock: Clock
+                       ) -> Callable[[Settled], None] | None:
+    if metrics is None:
+        return None
+    return lambda settled: metrics.observe_delivery(settled, clock.now_ms())
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

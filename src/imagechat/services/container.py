@@ -18,6 +18,7 @@ from imagechat.services.tenants import TenantService
 from imagechat.services.usage import UsageService
 from imagechat.services.users import UserService
 from imagechat.services.votes import VoteService
+from imagechat.services.webhooks import WebhookService
 from imagechat.store.database import Database
 
 
@@ -37,9 +38,14 @@ class Services:
     notifications: NotificationService
     users: UserService
     usage: UsageService
+    webhooks: WebhookService
+    # Opens every write transaction: `on_deliveries` wakes this node's outbox worker.
+    writer: Writer
 
 
-def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
+def build_services(db: Database, clock: Clock, sink: EventSink, *,
+                   outbound_allow_private: bool = False,
+                   outbox_lease_ms: int = 120_000) -> Services:
     writer = Writer(db, clock, sink)
     return Services(
         db=db, clock=clock, tenants=TenantService(db, clock),
@@ -49,4 +55,7 @@ def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
         pages=PageService(db), reactions=ReactionService(writer),
         notifications=NotificationService(writer), users=UserService(db, clock),
         usage=UsageService(db),
+        webhooks=WebhookService(writer, allow_private=outbound_allow_private,
+                                lease_ms=outbox_lease_ms),
+        writer=writer,
     )

@@ -25,12 +25,15 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imagechat.domain.clock import Clock
 from imagechat.domain.models import Delivery
 from imagechat.store import outbox
 from imagechat.store.database import Database
+
+if TYPE_CHECKING:
+    from imagechat.settings import Settings
 
 log = logging.getLogger("imagechat.outbox")
 
@@ -53,6 +56,17 @@ class OutboxPolicy:
     # woken by a local write.
     batch: int = 20
     poll_secs: float = 2.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OutboxPolicy:
+        return cls(retry_first_secs=settings.outbox_retry_first_secs,
+                   retry_max_secs=settings.outbox_retry_max_secs,
+                   give_up_hours=settings.outbox_give_up_hours,
+                   lease_secs=settings.outbox_lease_secs, keep_days=settings.outbox_keep_days)
+
+    @property
+    def lease_ms(self) -> int:
+        return int(self.lease_secs * 1000)
 
     def backoff_secs(self, attempts: int, rng: random.Random) -> float:
         """The wait before the next try, after `attempts` tries failed."""
@@ -122,11 +136,14 @@ class DeliveryWorker:
         last_trim = 0.0
         loop = asyncio.get_running_loop()
         while True:
+            pause = self.policy.poll_secs
             try:
                 done = await self.run_once()
                 if loop.time() - last_trim > TRIM_EVERY_SECS:
                     await self.trim()
                     last_trim = loop.time()
+                if done < self.policy.batch:
+                    pause = await self._pause_secs()
             except Exception:
                 # The database may be away; the deliveries wait for it, none is lost.
                 log.warning("outbox round failed", exc_info=True)
@@ -134,19 +151,36 @@ class DeliveryWorker:
             if done < self.policy.batch:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_secs)
+                    await asyncio.wait_for(self._wake.wait(), pause)
+
+    async def _pause_secs(self) -> float:
+        """Until the next poll, or sooner when a delivery is due before (a retry after a
+        short wait, a lease running out)."""
+        async with self.db.read() as conn:
+            due = await outbox.next_due(conn)
+        if due is None:
+            return self.policy.poll_secs
+        return max(0.0, min(self.policy.poll_secs, (due - self.clock.now_ms()) / 1000))
 
     async def run_once(self) -> int:
         """Claim due deliveries and attempt them all; returns how many were attempted."""
         now = self.clock.now_ms()
         async with self.db.write() as conn:
             claimed = await outbox.claim(conn, now, limit=self.policy.batch,
-                                         lease_ms=int(self.policy.lease_secs * 1000))
+                                         lease_ms=self.policy.lease_ms)
         if claimed:
             await asyncio.gather(*(self._attempt(d) for d in claimed))
         return len(claimed)
 
-    async def _attempt(self, delivery: Delivery) -> None:
+    async def attempt_now(self, delivery: Delivery) -> Settled | None:
+        """Attempt, here and now, a delivery just written with `next_attempt_at` a lease
+        ahead (so that no worker claims it first); None if it is no longer pending."""
+        async with self.db.write() as conn:
+            taken = await outbox.take(conn, delivery.id, self.clock.now_ms(),
+                                      lease_ms=self.policy.lease_ms)
+        return await self._attempt(delivery) if taken else None
+
+    async def _attempt(self, delivery: Delivery) -> Settled:
         courier = self.couriers.get(delivery.kind)
         started = asyncio.get_running_loop().time()
         if courier is None:
@@ -164,6 +198,7 @@ class DeliveryWorker:
             result = self.observer(settled)
             if result is not None:
                 await result
+        return settled
 
     async def _record(self, delivery: Delivery, outcome: Outcome, latency: float) -> Settled:
         now = self.clock.now_ms()
@@ -189,6 +224,12 @@ class DeliveryWorker:
             log.info("delivery %s (%s, %s) attempt %d: %s", delivery.id, delivery.kind,
                      delivery.event_type, attempts, outcome.error or outcome.status_code)
         return Settled(delivery, outcome, final, latency)
+
+    async def depth(self) -> dict[str, int]:
+        """Pending deliveries by kind, over all nodes (every kind this worker makes listed)."""
+        async with self.db.read() as conn:
+            found = await outbox.depth_by_kind(conn)
+        return {**dict.fromkeys(self.couriers, 0), **found}
 
     async def trim(self) -> int:
         cutoff = self.clock.now_ms() - int(self.policy.keep_days * 86_400_000)

@@ -1,0 +1,185 @@
+"""Webhook deliveries to a real receiver, a separate process that checks every signature
+with the standard library alone (webhook_receiver.py): retries keep the delivery's id, an
+endpoint that never answers is disabled, and the address is checked again at send time.
+The server runs in this process on its real clock with the retry schedule shortened."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+from imagechat.app import create_app
+from imagechat.domain.actor import Actor
+from imagechat.domain.ids import new_id
+from imagechat.domain.models import Delivery, Tenant, WebhookEndpoint
+from imagechat.services.comment_drafts import CommentDraft
+from imagechat.settings import Settings
+from imagechat.store import webhooks
+from tests.helpers import make_tenant, services
+from tests.integration.webhook_helpers import Receiver, eventually, new_receiver, running
+
+# Short enough that a test takes a second or two, long enough for two loaded cores.
+FAST = {"outbox_retry_first_secs": 0.1, "outbox_retry_max_secs": 0.3,
+        "webhook_timeout_secs": 1.0, "outbound_allow_private": True}
+WAIT_SECS = 20
+
+AppFactory = Callable[..., Awaitable[FastAPI]]
+
+
+@pytest.fixture
+async def start_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
+    """Start an app on SQLite with FAST settings and these overrides (one per test)."""
+    started: list[Any] = []
+
+    async def start(**overrides: Any) -> FastAPI:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hooks.db'}",
+                            demo_tenant=False, **{**FAST, **overrides})
+        app = create_app(settings)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        started.append(lifespan)
+        return app
+
+    yield start
+    for lifespan in started:
+        await lifespan.__aexit__(None, None, None)
+
+
+async def _comment(app: FastAPI, tenant: Tenant, text: str) -> None:
+    await services(app).comments.post(
+        tenant, Actor(tenant_id=tenant.id, anon_user_id="anon-ann"), "article",
+        CommentDraft(text=text, commenter_name="Ann"), None)
+
+
+async def _deliveries(app: FastAPI, tenant: Tenant, endpoint_id: str) -> list[Delivery]:
+    return await services(app).webhooks.deliveries(tenant, endpoint_id)
+
+
+async def _endpoint(app: FastAPI, tenant: Tenant, endpoint_id: str) -> WebhookEndpoint:
+    return await services(app).webhooks.get(tenant, endpoint_id)
+
+
+def _same_delivery_every_time(receiver: Receiver) -> str:
+    records = receiver.records()
+    assert records and all(r["valid"] for r in records), records
+    ids = {r["delivery"] for r in records}
+    assert len(ids) == 1, ids
+    assert all(r["body"]["id"] == r["delivery"] for r in records)
+    return ids.pop()
+
+
+async def test_500_twice_then_200_is_one_delivery_in_three_attempts(
+    start_app: AppFactory, tmp_path: Path
+) -> None:
+    app = await start_app()
+    tenant = await make_tenant(app, "hooks")
+    receiver = new_receiver(tmp_path)
+    added = await services(app).webhooks.add(tenant, receiver.url, ["comment.created"])
+    with running(receiver, added.secret, "--answers", "500,500,200"):
+        await _comment(app, tenant, "hello")
+
+        async def delivered() -> bool:
+            found = await _deliveries(app, tenant, added.endpoint.id)
+            return bool(found) and found[0].status == "delivered"
+
+        await eventually(delivered, WAIT_SECS, what="the delivery")
+        await asyncio.sleep(0.5)  # nothing more arrives after the success
+        records = receiver.records()
+    assert [r["status"] for r in records] == [500, 500, 200]
+    delivery_id = _same_delivery_every_time(receiver)
+    body = records[0]["body"]
+    assert body["type"] == "comment.created" and records[0]["event"] == "comment.created"
+    assert body["data"]["comment"]["comment"] == "hello"
+    [delivery] = await _deliveries(app, tenant, added.endpoint.id)
+    assert (delivery.id, delivery.attempts, delivery.last_status_code) == (delivery_id, 3, 200)
+    assert delivery.last_response == "answered 200"
+    endpoint = await _endpoint(app, tenant, added.endpoint.id)
+    assert endpoint.failing_since is None and endpoint.disabled_at is None
+
+
+async def test_an_endpoint_that_never_answers_is_retried_then_disabled(
+    start_app: AppFactory, tmp_path: Path
+) -> None:
+    # Each attempt waits out the timeout; the endpoint fails for 1.5 s, then is disabled.
+    app = await start_app(webhook_timeout_secs=0.3, webhook_disable_after_hours=1.5 / 3600)
+    tenant = await make_tenant(app, "hooks")
+    receiver = new_receiver(tmp_path)
+    added = await services(app).webhooks.add(tenant, receiver.url)
+    with running(receiver, added.secret, "--hang"):
+        await _comment(app, tenant, "anyone there?")
+
+        async def disabled() -> bool:
+            return (await _endpoint(app, tenant, added.endpoint.id)).disabled_at is not None
+
+        await eventually(disabled, WAIT_SECS, what="disabling")
+        endpoint = await _endpoint(app, tenant, added.endpoint.id)
+        assert "Every delivery failed" in endpoint.disabled_reason
+        assert "no answer within 0.3 s" in endpoint.disabled_reason
+        [delivery] = await _deliveries(app, tenant, added.endpoint.id)
+        assert delivery.status == "failed" and delivery.attempts >= 3
+        assert "no answer within" in delivery.last_error
+        assert len(receiver.records()) == delivery.attempts
+        _same_delivery_every_time(receiver)
+        # A disabled endpoint gets no more events.
+        await _comment(app, tenant, "still there?")
+        assert len(await _deliveries(app, tenant, added.endpoint.id)) == 1
+    listed = await services(app).webhooks.list(tenant)
+    assert [e.disabled_at is not None for e in listed] == [True]
+
+
+async def test_a_target_refused_at_send_time_fails_at_once(
+    start_app: AppFactory, tmp_path: Path
+) -> None:
+    """The address is checked again when sending (its DNS may have changed since it was
+    added): a loopback target is refused, the delivery failed with the reason, unsent."""
+    app = await start_app(outbound_allow_private=False)
+    tenant = await make_tenant(app, "hooks")
+    receiver = new_receiver(tmp_path)
+    endpoint = WebhookEndpoint(
+        id=new_id(), tenant_id=tenant.id, url=receiver.url, events=(), secret="s",
+        created_at=services(app).clock.now_ms(), failing_since=None, disabled_at=None,
+        disabled_reason="")
+    async with services(app).db.write() as conn:  # as if it had resolved elsewhere then
+        await webhooks.add(conn, endpoint)
+    with running(receiver, "s"):
+        await _comment(app, tenant, "hello")
+
+        async def failed() -> bool:
+            found = await _deliveries(app, tenant, endpoint.id)
+            return bool(found) and found[0].status == "failed"
+
+        await eventually(failed, WAIT_SECS, what="the refusal")
+        assert receiver.records() == []
+    [delivery] = await _deliveries(app, tenant, endpoint.id)
+    assert delivery.attempts == 1
+    assert "'127.0.0.1' is 127.0.0.1, a private or local address" in delivery.last_error
+    assert (await _endpoint(app, tenant, endpoint.id)).failing_since is not None
+
+
+async def test_a_redirect_to_loopback_is_not_followed(
+    start_app: AppFactory, tmp_path: Path
+) -> None:
+    app = await start_app()
+    tenant = await make_tenant(app, "hooks")
+    inner = new_receiver(tmp_path)  # what the redirect points at
+    outer = new_receiver(tmp_path)
+    added = await services(app).webhooks.add(tenant, outer.url)
+    with running(inner, added.secret), running(
+            outer, added.secret, "--answers", "302", "--location", inner.url):
+        await _comment(app, tenant, "hello")
+
+        async def answered() -> bool:
+            found = await _deliveries(app, tenant, added.endpoint.id)
+            return bool(found) and found[0].last_status_code == 302
+
+        await eventually(answered, WAIT_SECS, what="the redirect")
+        await asyncio.sleep(0.3)
+        assert inner.records() == []
+    delivery = (await _deliveries(app, tenant, added.endpoint.id))[0]
+    assert delivery.status == "pending"  # a redirect is a failure, retried as any
+    assert "redirect" in delivery.last_error and "not followed" in delivery.last_error
