@@ -24,6 +24,7 @@ from imagechat.http import (
     notifications,
     server_api,
     server_moderation,
+    server_webhooks,
     users,
     widget,
 )
@@ -153,7 +154,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, comments, moderation, notifications, users, event_log,
-                   server_api, server_moderation, widget, dashboard):
+                   server_api, server_moderation, server_webhooks, widget, dashboard):
         app.include_router(module.router)
     if metrics is not None:
         app.state.metrics = metrics

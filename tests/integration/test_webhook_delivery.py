@@ -6,48 +6,20 @@ The server runs in this process on its real clock with the retry schedule shorte
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from fastapi import FastAPI
 
-from imagechat.app import create_app
 from imagechat.domain.actor import Actor
 from imagechat.domain.ids import new_id
 from imagechat.domain.models import Delivery, Tenant, WebhookEndpoint
 from imagechat.services.comment_drafts import CommentDraft
-from imagechat.settings import Settings
 from imagechat.store import webhooks
 from tests.helpers import make_tenant, services
+from tests.integration.conftest import AppFactory
 from tests.integration.webhook_helpers import Receiver, eventually, new_receiver, running
 
-# Short enough that a test takes a second or two, long enough for two loaded cores.
-FAST = {"outbox_retry_first_secs": 0.1, "outbox_retry_max_secs": 0.3,
-        "webhook_timeout_secs": 1.0, "outbound_allow_private": True}
 WAIT_SECS = 20
-
-AppFactory = Callable[..., Awaitable[FastAPI]]
-
-
-@pytest.fixture
-async def start_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
-    """Start an app on SQLite with FAST settings and these overrides (one per test)."""
-    started: list[Any] = []
-
-    async def start(**overrides: Any) -> FastAPI:
-        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hooks.db'}",
-                            demo_tenant=False, **{**FAST, **overrides})
-        app = create_app(settings)
-        lifespan = app.router.lifespan_context(app)
-        await lifespan.__aenter__()
-        started.append(lifespan)
-        return app
-
-    yield start
-    for lifespan in started:
-        await lifespan.__aexit__(None, None, None)
 
 
 async def _comment(app: FastAPI, tenant: Tenant, text: str) -> None:
@@ -180,6 +152,7 @@ async def test_a_redirect_to_loopback_is_not_followed(
         await eventually(answered, WAIT_SECS, what="the redirect")
         await asyncio.sleep(0.3)
         assert inner.records() == []
-    delivery = (await _deliveries(app, tenant, added.endpoint.id))[0]
+        # Read while the receivers run: once they stop, the next try fails otherwise.
+        delivery = (await _deliveries(app, tenant, added.endpoint.id))[0]
     assert delivery.status == "pending"  # a redirect is a failure, retried as any
     assert "redirect" in delivery.last_error and "not followed" in delivery.last_error
