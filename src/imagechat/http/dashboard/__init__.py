@@ -1,7 +1,7 @@
 """The tenant dashboard (/dashboard): server-rendered pages for a site's admins.
 
 Usage charts, the site's images with their conversations, its pages with their comments,
-and moderation. Not part of the API, so not in the OpenAPI document; see README
+moderation, and webhooks. Not part of the API, so not in the OpenAPI document; see README
 "Dashboard".
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from imagechat.http.dashboard import images, moderation, pages, signin, static, usage
+from imagechat.http.dashboard import images, moderation, pages, signin, static, usage, webhooks
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, usage, images, pages, moderation, static):
+for _module in (signin, usage, images, pages, moderation, webhooks, static):
     router.include_router(_module.router)

@@ -62,6 +62,9 @@ NOTICES = {
     "comment-deleted": "The comment was deleted, with its replies.",
     "banned": "The user is banned.",
     "unbanned": "The ban was lifted.",
+    "webhook-removed": "The endpoint was removed.",
+    "webhook-tested": "A test event was sent: its outcome is at the top of the deliveries.",
+    "sent-again": "The delivery is on its way again, with the same id.",
 }
 
 
