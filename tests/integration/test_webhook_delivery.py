@@ -6,18 +6,31 @@ The server runs in this process on its real clock with the retry schedule shorte
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
+import time
 from pathlib import Path
 
+import httpx
+import pytest
 from fastapi import FastAPI
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.ids import new_id
 from imagechat.domain.models import Delivery, Tenant, WebhookEndpoint
+from imagechat.domain.webhooks import signature
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.store import webhooks
 from tests.helpers import make_tenant, services
 from tests.integration.conftest import AppFactory
-from tests.integration.webhook_helpers import Receiver, eventually, new_receiver, running
+from tests.integration.webhook_helpers import (
+    Receiver,
+    eventually,
+    listening,
+    new_receiver,
+    running,
+)
+from tests.server_process import free_port
 
 WAIT_SECS = 20
 
@@ -46,8 +59,9 @@ def _same_delivery_every_time(receiver: Receiver) -> str:
 
 
 async def test_500_twice_then_200_is_one_delivery_in_three_attempts(
-    start_app: AppFactory, tmp_path: Path
+    start_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     app = await start_app()
     tenant = await make_tenant(app, "hooks")
     receiver = new_receiver(tmp_path)
@@ -72,6 +86,9 @@ async def test_500_twice_then_200_is_one_delivery_in_three_attempts(
     assert delivery.last_response == "answered 200"
     endpoint = await _endpoint(app, tenant, added.endpoint.id)
     assert endpoint.failing_since is None and endpoint.disabled_at is None
+    # The retries were logged, without the secret or what was sent.
+    assert f"delivery {delivery_id}" in caplog.text
+    assert added.secret not in caplog.text and "hello" not in caplog.text
 
 
 async def test_an_endpoint_that_never_answers_is_retried_then_disabled(
@@ -156,3 +173,49 @@ async def test_a_redirect_to_loopback_is_not_followed(
         delivery = (await _deliveries(app, tenant, added.endpoint.id))[0]
     assert delivery.status == "pending"  # a redirect is a failure, retried as any
     assert "redirect" in delivery.last_error and "not followed" in delivery.last_error
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_receiver(secret: str, port: int) -> str:
+    """The README's receiver, with this endpoint's secret and port."""
+    code = README.read_text().split("<!-- receiver -->\n```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 15  # a short example stays short
+    return (code.replace('b"the endpoint\'s secret"', repr(secret.encode()))
+            .replace("8080", str(port)))
+
+
+async def test_the_readme_receiver_verifies_deliveries_and_refuses_forgeries(
+    start_app: AppFactory, tmp_path: Path
+) -> None:
+    app = await start_app()
+    tenant = await make_tenant(app, "hooks")
+    port = free_port()
+    added = await services(app).webhooks.add(tenant, f"http://127.0.0.1:{port}/")
+    script = tmp_path / "receiver.py"
+    script.write_text(readme_receiver(added.secret, port))
+    output = tmp_path / "receiver.out"
+    with listening([sys.executable, str(script)], port, stdout=output):
+        await _comment(app, tenant, "hello")
+
+        async def delivered() -> bool:
+            found = await _deliveries(app, tenant, added.endpoint.id)
+            return bool(found) and found[0].status == "delivered"
+
+        await eventually(delivered, WAIT_SECS, what="the delivery")
+        [delivery] = await _deliveries(app, tenant, added.endpoint.id)
+        assert output.read_text().split() == [delivery.id, "comment.created"]
+
+        body = b'{"id": "forged", "type": "comment.created"}'
+        now = int(time.time())
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            async def status(secret: str, t: int) -> int:
+                header = signature(secret, t, body)
+                response = await client.post("/", content=body,
+                                             headers={"ImageChat-Signature": header})
+                return response.status_code
+
+            assert await status(added.secret, now) == 200
+            assert await status("another secret", now) == 400
+            assert await status(added.secret, now - 301) == 400  # a replay, too old

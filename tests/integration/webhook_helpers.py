@@ -44,22 +44,30 @@ def new_receiver(tmp_path: Path) -> Receiver:
 @contextlib.contextmanager
 def running(receiver: Receiver, secret: str, *args: str) -> Iterator[Receiver]:
     """Run the receiver process until the block ends (stopped by its own PID)."""
-    process = subprocess.Popen(
-        [sys.executable, str(RECEIVER), str(receiver.port), str(receiver.log),
-         "--secret", secret, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            assert process.poll() is None, "the receiver exited"
-            with contextlib.suppress(OSError), socket.create_connection(
-                    ("127.0.0.1", receiver.port), timeout=0.2):
-                break
-            assert time.monotonic() < deadline, "the receiver did not start"
-            time.sleep(0.05)
+    with listening([sys.executable, str(RECEIVER), str(receiver.port), str(receiver.log),
+                    "--secret", secret, *args], receiver.port):
         yield receiver
-    finally:
-        process.kill()
-        process.wait()
+
+
+@contextlib.contextmanager
+def listening(command: list[str], port: int, *, stdout: Path | None = None) -> Iterator[None]:
+    """Run a process that listens on `port` until the block ends; its output to `stdout`."""
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(stdout.open("wb")) if stdout else subprocess.DEVNULL
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                assert process.poll() is None, "the receiver exited"
+                with contextlib.suppress(OSError), socket.create_connection(
+                        ("127.0.0.1", port), timeout=0.2):
+                    break
+                assert time.monotonic() < deadline, "the receiver did not start"
+                time.sleep(0.05)
+            yield
+        finally:
+            process.kill()
+            process.wait()
 
 
 async def eventually(condition: Callable[[], Any], timeout_secs: float, *,
