@@ -5,7 +5,9 @@ Guarantees, and where they are kept:
   (`EventRecorder.deliver`), so it exists exactly when the change does.
 - Every node runs a worker. A worker claims due deliveries (`store.outbox.claim`: on
   PostgreSQL `FOR UPDATE SKIP LOCKED`, so one delivery is attempted by one node at a time)
-  and pushes each a lease into the future before trying it. A node killed mid-delivery
+  and pushes each a lease into the future before trying it. It keeps up to `batch`
+  attempts under way and fills a slot as soon as one frees up, so a slow receiver delays
+  nobody else's deliveries. A node killed mid-delivery
   never reports, and the delivery is due again when the lease ends: another node, or the
   same one after restart, retries it. Delivery is therefore at least once; the delivery's
   `id` is stable, and receivers drop repeats by it.
@@ -126,6 +128,8 @@ class DeliveryWorker:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Stop, abandoning attempts under way: their deliveries are tried again when their
+        lease ends (by another node, or this one after its restart)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -133,25 +137,46 @@ class DeliveryWorker:
             self._task = None
 
     async def _run(self) -> None:
+        """Keep up to `batch` attempts under way. A slot that frees up is filled at once,
+        so one slow endpoint (an attempt may take its whole timeout) holds one slot, not a
+        round of everyone's deliveries."""
         last_trim = 0.0
         loop = asyncio.get_running_loop()
-        while True:
-            pause = self.policy.poll_secs
-            try:
-                done = await self.run_once()
-                if loop.time() - last_trim > TRIM_EVERY_SECS:
-                    await self.trim()
-                    last_trim = loop.time()
-                if done < self.policy.batch:
-                    pause = await self._pause_secs()
-            except Exception:
-                # The database may be away; the deliveries wait for it, none is lost.
-                log.warning("outbox round failed", exc_info=True)
-                done = 0
-            if done < self.policy.batch:
+        under_way: set[asyncio.Task[Settled]] = set()
+        try:
+            while True:
+                pause = self.policy.poll_secs
+                try:
+                    free = self.policy.batch - len(under_way)
+                    claimed = await self._claim(free) if free > 0 else []
+                    for delivery in claimed:
+                        under_way.add(asyncio.create_task(self._attempt(delivery)))
+                    if loop.time() - last_trim > TRIM_EVERY_SECS:
+                        await self.trim()
+                        last_trim = loop.time()
+                    if len(claimed) < free:
+                        pause = await self._pause_secs()
+                except Exception:
+                    # The database may be away; the deliveries wait for it, none is lost.
+                    log.warning("outbox round failed", exc_info=True)
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), pause)
+                woken = asyncio.create_task(self._wake.wait())
+                done, _ = await asyncio.wait({woken, *under_way}, timeout=pause,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                for task in done - {woken}:
+                    under_way.discard(task)
+                    if task.exception() is not None:  # recording the outcome failed
+                        log.warning("outbox attempt failed", exc_info=task.exception())
+        finally:
+            for task in under_way:
+                task.cancel()
+            await asyncio.gather(*under_way, return_exceptions=True)
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        async with self.db.write() as conn:
+            return await outbox.claim(conn, self.clock.now_ms(), limit=limit,
+                                      lease_ms=self.policy.lease_ms)
 
     async def _pause_secs(self) -> float:
         """Until the next poll, or sooner when a delivery is due before (a retry after a
@@ -164,10 +189,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Claim due deliveries and attempt them all; returns how many were attempted."""
-        now = self.clock.now_ms()
-        async with self.db.write() as conn:
-            claimed = await outbox.claim(conn, now, limit=self.policy.batch,
-                                         lease_ms=self.policy.lease_ms)
+        claimed = await self._claim(self.policy.batch)
         if claimed:
             await asyncio.gather(*(self._attempt(d) for d in claimed))
         return len(claimed)
