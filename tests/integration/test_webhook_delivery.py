@@ -23,6 +23,7 @@ from imagechat.services.comment_drafts import CommentDraft
 from imagechat.store import webhooks
 from tests.helpers import make_tenant, services
 from tests.integration.conftest import AppFactory
+from tests.integration.test_metrics import Samples
 from tests.integration.webhook_helpers import (
     Receiver,
     eventually,
@@ -62,7 +63,7 @@ async def test_500_twice_then_200_is_one_delivery_in_three_attempts(
     start_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    app = await start_app()
+    app = await start_app(metrics_enabled=True)
     tenant = await make_tenant(app, "hooks")
     receiver = new_receiver(tmp_path)
     added = await services(app).webhooks.add(tenant, receiver.url, ["comment.created"])
@@ -89,6 +90,17 @@ async def test_500_twice_then_200_is_one_delivery_in_three_attempts(
     # The retries were logged, without the secret or what was sent.
     assert f"delivery {delivery_id}" in caplog.text
     assert added.secret not in caplog.text and "hello" not in caplog.text
+    # And counted.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://testserver") as client:
+        metrics = Samples((await client.get("/metrics")).text)
+    webhook = {"kind": "webhook"}
+    assert metrics("imagechat_outbox_attempts_total", result="retry", **webhook) == 2
+    assert metrics("imagechat_outbox_attempts_total", result="delivered", **webhook) == 1
+    assert metrics("imagechat_outbox_failures_total", **webhook) == 0
+    assert metrics("imagechat_outbox_depth", **webhook) == 0
+    assert metrics("imagechat_outbox_attempt_duration_seconds_count", **webhook) == 3
+    assert metrics("imagechat_outbox_delivery_latency_seconds_count", **webhook) == 1
 
 
 async def test_an_endpoint_that_never_answers_is_retried_then_disabled(
@@ -121,33 +133,39 @@ async def test_an_endpoint_that_never_answers_is_retried_then_disabled(
     assert [e.disabled_at is not None for e in listed] == [True]
 
 
-async def test_a_target_refused_at_send_time_fails_at_once(
+async def test_targets_refused_at_send_time_fail_at_once(
     start_app: AppFactory, tmp_path: Path
 ) -> None:
-    """The address is checked again when sending (its DNS may have changed since it was
-    added): a loopback target is refused, the delivery failed with the reason, unsent."""
+    """The address is checked again when sending (a name may resolve elsewhere than when
+    the endpoint was added): loopback, link-local, private, and a name resolving to
+    loopback are refused before any connection, the delivery failed with the reason."""
     app = await start_app(outbound_allow_private=False)
     tenant = await make_tenant(app, "hooks")
     receiver = new_receiver(tmp_path)
-    endpoint = WebhookEndpoint(
-        id=new_id(), tenant_id=tenant.id, url=receiver.url, events=(), secret="s",
+    urls = [receiver.url, f"http://[::1]:{receiver.port}/hook",
+            "http://169.254.169.254/latest/meta-data", "http://10.1.2.3/hook",
+            f"http://localhost:{receiver.port}/hook"]
+    endpoints = [WebhookEndpoint(
+        id=new_id(), tenant_id=tenant.id, url=url, events=(), secret="s",
         created_at=services(app).clock.now_ms(), failing_since=None, disabled_at=None,
-        disabled_reason="")
-    async with services(app).db.write() as conn:  # as if it had resolved elsewhere then
-        await webhooks.add(conn, endpoint)
+        disabled_reason="") for url in urls]
+    async with services(app).db.write() as conn:  # as if they had resolved elsewhere then
+        for endpoint in endpoints:
+            await webhooks.add(conn, endpoint)
     with running(receiver, "s"):
         await _comment(app, tenant, "hello")
 
         async def failed() -> bool:
-            found = await _deliveries(app, tenant, endpoint.id)
-            return bool(found) and found[0].status == "failed"
+            found = [await _deliveries(app, tenant, e.id) for e in endpoints]
+            return all(f and f[0].status == "failed" for f in found)
 
-        await eventually(failed, WAIT_SECS, what="the refusal")
+        await eventually(failed, WAIT_SECS, what="the refusals")
         assert receiver.records() == []
-    [delivery] = await _deliveries(app, tenant, endpoint.id)
-    assert delivery.attempts == 1
-    assert "'127.0.0.1' is 127.0.0.1, a private or local address" in delivery.last_error
-    assert (await _endpoint(app, tenant, endpoint.id)).failing_since is not None
+    for endpoint in endpoints:
+        [delivery] = await _deliveries(app, tenant, endpoint.id)
+        assert delivery.attempts == 1
+        assert "a private or local address" in delivery.last_error, delivery.last_error
+        assert (await _endpoint(app, tenant, endpoint.id)).failing_since is not None
 
 
 async def test_a_redirect_to_loopback_is_not_followed(
