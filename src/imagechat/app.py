@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -25,6 +25,7 @@ from imagechat.http import (
     notifications,
     server_api,
     server_moderation,
+    server_webhooks,
     unsubscribe,
     users,
     widget,
@@ -46,9 +47,10 @@ from imagechat.rate_limit.factory import limiter_from_url
 from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import Services, build_services
 from imagechat.services.email_digest import EMAIL, DigestPlanner, EmailConfig, EmailCourier
-from imagechat.services.outbox import Courier, DeliveryWorker, OutboxPolicy
+from imagechat.services.outbox import Courier, DeliveryWorker, OutboxPolicy, Settled
 from imagechat.services.readiness import Readiness
 from imagechat.services.recorder import Notice
+from imagechat.services.webhook_courier import WEBHOOK, WebhookCourier, WebhookOptions
 from imagechat.settings import Settings
 from imagechat.store.database import Database
 from imagechat.store.migrate import require_current, upgrade
@@ -77,6 +79,21 @@ class BrokerSink:
                                       notice.data)
 
 
+def couriers(settings: Settings, services: Services) -> dict[str, Courier]:
+    """Who makes each kind of outbox delivery on this node: webhooks always, emails when
+    the server has SMTP set up (and then notifications plan their digests)."""
+    found: dict[str, Courier] = {WEBHOOK: WebhookCourier(services.db, services.clock,
+                                                         WebhookOptions(
+        allow_private=settings.outbound_allow_private,
+        timeout_secs=settings.webhook_timeout_secs,
+        disable_after_hours=settings.webhook_disable_after_hours))}
+    email = EmailConfig.from_settings(settings)
+    if email is not None:
+        found[EMAIL] = EmailCourier(services.db, services.clock, email)
+        services.writer.on_notifications = DigestPlanner(email.window_ms)
+    return found
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     clock = clock or SystemClock()
@@ -94,11 +111,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             connects_per_tenant=settings.rate_limit_connects_per_tenant,
         )
         sink = BrokerSink(broker)
+        policy = OutboxPolicy.from_settings(settings)
         # With the demo switched off, a `demo` tenant left in the database is refused
         # like an unknown one: no reads, no writes, no live connections.
         services = build_services(db, clock, sink,
                                   refused_tenants=() if settings.demo_tenant
-                                  else (DEMO_TENANT_ID,))
+                                  else (DEMO_TENANT_ID,),
+                                  outbound_allow_private=settings.outbound_allow_private,
+                                  outbox_lease_ms=policy.lease_ms)
         hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
         readiness = Readiness(db, broker, shared_broker=bool(settings.redis_url))
 
@@ -120,10 +140,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         app.state.readiness = readiness
         try:
             await readiness.start({"database": prepare_database, "broker": start_broker})
-            outbox_worker = DeliveryWorker(db, clock, OutboxPolicy(),
-                                           _couriers(settings, services))
-            services.writer.on_deliveries = outbox_worker.wake
-            outbox_worker.start()
+            # One delivery worker per node; a local write that made deliveries wakes it. It
+            # waits out a database that is not there yet, as every background loop does.
+            worker = DeliveryWorker(db, clock, policy, couriers(settings, services),
+                                    observer=_delivery_observer(metrics, clock))
+            services.writer.on_deliveries = worker.wake
+            worker.start()
+            app.state.outbox = worker
             await hub.start()
             if metrics is not None:
                 metrics.watch(hub, sink)
@@ -131,14 +154,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.services = services
             app.state.hub = hub
             app.state.rate_limits = rate_limits
-            app.state.outbox_worker = outbox_worker
             log.info("ImageChat %s started", __version__)
             try:
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
                 yield {"hub": hub}
             finally:
                 await hub.stop()
-                await outbox_worker.stop()
+                await worker.stop()
         finally:
             await readiness.stop()
             await broker.stop()
@@ -166,7 +188,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, comments, moderation, notifications, users, event_log,
-                   server_api, server_moderation, widget, dashboard, docs, unsubscribe):
+                   server_api, server_moderation, server_webhooks, widget, dashboard, docs,
+                   unsubscribe):
         app.include_router(module.router)
     if metrics is not None:
         app.state.metrics = metrics
@@ -192,14 +215,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     return app
 
 
-def _couriers(settings: Settings, services: Services) -> dict[str, Courier]:
-    """Who attempts each kind of outbox delivery on this node."""
-    couriers: dict[str, Courier] = {}
-    email = EmailConfig.from_settings(settings)
-    if email is not None:
-        couriers[EMAIL] = EmailCourier(services.db, services.clock, email)
-        services.writer.on_notifications = DigestPlanner(email.window_ms)
-    return couriers
+def _delivery_observer(metrics: Metrics | None, clock: Clock
+                       ) -> Callable[[Settled], None] | None:
+    if metrics is None:
+        return None
+    return lambda settled: metrics.observe_delivery(settled, clock.now_ms())
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The `imagechat` command: serve, migrate, tenants, imports. Calls services, never http or
-ws.
+"""The `imagechat` command: serve, migrate, tenants, webhooks, imports. Calls services,
+never http or ws.
 
 Only `migrate`, `serve` (with IMAGECHAT_MIGRATE_ON_START) and an import into an empty
 database create or change the schema; every other command refuses a schema that is missing
@@ -30,10 +30,12 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 from imagechat import __version__
 from imagechat.domain.clock import SystemClock
-from imagechat.domain.errors import ImageChatError, Unavailable
+from imagechat.domain.errors import BadInput, ImageChatError, Unavailable
 from imagechat.domain.models import Tenant
+from imagechat.domain.webhooks import EVENT_TYPES
 from imagechat.services.container import Services, build_services
 from imagechat.services.fastcomments_import import FastCommentsImport, ImportReport, read_rows
+from imagechat.services.outbox import DeliveryWorker, OutboxPolicy
 from imagechat.services.readiness import reason_of
 from imagechat.services.recorder import NullSink
 from imagechat.settings import Settings
@@ -52,6 +54,8 @@ tenant_app = typer.Typer(help="Manage tenants (sites).", no_args_is_help=True)
 db_app = typer.Typer(help="Look at the database's schema.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(db_app, name="db")
+webhook_app = typer.Typer(help="Manage a tenant's webhook endpoints.", no_args_is_help=True)
+app.add_typer(webhook_app, name="webhook")
 # soft_wrap: long lines (ids, secrets, URLs) are never broken, also in a pipe.
 console = Console(soft_wrap=True, highlight=False)
 errors = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -143,7 +147,10 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]],
             await upgrade(db.writer, settings.database_url)
         elif (problem := state.problem()) is not None:
             raise SchemaNotReady(problem)
-        return await work(build_services(db, SystemClock(), NullSink()))
+        return await work(build_services(
+            db, SystemClock(), NullSink(),
+            outbound_allow_private=settings.outbound_allow_private,
+            outbox_lease_ms=OutboxPolicy.from_settings(settings).lease_ms))
 
     return _run_on_database(settings, job)
 
@@ -386,6 +393,101 @@ def tenant_rotate_secret(
         console.print(f"API secret: {tenant.api_secret}")
 
     _with_services(_settings(database_url=database_url), work)
+
+
+@webhook_app.command("add")
+def webhook_add(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant (site).")],
+    url: Annotated[str, typer.Argument(help="Where to POST events (http or https).")],
+    event: Annotated[list[str] | None, typer.Option(
+        "--event", help=f"An event type to send (repeatable); none: all of them. Types: "
+                        f"{', '.join(EVENT_TYPES)}.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Add an endpoint; prints its id and signing secret (shown only now). A URL that is
+    not http(s) or resolves to a private address is refused (exit status 2)."""
+
+    async def work(services: Services) -> None:
+        tenant = await services.tenants.get(tenant_id)
+        try:
+            added = await services.webhooks.add(tenant, url, event or ())
+        except BadInput as exc:
+            if exc.code != "target-refused":
+                raise
+            console.print(f"[red]refused:[/red] {exc.reason}", highlight=False)
+            raise typer.Exit(2) from None
+        console.print(f"endpoint id: {added.endpoint.id}")
+        console.print(f"Secret: {added.secret}", highlight=False)
+
+    _with_services(_settings(database_url=database_url), work)
+
+
+@webhook_app.command("list")
+def webhook_list(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant (site).")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """List a tenant's endpoints and how they are doing (never their secrets)."""
+
+    async def work(services: Services) -> None:
+        tenant = await services.tenants.get(tenant_id)
+        table = Table("id", "url", "events", "state")
+        # Ids whole (scripts copy them); long URLs and reasons wrap instead.
+        table.columns[0].no_wrap = True
+        for column in table.columns[1:]:
+            column.overflow = "fold"
+        for e in await services.webhooks.list(tenant):
+            state = (f"disabled: {e.disabled_reason}" if e.disabled_at is not None
+                     else "failing" if e.failing_since is not None else "active")
+            table.add_row(e.id, e.url, ", ".join(e.events) or "all", state)
+        console.print(table)
+
+    _with_services(_settings(database_url=database_url), work)
+
+
+@webhook_app.command("remove")
+def webhook_remove(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant (site).")],
+    endpoint_id: Annotated[str, typer.Argument(help="The endpoint's id.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Remove an endpoint; its deliveries not yet made are failed."""
+
+    async def work(services: Services) -> None:
+        await services.webhooks.remove(await services.tenants.get(tenant_id), endpoint_id)
+        console.print(f"Removed {endpoint_id}.")
+
+    _with_services(_settings(database_url=database_url), work)
+
+
+@webhook_app.command("test")
+def webhook_test(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant (site).")],
+    endpoint_id: Annotated[str, typer.Argument(help="The endpoint's id.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Send a `test` event to an endpoint now and print how it went (exit status 1 if it
+    failed; the outbox then retries it like any delivery)."""
+    from imagechat.app import couriers
+
+    settings = _settings(database_url=database_url)
+
+    async def work(services: Services) -> bool:
+        tenant = await services.tenants.get(tenant_id)
+        delivery = await services.webhooks.test(tenant, endpoint_id)
+        worker = DeliveryWorker(services.db, services.clock,
+                                OutboxPolicy.from_settings(settings),
+                                couriers(settings, services))
+        settled = await worker.attempt_now(delivery)
+        found = await services.webhooks.delivery(tenant, delivery.id)
+        answer = f"HTTP {found.last_status_code}" if found.last_status_code else "no answer"
+        console.print(f"delivery {found.id}: {found.status}, {answer}"
+                      f"{': ' + found.last_error if found.last_error else ''}",
+                      markup=False, highlight=False)
+        return settled is not None and settled.outcome.delivered
+
+    if not _with_services(settings, work):
+        raise typer.Exit(1)
 
 
 @app.command("import-fastcomments")

@@ -140,12 +140,42 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a Redis URL: use redis://host:6379/0")
         return value
 
-    # Where links the server sends out point (unsubscribe links in emails); empty: the
-    # server's own host and port, which only suits a server visitors reach directly.
+    # The address visitors reach the server at, for links the server hands out in messages
+    # that leave it (emails). Behind a proxy, the server cannot know it by itself.
     public_url: str = Field(
-        default="", description="the address visitors reach the server at, e.g. "
-                                "`https://chat.example.com`; links the server sends out "
-                                "(in emails) start with it")
+        default="", description="the address visitors reach the server at, such as "
+                                "`https://chat.example.com`, for links in what the server "
+                                "sends out (emails, their unsubscribe links); empty: the "
+                                "server's own host and port")
+
+    # Every request the server makes to addresses a site chose (webhooks, image fetches).
+    outbound_allow_private: bool = Field(
+        default=False, description="let outbound requests (webhooks) reach loopback, private "
+                                   "and link-local addresses; for tests and internal networks")
+
+    # The outbox (imagechat.services.outbox): deliveries that leave the server.
+    outbox_retry_first_secs: float = Field(
+        default=10.0, gt=0, description="wait before the first retry of a failed delivery "
+                                        "(webhook, email); it doubles, with jitter, each time")
+    outbox_retry_max_secs: float = Field(
+        default=3600.0, gt=0, description="longest wait between two tries of a delivery")
+    outbox_give_up_hours: float = Field(
+        default=24.0, gt=0, description="a delivery still failing this long after it was made "
+                                        "is marked failed (and kept)")
+    outbox_keep_days: float = Field(
+        default=7.0, gt=0, description="finished deliveries (delivered or failed) are deleted "
+                                       "this long after they finished")
+    # Longer than any attempt may take: webhooks answer within their timeout, SMTP in 30 s.
+    outbox_lease_secs: float = Field(
+        default=120.0, gt=0, description="a delivery taken by a node that never reports (it "
+                                         "died) is tried again after this long; keep it above "
+                                         "the slowest attempt")
+    webhook_timeout_secs: float = Field(
+        default=10.0, gt=0, le=60, description="a webhook POST succeeds when a 2xx answer "
+                                               "arrives within this time")
+    webhook_disable_after_hours: float = Field(
+        default=24.0, gt=0, description="a webhook endpoint whose deliveries all failed for "
+                                        "this long is disabled")
 
     # Email notifications (mentions, replies): off unless both of these are set.
     smtp_url: SecretStr = Field(

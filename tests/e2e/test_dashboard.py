@@ -206,6 +206,40 @@ def test_dashboard_pages_list_and_moderate_page_comments(
         context.close()
 
 
+def test_dashboard_webhooks_page(browser: Browser, server: str, tmp_path: Path,
+                                 artifacts: Path) -> None:
+    """Add an endpoint (its secret shown once), its view, remove it; accessible throughout.
+    The address is a public literal for an event that never happens here: nothing is sent."""
+    secret = demo_secret(tmp_path)
+    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900},
+                                  bypass_csp=True)
+    try:
+        admin = sign_in(context, server, secret)
+        admin.get_by_role("link", name="Webhooks").click()
+        expect(admin.get_by_text("No endpoints yet.")).to_be_visible()
+        assert axe_violations(admin) == []
+        admin.get_by_label("Address (http or https)").fill("http://93.184.215.14/hook")
+        admin.get_by_label("reaction").check()
+        admin.get_by_role("button", name="Add endpoint").click()
+        shown = admin.locator(".secret-value").text_content() or ""
+        assert len(shown) >= 32
+        row = admin.locator("table.webhooks tbody tr")
+        expect(row).to_have_count(1)
+        expect(row.locator(".state")).to_have_text("active")
+        assert axe_violations(admin) == []
+        admin.screenshot(path=str(artifacts / "dashboard-webhooks.png"), full_page=True)
+        row.get_by_role("link", name="http://93.184.215.14/hook").click()
+        expect(admin.get_by_text("Nothing delivered to this endpoint yet.")).to_be_visible()
+        assert axe_violations(admin) == []
+        admin.get_by_role("link", name="Webhooks").first.click()
+        assert shown not in admin.content()
+        admin.once("dialog", lambda dialog: dialog.accept())
+        admin.get_by_role("button", name="Remove").click()
+        expect(admin.locator(".notice")).to_have_text("The endpoint was removed.")
+    finally:
+        context.close()
+
+
 def test_dashboard_is_usable_with_the_keyboard(
     browser: Browser, server: str, tmp_path: Path
 ) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,3 +39,30 @@ async def live(live_settings: Settings, clock: FixedClock) -> AsyncIterator[Live
         base_url=f"http://{address}"
     ) as http:
         yield Live(app=app, address=address, http=http)
+
+
+# Webhook tests: the outbox retries within a second, the server may reach 127.0.0.1. Short
+# enough that a test takes a second or two, long enough for two loaded cores.
+FAST_OUTBOX = {"outbox_retry_first_secs": 0.1, "outbox_retry_max_secs": 0.3,
+               "webhook_timeout_secs": 1.0, "outbound_allow_private": True}
+
+AppFactory = Callable[..., Awaitable[FastAPI]]
+
+
+@pytest.fixture
+async def start_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
+    """Start an app over SQLite on the real clock with FAST_OUTBOX and these overrides."""
+    started: list[Any] = []
+
+    async def start(**overrides: Any) -> FastAPI:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'hooks.db'}",
+                            demo_tenant=False, **{**FAST_OUTBOX, **overrides})
+        app = create_app(settings)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        started.append(lifespan)
+        return app
+
+    yield start
+    for lifespan in started:
+        await lifespan.__aexit__(None, None, None)

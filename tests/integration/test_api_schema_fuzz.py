@@ -43,15 +43,22 @@ from schemathesis.specs.openapi.checks import (
 from imagechat.app import create_app
 from imagechat.domain.actor import Actor
 from imagechat.domain.errors import NotFound
+from imagechat.domain.ids import new_id
+from imagechat.domain.models import WebhookEndpoint
 from imagechat.services.comment_drafts import CommentDraft
+from imagechat.services.container import Services
 from imagechat.services.image_chats import NewImageChatInput
 from imagechat.settings import Settings
+from imagechat.store import outbox, webhooks
 from tests.helpers import services
 
 TENANT = "fuzz-tenant"
 SECRET = "fuzz-tenant-api-secret"
 IMAGE = "example.com/fuzzed.png"
 EXAMPLES = int(os.environ.get("IMAGECHAT_FUZZ_EXAMPLES", "30"))
+# The fuzzed tenant's webhook endpoint: loopback, so every delivery to it is refused before
+# any connection is made.
+HOOK_URL = "http://127.0.0.1:9/fuzz"
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
@@ -122,6 +129,10 @@ class RealData:
             # The backend API names its tenant in the query string, the secret in a header.
             case.query = {**(case.query or {}), "tenantId": TENANT}
             case.headers = {**(case.headers or {}), "x-api-key": SECRET}
+        if case.path == "/api/v1/webhooks" and isinstance(case.body, dict):
+            # Never a generated address: adding one would resolve its name. This one is
+            # refused without a lookup (a loopback literal), as is sending to it.
+            case.body["url"] = HOOK_URL
 
 
 async def _seed(app: FastAPI) -> RealData:
@@ -141,6 +152,7 @@ async def _seed(app: FastAPI) -> RealData:
         for ban in await found.moderation.list_bans(tenant):
             await found.moderation.unban(tenant, backend, user_id=ban.user_id,
                                          anon_user_id=ban.anon_user_id)
+        hook = await _hook(found)
         url_ids, chat_ids, comment_ids, edit_keys = [IMAGE], [], [], []
         for n in range(2):
             created = await found.image_chats.create(
@@ -162,13 +174,30 @@ async def _seed(app: FastAPI) -> RealData:
             comment_ids.append(reply.comment.id)
             edit_keys.append(reply.edit_key)
         cast = await found.votes.vote(tenant, visitor, comment_ids[0], "up", None)
+        async with found.db.read() as conn:
+            made = await outbox.recent(conn, TENANT, kind="webhook", target=hook, limit=2)
     return RealData({
+        "webhookId": (hook,), "deliveryId": tuple(d.id for d in made),
         "chatId": tuple(chat_ids), "commentId": tuple(comment_ids), "parentId": tuple(comment_ids),
         # The reference's name for a comment's id in /api/v1/comments/{id}.
         "id": tuple(comment_ids), "createdFromCommentId": tuple(comment_ids),
         "voteId": (cast.vote.id,), "urlId": tuple(url_ids), "editKey": tuple(edit_keys),
         "anonUserId": (VISITOR,), "commenterName": ("Fuzz",),
     })
+
+
+async def _hook(found: Services) -> str:
+    """The tenant's webhook endpoint (written straight to the store: the API refuses it)."""
+    async with found.db.write() as conn:
+        existing = await webhooks.of_tenant(conn, TENANT)
+        if existing:
+            return existing[0].id
+        endpoint = WebhookEndpoint(
+            id=new_id(), tenant_id=TENANT, url=HOOK_URL, events=(), secret="fuzz",
+            created_at=found.clock.now_ms(), failing_since=None, disabled_at=None,
+            disabled_reason="")
+        await webhooks.add(conn, endpoint)
+        return endpoint.id
 
 
 @pytest.fixture

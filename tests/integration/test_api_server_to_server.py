@@ -232,3 +232,21 @@ async def test_wrong_key_deletes_nothing(client: httpx.AsyncClient, acme: str) -
     assert response.status_code == 401
     listing = await _ok(await client.get("/comment-image-chats/acme", params={"urlId": "img-1"}))
     assert [c["commentCount"] for c in listing["conversations"]] == [1]
+
+
+async def test_changing_only_the_text_is_a_live_event(
+    client: httpx.AsyncClient, acme: str
+) -> None:
+    """PATCH with the text alone, and with the text and another field: each is one
+    `updated-comment` with the new text, as any other change."""
+    posted = await _ok(await client.post("/api/v1/comments", params={"tenantId": acme},
+                                         headers=KEY, json={"urlId": "article", "comment": "one",
+                                                            "commenterName": "Ann"}))
+    comment_id = posted["comment"]["id"]
+    for body in ({"comment": "two"}, {"comment": "three", "approved": False}):
+        await _ok(await client.patch(f"/api/v1/comments/{comment_id}",
+                                     params={"tenantId": acme}, headers=KEY, json=body))
+    events = (await _ok(await client.get(f"/events/{acme}",
+                                         params={"urlId": "article", "since": 0})))["events"]
+    assert [(e["type"], e["comment"]["comment"]) for e in events] == [
+        ("new-comment", "one"), ("updated-comment", "two"), ("updated-comment", "three")]

@@ -2,10 +2,10 @@
 sees or changes B's.
 
 The world of the API isolation suite: A and B both talk about the same image urlId and
-comment on the same page urlId, B has more, and B has a ban, a locked image, a locked page
-and moderation log entries. Tenant A's admin, signed in to A's dashboard, tries every
-dashboard route on B's objects; afterwards B's rows and B's own reads must be exactly as
-before, and no page shown to A may contain anything of B's.
+comment on the same page urlId, B has more, and B has a ban, a locked image, a locked page,
+moderation log entries and a webhook endpoint with a delivery. Tenant A's admin, signed in
+to A's dashboard, tries every dashboard route on B's objects; afterwards B's rows and B's
+own reads must be exactly as before, and no page shown to A may contain anything of B's.
 `test_every_dashboard_route_has_an_isolation_case` fails when a route is added without one.
 """
 
@@ -209,6 +209,36 @@ async def case_forget_bounce(c: Ctx) -> None:
         await c.post("/dashboard/email/bounces/forget", 404, address=address)
 
 
+async def case_webhooks(c: Ctx) -> None:
+    text = await c.get("/dashboard/webhooks")
+    assert "No endpoints yet." in text
+
+
+async def case_add_webhook(c: Ctx) -> None:
+    text = await c.post("/dashboard/webhooks", 200, url="http://93.184.215.14/a-hook")
+    assert "shown only now" in text
+    [endpoint] = await services(c.app).webhooks.list(c.w.tenant_a)
+    assert endpoint.url == "http://93.184.215.14/a-hook"
+
+
+async def case_webhook_view(c: Ctx) -> None:
+    text = await c.get("/dashboard/webhooks/view", 404, id=c.w.b_webhook)
+    assert "No webhook endpoint with that id." in alert_of(text)
+
+
+async def case_remove_webhook(c: Ctx) -> None:
+    await c.post("/dashboard/webhooks/remove", 404, id=c.w.b_webhook)
+
+
+async def case_test_webhook(c: Ctx) -> None:
+    await c.post("/dashboard/webhooks/test", 404, id=c.w.b_webhook)
+
+
+async def case_send_again(c: Ctx) -> None:
+    text = await c.post("/dashboard/webhooks/send-again", 404, deliveryId=c.w.b_delivery)
+    assert "No webhook delivery with that id." in alert_of(text)
+
+
 async def case_static(c: Ctx) -> None:
     for name in ("dashboard.css", "dashboard.js"):
         c.check(await c.admin.get(f"/dashboard/static/{name}"), 200)
@@ -235,6 +265,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/dashboard/bans/remove"): case_unban,
     ("GET", "/dashboard/email"): case_email,
     ("POST", "/dashboard/email/bounces/forget"): case_forget_bounce,
+    ("GET", "/dashboard/webhooks"): case_webhooks,
+    ("POST", "/dashboard/webhooks"): case_add_webhook,
+    ("GET", "/dashboard/webhooks/view"): case_webhook_view,
+    ("POST", "/dashboard/webhooks/remove"): case_remove_webhook,
+    ("POST", "/dashboard/webhooks/test"): case_test_webhook,
+    ("POST", "/dashboard/webhooks/send-again"): case_send_again,
     ("GET", "/dashboard/static/{name}"): case_static,
 }
 

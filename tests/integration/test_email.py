@@ -116,7 +116,7 @@ class Mail:
 
     @property
     def worker(self) -> DeliveryWorker:
-        found: DeliveryWorker = self.app.state.outbox_worker
+        found: DeliveryWorker = self.app.state.outbox
         return found
 
     def token(self, user_id: str, name: str, **extra: Any) -> str:
@@ -171,7 +171,7 @@ async def mail(database_url: str, clock: FixedClock, smtp_sink: Sink) -> AsyncIt
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
         # The test runs the worker's rounds itself.
-        await app.state.outbox_worker.stop()
+        await app.state.outbox.stop()
         await make_tenant(app, TENANT, api_secret=SECRET, origins=["https://studio.example"])
         yield Mail(app, client, clock, smtp_sink)
 

@@ -3,7 +3,8 @@
 Tenants A and B each have conversations, comments, votes and page comments; both talk about
 the same image urlId and comment on the same page urlId. B also has signed-in users who
 wrote (so its user search lists them), reactions, a resolved conversation, follows and
-unread notifications (a reply, a mention, a resolution). Then every identity tenant A can
+unread notifications (a reply, a mention, a resolution), and a webhook endpoint with a
+delivery. Then every identity tenant A can
 hand out (its anonymous visitor holding A's edit keys, A's SSO admin and moderator signed
 with A's secret, A's API secret; for the notification routes also A's own twins of B's
 user id and anonymous id) is tried on every route against B's objects: through A's paths
@@ -30,9 +31,10 @@ from sqlalchemy import select
 from imagechat.app import create_app
 from imagechat.auth.sso import make_token
 from imagechat.domain.clock import FixedClock
-from imagechat.domain.models import Tenant
+from imagechat.domain.ids import new_id
+from imagechat.domain.models import Delivery, Tenant, WebhookEndpoint
 from imagechat.settings import Settings
-from imagechat.store import channels, email_bounces
+from imagechat.store import channels, email_bounces, outbox, webhooks
 from imagechat.store.tables import metadata, notifications, pages
 from tests.helpers import api_routes, create_chat, make_tenant, services
 
@@ -95,6 +97,9 @@ class World:
     b_page_key: str = ""
     b_page_rows: list[str] = field(default_factory=list)  # ids of B's pages
     b_notifications: list[str] = field(default_factory=list)  # ids of B's notifications
+    b_webhook: str = ""  # B's webhook endpoint
+    b_webhook_secret: str = ""
+    b_delivery: str = ""  # a delivery to it, not due for years (nothing is sent)
     b_readers: dict[str, dict[str, str]] = field(default_factory=dict)  # B's, as query
     identities: dict[str, Identity] = field(default_factory=dict)
 
@@ -134,7 +139,8 @@ class World:
         """Strings that must never appear in an answer to one of A's identities."""
         return ["B-SECRET", self.tenant_b.api_secret, *self.b_edit_keys, *self.b_chats,
                 *self.b_comments, self.b_vote, self.b_vote2, *self.b_page_rows,
-                *self.b_notifications, *B_ONLY_USERS, B_BOUNCED]
+                *self.b_notifications, *B_ONLY_USERS, B_BOUNCED, self.b_webhook,
+                self.b_webhook_secret, self.b_delivery]
 
     @property
     def a_sso(self) -> list[Identity]:
@@ -278,6 +284,7 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
         rows = await conn.execute(select(notifications.c.id)
                                   .where(notifications.c.tenant_id == B))
         w.b_notifications = [r.id for r in rows]
+    await _b_webhook(app, w)
     w.b_readers = {"bea": {"sso": json.dumps(b_user)}, "rev": {"sso": json.dumps(b_rev)},
                    "anon": {"anonUserId": "anon-b-author"}}
 
@@ -293,6 +300,23 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
                               {"anonUserId": "anon-b-author"}),
     }
     return w
+
+
+async def _b_webhook(app: FastAPI, w: World) -> None:
+    """B's webhook endpoint and one delivery to it, written straight to the store: the
+    delivery is due in years, so no worker sends it while the cases run."""
+    w.b_webhook, w.b_webhook_secret, w.b_delivery = new_id(), "B-SECRET-hook-key", new_id()
+    async with services(app).db.write() as conn:
+        await webhooks.add(conn, WebhookEndpoint(
+            id=w.b_webhook, tenant_id=B, url="https://hooks.example/B-SECRET", events=(),
+            secret=w.b_webhook_secret, created_at=w.now_ms, failing_since=None,
+            disabled_at=None, disabled_reason=""))
+        await outbox.add(conn, [Delivery(
+            id=w.b_delivery, tenant_id=B, kind="webhook", target=w.b_webhook,
+            event_type="comment.created", payload='{"data": "B-SECRET"}', status="pending",
+            attempts=0, next_attempt_at=w.now_ms + 10 * 365 * 24 * HOUR_MS,
+            last_attempt_at=None, last_status_code=None, last_error="", last_response="",
+            created_at=w.now_ms, finished_at=None)])
 
 
 @dataclass
@@ -806,6 +830,51 @@ async def case_api_moderation_log(c: Ctx) -> None:
     assert body["entries"] == []
 
 
+# --- /api/v1 webhooks ---------------------------------------------------------------------
+
+# A public address given as a literal: adding it resolves nothing; no case sends to it.
+A_HOOK = "http://93.184.215.14/a-hook"
+
+
+async def case_api_list_webhooks(c: Ctx) -> None:
+    await _api_refused_for_b(c, "GET", "/api/v1/webhooks")
+    body = await c.call("GET", "/api/v1/webhooks", 200, params=c.api(A), headers=c.a_key)
+    assert body["webhooks"] == []
+
+
+async def case_api_add_webhook(c: Ctx) -> None:
+    await _api_refused_for_b(c, "POST", "/api/v1/webhooks", {"url": A_HOOK})
+    body = await c.call("POST", "/api/v1/webhooks", 200, params=c.api(A), headers=c.a_key,
+                        json_body={"url": A_HOOK})
+    listed = await c.call("GET", "/api/v1/webhooks", 200, params=c.api(A), headers=c.a_key)
+    assert [e["id"] for e in listed["webhooks"]] == [body["webhook"]["id"]]
+
+
+async def case_api_remove_webhook(c: Ctx) -> None:
+    await _api_object_case(c, "DELETE", "/api/v1/webhooks", [c.w.b_webhook])
+
+
+async def _api_webhook_case(c: Ctx, method: str, path: str) -> None:
+    await _api_refused_for_b(c, method, path)
+    body = await c.call(method, path, 404, params=c.api(A), headers=c.a_key)
+    assert body["code"] == "webhook-not-found"
+
+
+async def case_api_test_webhook(c: Ctx) -> None:
+    await _api_webhook_case(c, "POST", f"/api/v1/webhooks/{c.w.b_webhook}/test")
+
+
+async def case_api_webhook_deliveries(c: Ctx) -> None:
+    await _api_webhook_case(c, "GET", f"/api/v1/webhooks/{c.w.b_webhook}/deliveries")
+
+
+async def case_api_send_again(c: Ctx) -> None:
+    path = f"/api/v1/webhook-deliveries/{c.w.b_delivery}/send-again"
+    await _api_refused_for_b(c, "POST", path)
+    body = await c.call("POST", path, 404, params=c.api(A), headers=c.a_key)
+    assert body["code"] == "delivery-not-found"
+
+
 # --- review workflow ----------------------------------------------------------------------
 
 async def case_resolve_image_chat(c: Ctx) -> None:
@@ -996,6 +1065,12 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/bans"): case_api_list_bans,
     ("POST", "/api/v1/bans"): case_api_ban,
     ("DELETE", "/api/v1/bans"): case_api_unban,
+    ("GET", "/api/v1/webhooks"): case_api_list_webhooks,
+    ("POST", "/api/v1/webhooks"): case_api_add_webhook,
+    ("DELETE", "/api/v1/webhooks/{webhookId}"): case_api_remove_webhook,
+    ("POST", "/api/v1/webhooks/{webhookId}/test"): case_api_test_webhook,
+    ("GET", "/api/v1/webhooks/{webhookId}/deliveries"): case_api_webhook_deliveries,
+    ("POST", "/api/v1/webhook-deliveries/{deliveryId}/send-again"): case_api_send_again,
     ("GET", "/api/v1/moderation-log"): case_api_moderation_log,
     ("POST", "/comment-image-chats/{tenantId}/{chatId}/resolve"): case_resolve_image_chat,
     ("POST", "/comments/{tenantId}/{commentId}/reactions"): case_react,

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from imagechat.cli import app
 from imagechat.live.limits import LiveLimits
+from imagechat.services.outbox import OutboxPolicy
 from imagechat.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -87,3 +88,12 @@ def test_the_live_bounds_follow_the_settings() -> None:
     assert limits.max_connections_per_address == 0
     assert (limits.history_max_events, limits.history_max_age_ms) == (7, 1_800_000)
     assert limits.client_messages_burst == 300  # joins of every image, twice
+
+
+def test_the_outbox_policy_follows_the_settings() -> None:
+    assert OutboxPolicy() == OutboxPolicy.from_settings(Settings.model_construct())
+    policy = OutboxPolicy.from_settings(Settings.model_construct(
+        outbox_retry_first_secs=1.0, outbox_retry_max_secs=8.0, outbox_give_up_hours=2.0,
+        outbox_keep_days=3.0, outbox_lease_secs=30.0))
+    assert (policy.retry_first_secs, policy.retry_max_secs, policy.give_up_hours,
+            policy.keep_days, policy.lease_secs) == (1.0, 8.0, 2.0, 3.0, 30.0)

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from imagechat.ops.metrics import CONTENT_TYPE, Metrics
+from imagechat.services.outbox import DeliveryWorker
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,6 +26,8 @@ async def metrics(request: Request) -> Response:
         raise HTTPException(401, "A valid `Authorization: Bearer <token>` header is required.",
                             headers={"WWW-Authenticate": "Bearer"})
     found: Metrics = request.app.state.metrics
+    worker: DeliveryWorker = request.app.state.outbox
+    found.outbox_depth = await worker.depth()
     return Response(found.render(), media_type=CONTENT_TYPE)
 
 

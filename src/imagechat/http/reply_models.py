@@ -347,3 +347,49 @@ class ModerationEntryReply(_Reply):
 
 class ModerationLog(Success):
     entries: list[ModerationEntryReply] = Field(description="Newest first.")
+
+
+class WebhookReply(_Reply):
+    id: str
+    url: str
+    events: list[str] = Field(description="The event types it gets; empty: every type.")
+    createdAt: int = Field(description="Epoch milliseconds.")
+    failingSince: int | None = Field(
+        description="Since when every delivery failed (epoch ms); null while it succeeds.")
+    disabled: bool = Field(description="Failing for too long: it gets no events until a "
+                           "test delivery to it succeeds.")
+    disabledAt: int | None
+    disabledReason: str | None
+
+
+class Webhooks(Success):
+    webhooks: list[WebhookReply]
+
+
+class AddedWebhook(Success):
+    webhook: WebhookReply
+    secret: str = Field(description="Signs every POST to this endpoint; shown now only.")
+
+
+class DeliveryReply(_Reply):
+    id: str = Field(description="The delivery's id, the same on every attempt "
+                    "(`ImageChat-Delivery`): receivers drop repeats by it.")
+    endpointId: str
+    event: str = Field(description="The event type, or `test`.")
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    nextAttemptAt: int | None = Field(description="When it is tried next, while pending.")
+    lastAttemptAt: int | None
+    responseCode: int | None = Field(description="The HTTP status of the last answer.")
+    error: str | None = Field(description="Why the last attempt failed.")
+    response: str | None = Field(description="The first bytes of the last answer.")
+    createdAt: int = Field(description="Epoch milliseconds.")
+    finishedAt: int | None
+
+
+class Deliveries(Success):
+    deliveries: list[DeliveryReply] = Field(description="Newest first.")
+
+
+class DeliveryResult(Success):
+    delivery: DeliveryReply

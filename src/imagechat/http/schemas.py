@@ -126,6 +126,14 @@ class OptionalKeysBody(_Body):
     sso: dict[str, Any] | str | None = None
 
 
+class WebhookBody(_Body):
+    url: Url = Field(description="Where to POST events: an http(s) address that resolves to "
+                     "public addresses (see IMAGECHAT_OUTBOUND_ALLOW_PRIVATE).")
+    events: list[str] | None = Field(
+        default=None, max_length=20,
+        description="The event types to send; left out or empty: every type.")
+
+
 class LockBody(_Body):
     locked: StrictBool = Field(description="true: read-only for everyone but moderators.")
     broadcastId: Id | None = None

@@ -9,6 +9,10 @@ change, and `HubCollector` turns them into metric families only when /metrics is
 Gauges (connections, subscriptions) are read from the hub's own sets at that moment.
 The process (CPU, memory, file descriptors), platform (Python version) and garbage
 collector figures are prometheus_client's standard collectors, in the same registry.
+
+The outbox's figures come from the delivery worker, which reports each attempt it settles
+(`observe_delivery`); its depth (pending deliveries, over all nodes: the same figure on
+every node) is counted in the database when /metrics is scraped.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import (
     CollectorRegistry,
+    Counter,
     GCCollector,
     Histogram,
     PlatformCollector,
@@ -35,12 +40,18 @@ from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
     from imagechat.live.hub import Hub
+    from imagechat.services.outbox import Settled
 
 PREFIX = "imagechat_"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Request latency buckets, in seconds: REST calls are expected in tens of milliseconds.
 HTTP_BUCKETS_SECS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# One attempt of a delivery: a webhook answers within 10 s, an SMTP exchange within 30 s.
+ATTEMPT_BUCKETS_SECS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# From a delivery being made to its success: at once, or after retries over up to a day.
+DELIVERY_BUCKETS_SECS = (0.1, 0.5, 1.0, 5.0, 30.0, 60.0, 300.0, 1800.0, 3600.0, 21600.0,
+                         86400.0)
 
 
 class PublishCounter(Protocol):
@@ -98,6 +109,20 @@ class HubCollector(Collector):
         yield family
 
 
+class OutboxDepthCollector(Collector):
+    def __init__(self) -> None:
+        # Pending deliveries by kind, as last counted (`Metrics.outbox_depth`).
+        self.depth: dict[str, int] = {}
+
+    def collect(self) -> Iterable[Metric]:
+        family = GaugeMetricFamily(
+            PREFIX + "outbox_depth",
+            "Deliveries waiting in the outbox (all nodes'), by kind.", labels=["kind"])
+        for kind, count in sorted(self.depth.items()):
+            family.add_metric([kind], count)
+        yield family
+
+
 class Metrics:
     """One app's metrics: the registry /metrics renders and what feeds it."""
 
@@ -108,6 +133,23 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
+        self.outbox_collector = OutboxDepthCollector()
+        self.registry.register(self.outbox_collector)
+        self.outbox_attempts = Counter(
+            PREFIX + "outbox_attempts", "Delivery attempts (webhooks, emails) by kind and "
+            "result: delivered, retry (failed, tried again later) or failed (given up).",
+            ["kind", "result"], registry=self.registry)
+        self.outbox_failures = Counter(
+            PREFIX + "outbox_failures", "Deliveries given up (marked failed), by kind.",
+            ["kind"], registry=self.registry)
+        self.outbox_attempt_duration = Histogram(
+            PREFIX + "outbox_attempt_duration_seconds",
+            "Time one delivery attempt took, by kind.", ["kind"],
+            buckets=ATTEMPT_BUCKETS_SECS, registry=self.registry)
+        self.outbox_delivery_latency = Histogram(
+            PREFIX + "outbox_delivery_latency_seconds",
+            "Time from a delivery being made to its success, by kind.", ["kind"],
+            buckets=DELIVERY_BUCKETS_SECS, registry=self.registry)
         self.http_latency = Histogram(
             PREFIX + "http_request_duration_seconds",
             "Time to answer HTTP requests, by method, route template and status code.",
@@ -118,6 +160,26 @@ class Metrics:
         """Called once the lifespan has built the hub and the broker sink."""
         self.hub_collector.hub = hub
         self.hub_collector.sink = sink
+
+    def observe_delivery(self, settled: Settled, now_ms: int) -> None:
+        """The delivery worker settled one attempt."""
+        kind = settled.delivery.kind
+        result = settled.final_status or "retry"
+        self.outbox_attempts.labels(kind, result).inc()
+        self.outbox_attempt_duration.labels(kind).observe(settled.latency_secs)
+        if result == "delivered":
+            self.outbox_delivery_latency.labels(kind).observe(
+                max(0.0, (now_ms - settled.delivery.created_at) / 1000))
+        elif result == "failed":
+            self.outbox_failures.labels(kind).inc()
+
+    @property
+    def outbox_depth(self) -> dict[str, int]:
+        return self.outbox_collector.depth
+
+    @outbox_depth.setter
+    def outbox_depth(self, depth: dict[str, int]) -> None:
+        self.outbox_collector.depth = depth
 
     def render(self) -> bytes:
         """The Prometheus text exposition of every metric."""

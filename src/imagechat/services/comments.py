@@ -25,6 +25,7 @@ from imagechat.services.posting import write_comment
 from imagechat.services.reactions import of_comments
 from imagechat.services.recorder import EventRecorder, Writer
 from imagechat.services.threads import ThreadChannel, locate, thread_url_id
+from imagechat.services.webhook_events import comment_event, mention_events
 from imagechat.services.write_guard import require_writable
 from imagechat.store import channels, conversations, pages, usage
 from imagechat.store import comments as comment_rows
@@ -227,9 +228,11 @@ class CommentService:
             if not values:
                 return LoadedComment(comment, place)
             if "comment" in values:
-                comment = await _rewrite(rec, comment, place, values.pop("comment"), [], actor,
-                                         broadcast_id, quiet=bool(values))
+                text = values.pop("comment")
                 values.pop("comment_html")
+                # Quiet only when more changes follow: change_comment then records the event.
+                comment = await _rewrite(rec, comment, place, text, [], actor, broadcast_id,
+                                         quiet=bool(values))
             updated = (await change_comment(rec, comment, place, values, broadcast_id)
                        if values else comment)
         return LoadedComment(updated, place)
@@ -260,6 +263,7 @@ class CommentService:
             for gone in doomed:
                 rec.record(tenant.id, place.channel, EventType.DELETED_COMMENT, broadcast_id,
                            {"comment": comment_json(gone, place.chat_id)})
+                comment_event(rec, "comment.deleted", gone, place)
             if place.chat is not None:
                 updated = await conversations.add_to_comment_count(
                     rec.conn, tenant.id, place.chat.id, -len(doomed), rec.now_ms
@@ -280,6 +284,7 @@ async def change_comment(
     assert updated is not None  # held inside this transaction
     rec.record(comment.tenant_id, place.channel, EventType.UPDATED_COMMENT, broadcast_id,
                {"comment": comment_json(updated, place.chat_id)})
+    comment_event(rec, "comment.updated", updated, place)
     return updated
 
 
@@ -301,9 +306,9 @@ async def _rewrite(
     else:
         updated = await change_comment(rec, comment, place, values, broadcast_id)
     before = {m.id for m in comment.mentions}
-    await notify_mentions(rec, updated, place, actor,
-                          [m for m in updated.mentions if m.id not in before],
-                          title=_chat_title(place))
+    fresh = [m for m in updated.mentions if m.id not in before]
+    await notify_mentions(rec, updated, place, actor, fresh, title=_chat_title(place))
+    mention_events(rec, updated, place, fresh)
     return updated
 
 

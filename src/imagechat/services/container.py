@@ -19,6 +19,7 @@ from imagechat.services.tenants import TenantService
 from imagechat.services.usage import UsageService
 from imagechat.services.users import UserService
 from imagechat.services.votes import VoteService
+from imagechat.services.webhooks import WebhookService
 from imagechat.store.database import Database
 
 
@@ -26,7 +27,8 @@ from imagechat.store.database import Database
 class Services:
     db: Database
     clock: Clock
-    # Where the app attaches what follows writes (the outbox worker, email digests).
+    # Opens every write transaction; where the app attaches what follows writes
+    # (`on_deliveries` wakes the outbox worker, `on_notifications` plans email digests).
     writer: Writer
     tenants: TenantService
     image_chats: ImageChatService
@@ -40,10 +42,12 @@ class Services:
     notifications: NotificationService
     users: UserService
     usage: UsageService
+    webhooks: WebhookService
 
 
 def build_services(db: Database, clock: Clock, sink: EventSink, *,
-                   refused_tenants: Iterable[str] = ()) -> Services:
+                   refused_tenants: Iterable[str] = (), outbound_allow_private: bool = False,
+                   outbox_lease_ms: int = 120_000) -> Services:
     """`refused_tenants`: ids answered as unknown whether or not they exist (the demo
     tenant, when the demo is switched off)."""
     writer = Writer(db, clock, sink)
@@ -56,4 +60,6 @@ def build_services(db: Database, clock: Clock, sink: EventSink, *,
         pages=PageService(db), reactions=ReactionService(writer),
         notifications=NotificationService(writer), users=UserService(db, clock),
         usage=UsageService(db),
+        webhooks=WebhookService(writer, allow_private=outbound_allow_private,
+                                lease_ms=outbox_lease_ms),
     )

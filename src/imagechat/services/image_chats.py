@@ -22,6 +22,7 @@ from imagechat.services.notifications import follow_on_write, notify_resolution
 from imagechat.services.posting import write_comment
 from imagechat.services.recorder import EventRecorder, Writer
 from imagechat.services.threads import ThreadChannel, thread_url_id
+from imagechat.services.webhook_events import chat_event
 from imagechat.services.write_guard import require_writable
 from imagechat.store import channels, conversations, pages, usage
 from imagechat.store import comments as comment_rows
@@ -152,6 +153,7 @@ class ImageChatService:
             await conversations.insert_conversation(conn, chat)
             rec.record(tenant.id, chat.url_id, EventType.NEW_IMAGE_CHAT, broadcast_id,
                        {"chat": chat_json(chat)})
+            chat_event(rec, "image-chat.created", chat)
             place = ThreadChannel(url_id=chat.window_url_id, chat=chat)
             if first is not None:
                 # Its viewers never saw it: it was posted to the thread before the thread
@@ -192,6 +194,7 @@ class ImageChatService:
                 by=resolver_name(actor, chat)[:200], now_ms=rec.now_ms)
             rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
                        {"chat": chat_json(updated)})
+            chat_event(rec, "image-chat.resolved" if resolved else "image-chat.updated", updated)
             await notify_resolution(rec, updated, actor, resolved)
         return updated
 
@@ -257,6 +260,7 @@ async def remove_chat(rec: EventRecorder, chat: Conversation, broadcast_id: str 
     await conversations.delete_conversation(rec.conn, chat.tenant_id, chat.id)
     rec.record(chat.tenant_id, chat.url_id, EventType.DELETED_IMAGE_CHAT, broadcast_id,
                {"chat": chat_json(chat)})
+    chat_event(rec, "image-chat.deleted", chat)
 
 
 async def _join_existing(

@@ -5,7 +5,9 @@ Guarantees, and where they are kept:
   (`EventRecorder.deliver`), so it exists exactly when the change does.
 - Every node runs a worker. A worker claims due deliveries (`store.outbox.claim`: on
   PostgreSQL `FOR UPDATE SKIP LOCKED`, so one delivery is attempted by one node at a time)
-  and pushes each a lease into the future before trying it. A node killed mid-delivery
+  and pushes each a lease into the future before trying it. It keeps up to `batch`
+  attempts under way and fills a slot as soon as one frees up, so a slow receiver delays
+  nobody else's deliveries. A node killed mid-delivery
   never reports, and the delivery is due again when the lease ends: another node, or the
   same one after restart, retries it. Delivery is therefore at least once; the delivery's
   `id` is stable, and receivers drop repeats by it.
@@ -25,12 +27,16 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imagechat.domain.clock import Clock
+from imagechat.domain.errors import Unavailable
 from imagechat.domain.models import Delivery
 from imagechat.store import outbox
 from imagechat.store.database import Database
+
+if TYPE_CHECKING:
+    from imagechat.settings import Settings
 
 log = logging.getLogger("imagechat.outbox")
 
@@ -53,6 +59,17 @@ class OutboxPolicy:
     # woken by a local write.
     batch: int = 20
     poll_secs: float = 2.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OutboxPolicy:
+        return cls(retry_first_secs=settings.outbox_retry_first_secs,
+                   retry_max_secs=settings.outbox_retry_max_secs,
+                   give_up_hours=settings.outbox_give_up_hours,
+                   lease_secs=settings.outbox_lease_secs, keep_days=settings.outbox_keep_days)
+
+    @property
+    def lease_ms(self) -> int:
+        return int(self.lease_secs * 1000)
 
     def backoff_secs(self, attempts: int, rng: random.Random) -> float:
         """The wait before the next try, after `attempts` tries failed."""
@@ -112,6 +129,8 @@ class DeliveryWorker:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Stop, abandoning attempts under way: their deliveries are tried again when their
+        lease ends (by another node, or this one after its restart)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -119,34 +138,78 @@ class DeliveryWorker:
             self._task = None
 
     async def _run(self) -> None:
+        """Keep up to `batch` attempts under way. A slot that frees up is filled at once,
+        so one slow endpoint (an attempt may take its whole timeout) holds one slot, not a
+        round of everyone's deliveries."""
         last_trim = 0.0
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                done = await self.run_once()
-                if loop.time() - last_trim > TRIM_EVERY_SECS:
-                    await self.trim()
-                    last_trim = loop.time()
-            except Exception:
-                # The database may be away; the deliveries wait for it, none is lost.
-                log.warning("outbox round failed", exc_info=True)
-                done = 0
-            if done < self.policy.batch:
+        under_way: set[asyncio.Task[Settled]] = set()
+        waiting = False  # for the database: said once per outage, not once per round
+        try:
+            while True:
+                pause = self.policy.poll_secs
+                try:
+                    free = self.policy.batch - len(under_way)
+                    claimed = await self._claim(free) if free > 0 else []
+                    for delivery in claimed:
+                        under_way.add(asyncio.create_task(self._attempt(delivery)))
+                    if loop.time() - last_trim > TRIM_EVERY_SECS:
+                        await self.trim()
+                        last_trim = loop.time()
+                    if len(claimed) < free:
+                        pause = await self._pause_secs()
+                    waiting = False
+                except Unavailable as exc:
+                    # The deliveries wait for the database; none is lost.
+                    if not waiting:
+                        log.warning("outbox waits for the database: %s", exc.reason)
+                    waiting = True
+                except Exception:
+                    log.warning("outbox round failed", exc_info=True)
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.policy.poll_secs)
+                woken = asyncio.create_task(self._wake.wait())
+                done, _ = await asyncio.wait({woken, *under_way}, timeout=pause,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                for task in done - {woken}:
+                    under_way.discard(task)
+                    if task.exception() is not None:  # recording the outcome failed
+                        log.warning("outbox attempt failed", exc_info=task.exception())
+        finally:
+            for task in under_way:
+                task.cancel()
+            await asyncio.gather(*under_way, return_exceptions=True)
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        async with self.db.write() as conn:
+            return await outbox.claim(conn, self.clock.now_ms(), limit=limit,
+                                      lease_ms=self.policy.lease_ms)
+
+    async def _pause_secs(self) -> float:
+        """Until the next poll, or sooner when a delivery is due before (a retry after a
+        short wait, a lease running out)."""
+        async with self.db.read() as conn:
+            due = await outbox.next_due(conn)
+        if due is None:
+            return self.policy.poll_secs
+        return max(0.0, min(self.policy.poll_secs, (due - self.clock.now_ms()) / 1000))
 
     async def run_once(self) -> int:
         """Claim due deliveries and attempt them all; returns how many were attempted."""
-        now = self.clock.now_ms()
-        async with self.db.write() as conn:
-            claimed = await outbox.claim(conn, now, limit=self.policy.batch,
-                                         lease_ms=int(self.policy.lease_secs * 1000))
+        claimed = await self._claim(self.policy.batch)
         if claimed:
             await asyncio.gather(*(self._attempt(d) for d in claimed))
         return len(claimed)
 
-    async def _attempt(self, delivery: Delivery) -> None:
+    async def attempt_now(self, delivery: Delivery) -> Settled | None:
+        """Attempt, here and now, a delivery just written with `next_attempt_at` a lease
+        ahead (so that no worker claims it first); None if it is no longer pending."""
+        async with self.db.write() as conn:
+            taken = await outbox.take(conn, delivery.id, self.clock.now_ms(),
+                                      lease_ms=self.policy.lease_ms)
+        return await self._attempt(delivery) if taken else None
+
+    async def _attempt(self, delivery: Delivery) -> Settled:
         courier = self.couriers.get(delivery.kind)
         started = asyncio.get_running_loop().time()
         if courier is None:
@@ -164,6 +227,7 @@ class DeliveryWorker:
             result = self.observer(settled)
             if result is not None:
                 await result
+        return settled
 
     async def _record(self, delivery: Delivery, outcome: Outcome, latency: float) -> Settled:
         now = self.clock.now_ms()
@@ -189,6 +253,12 @@ class DeliveryWorker:
             log.info("delivery %s (%s, %s) attempt %d: %s", delivery.id, delivery.kind,
                      delivery.event_type, attempts, outcome.error or outcome.status_code)
         return Settled(delivery, outcome, final, latency)
+
+    async def depth(self) -> dict[str, int]:
+        """Pending deliveries by kind, over all nodes (every kind this worker makes listed)."""
+        async with self.db.read() as conn:
+            found = await outbox.depth_by_kind(conn)
+        return {**dict.fromkeys(self.couriers, 0), **found}
 
     async def trim(self) -> int:
         cutoff = self.clock.now_ms() - int(self.policy.keep_days * 86_400_000)

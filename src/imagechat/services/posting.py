@@ -19,6 +19,7 @@ from imagechat.services.comment_drafts import CommentDraft, build_comment
 from imagechat.services.notifications import follow_on_write, notify_comment
 from imagechat.services.recorder import EventRecorder
 from imagechat.services.threads import ThreadChannel
+from imagechat.services.webhook_events import comment_event, mention_events
 from imagechat.store import comments as comment_rows
 from imagechat.store import pages
 from imagechat.wire.present import comment_json
@@ -38,6 +39,8 @@ async def write_comment(
                                url=comment.url, title=title)
     rec.record(comment.tenant_id, place.channel, EventType.NEW_COMMENT, broadcast_id,
                {"comment": comment_json(comment, place.chat_id, reactions={})})
+    comment_event(rec, "comment.created", comment, place)
+    mention_events(rec, comment, place, comment.mentions)
     await follow_on_write(rec, actor, comment.url_id, url=comment.url, title=title)
     await notify_comment(rec, comment, place, actor, parent, title)
     return comment

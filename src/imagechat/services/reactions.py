@@ -14,6 +14,7 @@ from imagechat.domain.models import Comment, Tenant
 from imagechat.services.recorder import Writer
 from imagechat.services.threads import ThreadChannel, locate
 from imagechat.services.votes import voter_key
+from imagechat.services.webhook_events import reaction_event
 from imagechat.services.write_guard import require_writable
 from imagechat.store import comments as comment_rows
 from imagechat.store import reactions
@@ -74,6 +75,7 @@ class ReactionService:
                 rec.record(tenant.id, place.channel, EventType.UPDATED_COMMENT, broadcast_id,
                            {"comment": comment_json(comment, place.chat_id,
                                                     reactions=reacted.counts)})
+                reaction_event(rec, comment, place, actor, chosen, on, reacted.counts)
         return reacted
 
 

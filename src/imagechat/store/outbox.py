@@ -61,6 +61,17 @@ async def claim(conn: Connection, now_ms: int, *, limit: int, lease_ms: int) -> 
     return [_to_delivery(r) for r in rows]
 
 
+async def take(conn: Connection, delivery_id: str, now_ms: int, *, lease_ms: int) -> bool:
+    """Claim one delivery this node has just written to attempt itself (`webhook test`):
+    written with `next_attempt_at` a lease ahead, no worker claims it meanwhile. False if it
+    is no longer pending."""
+    c = outbox.c
+    result = await conn.execute(update(outbox).where(c.id == delivery_id, c.status == PENDING)
+                                .values(next_attempt_at=now_ms + lease_ms,
+                                        attempts=c.attempts + 1, last_attempt_at=now_ms))
+    return bool(result.rowcount)
+
+
 async def finish(conn: Connection, delivery_id: str, *, status: str, now_ms: int,
                  status_code: int | None, error: str, response: str) -> None:
     await conn.execute(update(outbox).where(outbox.c.id == delivery_id).values(
@@ -121,6 +132,13 @@ async def pending_count(conn: Connection, tenant_id: str | None = None) -> int:
     if tenant_id is not None:
         query = query.where(c.tenant_id == tenant_id)
     return int((await conn.execute(query)).scalar() or 0)
+
+
+async def next_due(conn: Connection) -> int | None:
+    """When the soonest pending delivery is due (epoch ms), if any."""
+    found = (await conn.execute(select(func.min(outbox.c.next_attempt_at))
+                                .where(outbox.c.status == PENDING))).scalar()
+    return int(found) if found is not None else None
 
 
 async def depth_by_kind(conn: Connection) -> dict[str, int]:

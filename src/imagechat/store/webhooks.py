@@ -63,3 +63,30 @@ async def set_health(conn: Connection, endpoint_id: str, **values: Any) -> None:
     """Record how an endpoint is doing: `failing_since`, `disabled_at`, `disabled_reason`."""
     await conn.execute(update(webhook_endpoints).where(
         webhook_endpoints.c.id == endpoint_id).values(**values))
+
+
+async def succeeded(conn: Connection, endpoint_id: str) -> None:
+    """A delivery went through: the endpoint is healthy (and enabled, if it was not)."""
+    c = webhook_endpoints.c
+    await conn.execute(update(webhook_endpoints).where(
+        c.id == endpoint_id, (c.failing_since.is_not(None)) | (c.disabled_at.is_not(None)))
+        .values(failing_since=None, disabled_at=None, disabled_reason=""))
+
+
+async def failed(conn: Connection, endpoint_id: str, now_ms: int) -> int:
+    """A delivery failed: the start of the endpoint's failing streak (this one, if it is
+    the first failure since the last success)."""
+    c = webhook_endpoints.c
+    await conn.execute(update(webhook_endpoints).where(
+        c.id == endpoint_id, c.failing_since.is_(None)).values(failing_since=now_ms))
+    since = (await conn.execute(select(c.failing_since).where(c.id == endpoint_id))).scalar()
+    return int(since if since is not None else now_ms)
+
+
+async def disable(conn: Connection, endpoint_id: str, now_ms: int, reason: str) -> bool:
+    """Disable an endpoint; False if it was disabled already (by another node)."""
+    c = webhook_endpoints.c
+    result = await conn.execute(update(webhook_endpoints).where(
+        c.id == endpoint_id, c.disabled_at.is_(None)).values(
+        disabled_at=now_ms, disabled_reason=reason[:500]))
+    return bool(result.rowcount)

@@ -16,11 +16,13 @@ from imagechat.domain.models import (
     Ban,
     Comment,
     Conversation,
+    Delivery,
     KnownUser,
     ModerationEntry,
     Notification,
     Page,
     Vote,
+    WebhookEndpoint,
 )
 
 
@@ -255,3 +257,34 @@ def ban_json(b: Ban) -> dict[str, Any]:
 def moderation_entry_json(e: ModerationEntry) -> dict[str, Any]:
     return {"id": e.id, "actor": e.actor, "action": e.action, "target": e.target,
             "detail": e.detail, "createdAt": e.created_at}
+
+
+def webhook_json(e: WebhookEndpoint) -> dict[str, Any]:
+    """An endpoint as lists show it: never its secret."""
+    return {
+        "id": e.id,
+        "url": e.url,
+        "events": list(e.events),
+        "createdAt": e.created_at,
+        "failingSince": e.failing_since,
+        "disabled": e.disabled_at is not None,
+        "disabledAt": e.disabled_at,
+        "disabledReason": e.disabled_reason or None,
+    }
+
+
+def delivery_json(d: Delivery) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "endpointId": d.target,
+        "event": d.event_type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "nextAttemptAt": d.next_attempt_at if d.status == "pending" else None,
+        "lastAttemptAt": d.last_attempt_at,
+        "responseCode": d.last_status_code,
+        "error": d.last_error or None,
+        "response": d.last_response or None,
+        "createdAt": d.created_at,
+        "finishedAt": d.finished_at,
+    }

@@ -1,16 +1,25 @@
 """The tenant dashboard (/dashboard): server-rendered pages for a site's admins.
 
 Usage charts, the site's images with their conversations, its pages with their comments,
-moderation, and email (the addresses that bounced). Not part of the API, so not in the
-OpenAPI document; see README "Dashboard".
+moderation, email (the addresses that bounced) and webhooks. Not part of the API, so not
+in the OpenAPI document; see README "Dashboard".
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from imagechat.http.dashboard import email, images, moderation, pages, signin, static, usage
+from imagechat.http.dashboard import (
+    email,
+    images,
+    moderation,
+    pages,
+    signin,
+    static,
+    usage,
+    webhooks,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, usage, images, pages, moderation, email, static):
+for _module in (signin, usage, images, pages, moderation, email, webhooks, static):
     router.include_router(_module.router)

@@ -63,6 +63,9 @@ NOTICES = {
     "banned": "The user is banned.",
     "unbanned": "The ban was lifted.",
     "bounce-forgotten": "The address will get email again.",
+    "webhook-removed": "The endpoint was removed.",
+    "webhook-tested": "A test event was sent: its outcome is at the top of the deliveries.",
+    "sent-again": "The delivery is on its way again, with the same id.",
 }
 
 
