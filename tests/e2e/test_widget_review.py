@@ -49,6 +49,8 @@ ADD_REVIEW_IMAGE = """
 def review_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server with a tenant whose API secret the test knows (to sign its users in)."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'review.db'}"
+    subprocess.run([IMAGECHAT_BIN, "migrate", "--database-url", database_url],
+                   capture_output=True, check=True)
     made = subprocess.run([IMAGECHAT_BIN, "tenant", "create", "Review", "--id", TENANT,
                            "--database-url", database_url],
                           capture_output=True, text=True, check=True)
