@@ -20,6 +20,7 @@ PUBLIC = "http://93.184.215.14/hook"
 @pytest.fixture
 def db_args(tmp_path: Path) -> list[str]:
     args = ["--database-url", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"]
+    assert runner.invoke(app, ["migrate", *args]).exit_code == 0
     created = runner.invoke(app, ["tenant", "create", "Hooks", "--id", "hooks", *args])
     assert created.exit_code == 0, created.output
     return args
