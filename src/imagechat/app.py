@@ -20,6 +20,7 @@ from imagechat.http import (
     dashboard,
     event_log,
     image_chats,
+    image_versions,
     moderation,
     notifications,
     server_api,
@@ -40,9 +41,11 @@ from imagechat.live.hub import Hub
 from imagechat.live.limits import LiveLimits
 from imagechat.ops.logs import log_config
 from imagechat.ops.metrics import Metrics
+from imagechat.outbound.images import FetchLimits
 from imagechat.rate_limit.factory import limiter_from_url
 from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import build_services
+from imagechat.services.image_versions import ImageLimits
 from imagechat.services.recorder import Notice
 from imagechat.settings import Settings
 from imagechat.store.database import Database
@@ -93,7 +96,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await upgrade(db.writer, settings.database_url)
             await broker.start()
             sink = BrokerSink(broker)
-            services = build_services(db, clock, sink)
+            services = build_services(db, clock, sink, image_limits(settings))
             if settings.demo_tenant:
                 await services.tenants.ensure(DEMO_TENANT_ID, "Demo", allow_anonymous=True)
             hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
@@ -110,6 +113,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 yield {"hub": hub}
             finally:
                 await hub.stop()
+                await services.image_versions.close()
         finally:
             await broker.stop()
             await rate_limits.close()
@@ -128,13 +132,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings.session_secret.get_secret_value())
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       larger={image_versions.UPLOAD_PATH: settings.image_max_bytes})
     app.add_middleware(TenantCORSMiddleware)
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
-    for module in (image_chats, comments, moderation, notifications, users, event_log,
-                   server_api, server_moderation, widget, dashboard):
+    for module in (image_chats, image_versions, comments, moderation, notifications, users,
+                   event_log, server_api, server_moderation, widget, dashboard):
         app.include_router(module.router)
+    app.include_router(image_versions.backend_router)
     if metrics is not None:
         app.state.metrics = metrics
         app.include_router(metrics_endpoint.router)
@@ -144,6 +150,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         return {"status": "success", "version": __version__}
 
     return app
+
+
+def image_limits(settings: Settings) -> ImageLimits:
+    return ImageLimits(
+        fetch=FetchLimits(allow_private=settings.outbound_allow_private,
+                          max_bytes=settings.image_max_bytes,
+                          timeout_secs=settings.image_fetch_timeout_secs),
+        max_pixels=settings.image_max_pixels,
+        recheck_ms=int(settings.image_recheck_secs * 1000))
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

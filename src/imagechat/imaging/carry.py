@@ -76,9 +76,12 @@ class CarryResult:
     alignment: Alignment | None
 
 
-def carry_over(old: Pixels, new: Pixels, pins: Sequence[Pin]) -> CarryResult:
-    """CPU work (tens to hundreds of milliseconds): run it off the event loop."""
-    alignment = estimate(old, new) if pins else None
+def carry_over(old: Pixels, new: Pixels, pins: Sequence[Pin],
+               alignment: Alignment | None = None) -> CarryResult:
+    """CPU work (tens to hundreds of milliseconds): run it off the event loop. An
+    `alignment` of the same two images found before saves finding it again."""
+    if alignment is None and pins:
+        alignment = estimate(old, new)
     if alignment is None:
         return CarryResult([_stay(p) for p in pins], alignment)
     compare = _Comparison(old, new, alignment)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imagechat.domain.clock import Clock
+from imagechat.outbound.images import FetchLimits
 from imagechat.services.comments import CommentService
 from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
 from imagechat.services.image_chats import ImageChatService
+from imagechat.services.image_versions import ImageLimits, ImageVersionService
+from imagechat.services.image_work import ImageWork
 from imagechat.services.moderation import ModerationService
 from imagechat.services.notifications import NotificationService
 from imagechat.services.pages import PageService
@@ -27,6 +30,7 @@ class Services:
     clock: Clock
     tenants: TenantService
     image_chats: ImageChatService
+    image_versions: ImageVersionService
     comments: CommentService
     votes: VoteService
     history: HistoryService
@@ -39,11 +43,20 @@ class Services:
     usage: UsageService
 
 
-def build_services(db: Database, clock: Clock, sink: EventSink) -> Services:
+# What an app without settings (the CLI, tests) fetches images with: the settings' defaults.
+DEFAULT_IMAGE_LIMITS = ImageLimits(
+    fetch=FetchLimits(allow_private=False, max_bytes=20 * 1024 * 1024, timeout_secs=10.0),
+    max_pixels=40_000_000, recheck_ms=300_000)
+
+
+def build_services(db: Database, clock: Clock, sink: EventSink,
+                   images: ImageLimits = DEFAULT_IMAGE_LIMITS) -> Services:
     writer = Writer(db, clock, sink)
+    versions = ImageVersionService(writer, images, ImageWork())
     return Services(
         db=db, clock=clock, tenants=TenantService(db, clock),
-        image_chats=ImageChatService(writer), comments=CommentService(writer),
+        image_chats=ImageChatService(writer, versions), image_versions=versions,
+        comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
         pages=PageService(db), reactions=ReactionService(writer),
