@@ -1,11 +1,11 @@
-"""Generated design mockups in pairs (version 1, version 2) with the truth about every pin,
+"""Generated design mockups in pairs (version 1, version 2) with the truth about every anchor,
 for the carry-over tests and benchmark (bench/carry_over.py).
 
 Version 1 is a page laid out in a grid: a header, cards and buttons, each element in its own
 colour with text and small shapes (what real mockups have for features). Version 2 is the
 same page with some elements edited (new colour and content) or removed, new elements added
 in empty cells, and then shifted (2-15 %), scaled (0.8-1.25), rotated (0-5 degrees) and
-cropped. Pins sit inside elements, as points or regions; their place on version 2 is known
+cropped. Anchors sit inside elements, as points or regions; their place on version 2 is known
 exactly from the transform.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFont
 
-from imagechat.imaging.carry import NEIGHBOURHOOD, Carried, Pin
+from imagechat.imaging.carry import NEIGHBOURHOOD, Anchor, Carried
 
 BACKGROUND = (246, 246, 244)
 WORDS = ("Sign up", "Pricing", "About", "Features", "Docs", "Blog", "Contact", "Team",
@@ -37,9 +37,9 @@ class Element:
 
 @dataclass(frozen=True)
 class Truth:
-    """What carry-over should find for one pin."""
+    """What carry-over should find for one anchor."""
 
-    pin: Pin
+    anchor: Anchor
     # Its true place on version 2, percent (a region: its bounding box's corner).
     x: float
     y: float
@@ -154,7 +154,7 @@ def _png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def make_pair(seed: int, *, width: int = 640, height: int = 480, pins: int = 24,
+def make_pair(seed: int, *, width: int = 640, height: int = 480, anchors: int = 24,
               edits: int = 3, added: int = 2, region_share: float = 0.3) -> Pair:
     rng = random.Random(seed)
     cells = _layout(rng, width, height)
@@ -188,7 +188,7 @@ def make_pair(seed: int, *, width: int = 640, height: int = 480, pins: int = 24,
                 params={"scale": s, "degrees": degrees, "shift_x": shift[0] / width,
                         "shift_y": shift[1] / height})
     margin = NEIGHBOURHOOD / 100 * max(width, height) + 3
-    for n in range(pins):
+    for n in range(anchors):
         index = rng.randrange(len(elements))
         x0, y0, x1, y1 = elements[index].box
         if x1 - x0 < 2 * margin + 2 or y1 - y0 < 2 * margin + 2:
@@ -197,7 +197,7 @@ def make_pair(seed: int, *, width: int = 640, height: int = 480, pins: int = 24,
             rw = rng.uniform(0.3, 0.8) * (x1 - x0)
             rh = rng.uniform(0.3, 0.8) * (y1 - y0)
             px, py = rng.uniform(x0 + 2, x1 - 2 - rw), rng.uniform(y0 + 2, y1 - 2 - rh)
-            pin = Pin(f"p{n}", px / width * 100, py / height * 100, rw / width * 100,
+            anchor = Anchor(f"p{n}", px / width * 100, py / height * 100, rw / width * 100,
                       rh / height * 100)
             corners = [_apply(matrix, cx, cy) for cx, cy in
                        ((px, py), (px + rw, py), (px + rw, py + rh), (px, py + rh))]
@@ -209,7 +209,7 @@ def make_pair(seed: int, *, width: int = 640, height: int = 480, pins: int = 24,
             tx, ty = max(0.0, tx), max(0.0, ty)
         else:
             px, py = rng.uniform(x0 + margin, x1 - margin), rng.uniform(y0 + margin, y1 - margin)
-            pin = Pin(f"p{n}", px / width * 100, py / height * 100)
+            anchor = Anchor(f"p{n}", px / width * 100, py / height * 100)
             tx, ty = _apply(matrix, px, py)
             # Within a neighbourhood of the edge, inside or out, either answer is right.
             reach = margin * s
@@ -217,7 +217,7 @@ def make_pair(seed: int, *, width: int = 640, height: int = 480, pins: int = 24,
             edge = (-reach <= tx <= size[0] + reach and -reach <= ty <= size[1] + reach
                     and not (reach <= tx <= size[0] - reach and reach <= ty <= size[1] - reach))
         expected = "lost" if gone else "changed" if index in edited else "same"
-        pair.truths.append(Truth(pin, tx / size[0] * 100, ty / size[1] * 100, expected, edge))
+        pair.truths.append(Truth(anchor, tx / size[0] * 100, ty / size[1] * 100, expected, edge))
     return pair
 
 
@@ -233,14 +233,14 @@ class Score:
     lost_wrongly: int = 0
     gone: int = 0
     gone_lost: int = 0
-    pins: int = 0
+    anchors: int = 0
 
     def add(self, pair: Pair, carried: list[Carried]) -> None:
         by_key = {c.key: c for c in carried}
         aspect = pair.new_size[1] / pair.new_size[0]
         for truth in pair.truths:
-            got = by_key[truth.pin.key]
-            self.pins += 1
+            got = by_key[truth.anchor.key]
+            self.anchors += 1
             if truth.expected == "lost":
                 self.gone += 1
                 self.gone_lost += got.carry == "lost"
@@ -265,7 +265,7 @@ class Score:
             return errors[min(len(errors) - 1, int(p / 100 * len(errors)))] if errors else 0.0
 
         return {
-            "pins": self.pins,
+            "anchors": self.anchors,
             "same_pins": len(errors),
             "median_error_pct": round(pct(50), 3),
             "p95_error_pct": round(pct(95), 3),

@@ -147,16 +147,16 @@ async def test_the_author_moves_a_point_and_a_region(client: httpx.AsyncClient) 
 
 async def test_versions_carry_every_pin_over(app: FastAPI, client: httpx.AsyncClient,
                                              host: ImageHost) -> None:
-    pair = make_pair(1003, pins=12)
+    pair = make_pair(1003, anchors=12)
     v1 = host.put("/home-v1.png", pair.old, headers={"ETag": '"v1"'})
     made = {}
     keys = {}
     for truth in pair.truths:
-        pin = truth.pin
-        place: dict[str, Any] = (
-            {"region": {"x": pin.x, "y": pin.y, "w": pin.w, "h": pin.h}} if pin.w is not None
-            else {"x": pin.x, "y": pin.y})
-        response = await create(client, src=v1, comment=f"pin {pin.key}", **place)
+        anchor = truth.anchor
+        place: dict[str, Any] = {"x": anchor.x, "y": anchor.y}
+        if anchor.w is not None:
+            place = {"region": {"x": anchor.x, "y": anchor.y, "w": anchor.w, "h": anchor.h}}
+        response = await create(client, src=v1, comment=f"anchor {anchor.key}", **place)
         assert response.status_code == 200, response.text
         made[response.json()["createdChatId"]] = truth
         keys[response.json()["createdChatId"]] = response.json()["editKey"]
@@ -195,7 +195,7 @@ async def test_versions_carry_every_pin_over(app: FastAPI, client: httpx.AsyncCl
                                  else chat["carry"])
         if truth.expected == "lost":
             assert chat["carry"] == "lost"
-            assert (chat["x"], chat["y"]) == (truth.pin.x, truth.pin.y)
+            assert (chat["x"], chat["y"]) == (truth.anchor.x, truth.anchor.y)
         if chat["carry"] == "same":
             assert abs(chat["x"] - truth.x) < 1.5 and abs(chat["y"] - truth.y) < 1.5
     on_v1 = await listing(client, version=1)
@@ -235,7 +235,7 @@ async def test_a_new_pin_goes_on_the_latest_version_and_a_lost_one_is_placed(
     v1 = host.put("/a.png", make_pair(1004).old)
     made = (await create(client, x=50, y=50, src=v1)).json()
     await services(app).image_versions.drain()
-    # An unrelated picture: no alignment, every pin is lost where it was.
+    # An unrelated picture: no alignment, every anchor is lost where it was.
     key = {"X-API-Key": (await services(app).tenants.get("demo")).api_secret}
     uploaded = await client.post("/api/v1/images/versions",
                                  params={"tenantId": "demo", "urlId": "mockups/home.png"},

@@ -143,7 +143,7 @@ async def move_image_chat(
     request: Request, tenantId: str, chatId: str, body: MoveImageChatBody
 ) -> dict[str, Any]:
     """Move a conversation's point or region on a version of its image (default: the
-    latest): its author, moderators and admins. A `lost` pin dragged into place on a later
+    latest): its author, moderators and admins. A `lost` conversation dragged into place on a later
     version becomes `moved` there. Viewers get `image-chat-updated`."""
     tenant = await tenant_of(request, tenantId)
     raw = body.model_dump()

@@ -54,7 +54,7 @@ async def list_versions(request: Request, tenantId: str, urlId: str) -> dict[str
 async def report_image(request: Request, tenantId: str, body: ReportImageBody
                        ) -> dict[str, Any]:
     """The widget tells which image it shows for `urlId`. The answer says which version
-    that is; when its content is new, a new version is made first and every pin is carried
+    that is; when its content is new, a new version is made first and every conversation is carried
     over to it (viewers get `image-version`). The server fetches `src` (the site's origins
     only) unless it checked that address within IMAGECHAT_IMAGE_RECHECK_SECS."""
     tenant = await tenant_of(request, tenantId)
@@ -99,7 +99,7 @@ async def submit_version(
     x_api_key: str | None = Header(default=None),
 ) -> dict[str, Any]:
     """The image `urlId` is now at `src` (JSON `{urlId, src}`: the server fetches it), or
-    is the image in the body (`Content-Type: image/…`). Answers once the pins are carried
+    is the image in the body (`Content-Type: image/…`). Answers once the conversations are carried
     over: `{version, created, carried: {same, changed, lost}}`."""
     tenant, _ = await backend_of(request, tenantId, x_api_key)
     kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

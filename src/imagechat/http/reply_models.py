@@ -214,7 +214,7 @@ class ImageVersions(Success):
 class ReportedImage(Success):
     version: int = Field(description="The version of the image shown.")
     latest: bool = Field(description="It is the latest version.")
-    created: bool = Field(description="It is a new version (its pins were carried over).")
+    created: bool = Field(description="It is a new version (its conversations were carried over).")
     image: ImageVersionReply
 
 

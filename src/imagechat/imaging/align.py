@@ -3,7 +3,7 @@ ORB features matched between the two and fitted with RANSAC (MAGSAC++, OpenCV's 
 
 It copes with what design rounds do to an image: shifts, scaling, crops and small
 rotations, with parts edited or added (their features simply do not match, and RANSAC
-leaves them out). When too few features agree, there is no alignment, and every pin is
+leaves them out). When too few features agree, there is no alignment, and every conversation is
 `lost` (docs/data-model.md, "Carry-over").
 """
 

@@ -1,14 +1,14 @@
-"""Carry-over: every pin of one version of an image, placed on the next and classified.
+"""Carry-over: every anchor of one version of an image, placed on the next and classified.
 
-1. Align the two versions (imaging/align.py). No alignment: every pin is `lost`, where it was.
-2. Map each pin (a point, or a region's four corners) onto the new version.
+1. Align the two versions (imaging/align.py). No alignment: every anchor is `lost`, where it was.
+2. Map each anchor (a point, or a region's four corners) onto the new version.
 3. Compare its neighbourhood (a point's surroundings, or the region itself) between the old
    image and the new one warped back onto it:
-   - `lost` when the area is gone: the pin maps outside the new image, or most of its
+   - `lost` when the area is gone: the anchor maps outside the new image, or most of its
      neighbourhood does (a crop). It keeps its old place, flagged.
    - `changed` when enough of the neighbourhood differs: the area was edited.
    - `same` otherwise.
-A pin that was `lost` stays `lost` (and where it was) until a person moves it: its place is
+An anchor that was `lost` stays `lost` (and where it was) until a person moves it: its place is
 a guess, and carrying a guess on would only make it look trustworthy.
 """
 
@@ -46,8 +46,8 @@ SAME, CHANGED, LOST = "same", "changed", "lost"
 
 
 @dataclass(frozen=True, slots=True)
-class Pin:
-    """A pin on the old version, in percent of its size."""
+class Anchor:
+    """An anchor on the old version, in percent of its size."""
 
     key: str
     x: float
@@ -60,7 +60,7 @@ class Pin:
 
 @dataclass(frozen=True, slots=True)
 class Carried:
-    """A pin on the new version, in percent of its size."""
+    """An anchor on the new version, in percent of its size."""
 
     key: str
     x: float
@@ -72,24 +72,24 @@ class Carried:
 
 @dataclass(frozen=True, slots=True)
 class CarryResult:
-    pins: list[Carried]
+    anchors: list[Carried]
     alignment: Alignment | None
 
 
-def carry_over(old: Pixels, new: Pixels, pins: Sequence[Pin],
+def carry_over(old: Pixels, new: Pixels, anchors: Sequence[Anchor],
                alignment: Alignment | None = None) -> CarryResult:
     """CPU work (tens to hundreds of milliseconds): run it off the event loop. An
     `alignment` of the same two images found before saves finding it again."""
-    if alignment is None and pins:
+    if alignment is None and anchors:
         alignment = estimate(old, new)
     if alignment is None:
-        return CarryResult([_stay(p) for p in pins], alignment)
+        return CarryResult([_stay(p) for p in anchors], alignment)
     compare = _Comparison(old, new, alignment)
-    return CarryResult([_stay(p) if p.lost else compare.carry(p) for p in pins], alignment)
+    return CarryResult([_stay(p) if p.lost else compare.carry(p) for p in anchors], alignment)
 
 
-def _stay(pin: Pin) -> Carried:
-    return Carried(pin.key, pin.x, pin.y, pin.w, pin.h, LOST)
+def _stay(anchor: Anchor) -> Carried:
+    return Carried(anchor.key, anchor.x, anchor.y, anchor.w, anchor.h, LOST)
 
 
 class _Comparison:
@@ -113,26 +113,26 @@ class _Comparison:
                                         np.ones((3, 3), np.uint8)) > 0
         self.radius = max(4, round(NEIGHBOURHOOD / 100 * max(self.old_w, self.old_h)))
 
-    def carry(self, pin: Pin) -> Carried:
-        if pin.w is not None and pin.h is not None:
-            return self._region(pin, pin.w, pin.h)
-        px = np.array([[pin.x / 100 * self.old_w, pin.y / 100 * self.old_h]])
+    def carry(self, anchor: Anchor) -> Carried:
+        if anchor.w is not None and anchor.h is not None:
+            return self._region(anchor, anchor.w, anchor.h)
+        px = np.array([[anchor.x / 100 * self.old_w, anchor.y / 100 * self.old_h]])
         mx, my = apply(self.matrix, px)[0]
         x, y = mx / self.new_w * 100, my / self.new_h * 100
         if not (-EDGE_TOLERANCE <= x <= 100 + EDGE_TOLERANCE
                 and -EDGE_TOLERANCE <= y <= 100 + EDGE_TOLERANCE):
-            return _stay(pin)
+            return _stay(anchor)
         r = self.radius
         box = (int(px[0, 0]) - r, int(px[0, 1]) - r, int(px[0, 0]) + r + 1,
                int(px[0, 1]) + r + 1)
         state = self._state(box)
         if state == LOST:
-            return _stay(pin)
-        return Carried(pin.key, _clamp(x), _clamp(y), None, None, state)
+            return _stay(anchor)
+        return Carried(anchor.key, _clamp(x), _clamp(y), None, None, state)
 
-    def _region(self, pin: Pin, w: float, h: float) -> Carried:
-        left, top = pin.x / 100 * self.old_w, pin.y / 100 * self.old_h
-        right, bottom = (pin.x + w) / 100 * self.old_w, (pin.y + h) / 100 * self.old_h
+    def _region(self, anchor: Anchor, w: float, h: float) -> Carried:
+        left, top = anchor.x / 100 * self.old_w, anchor.y / 100 * self.old_h
+        right, bottom = (anchor.x + w) / 100 * self.old_w, (anchor.y + h) / 100 * self.old_h
         corners = np.array([[left, top], [right, top], [right, bottom], [left, bottom]])
         mapped = apply(self.matrix, corners)
         x0 = _clamp(mapped[:, 0].min() / self.new_w * 100)
@@ -140,11 +140,11 @@ class _Comparison:
         x1 = _clamp(mapped[:, 0].max() / self.new_w * 100)
         y1 = _clamp(mapped[:, 1].max() / self.new_h * 100)
         if x1 - x0 < MIN_REGION_SIDE or y1 - y0 < MIN_REGION_SIDE:
-            return _stay(pin)
+            return _stay(anchor)
         state = self._state((int(left), int(top), int(np.ceil(right)), int(np.ceil(bottom))))
         if state == LOST:
-            return _stay(pin)
-        return Carried(pin.key, x0, y0, x1 - x0, y1 - y0, state)
+            return _stay(anchor)
+        return Carried(anchor.key, x0, y0, x1 - x0, y1 - y0, state)
 
     def _state(self, box: tuple[int, int, int, int]) -> str:
         """`same`, `changed` or `lost` for a box of the old image (pixels)."""

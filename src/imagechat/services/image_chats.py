@@ -210,7 +210,8 @@ class ImageChatService:
     ) -> Positioned:
         """Move a conversation's point or region on one version of its image (default: the
         latest): its author, moderators and admins. On a later version than its own, this
-        is where a person put it (`carry: "moved"`), e.g. a `lost` pin dragged into place."""
+        is where a person put it (`carry: "moved"`), e.g. a `lost` conversation dragged
+        into place."""
         chat_id = rules.require_id(chat_id, "chatId")
         wanted = None if data.version in (None, "") else require_version(data.version)
         async with self.writer.transaction() as rec:

@@ -8,7 +8,7 @@ only after IMAGECHAT_IMAGE_RECHECK_SECS (with a conditional GET).
 
 A new version n+1 is aligned with version n's thumbnail and every conversation on n is
 carried over (imaging/carry.py); the version, every place and the `image-version` event
-are written in one transaction, so viewers on every node see the pins move together, and a
+are written in one transaction, so viewers on every node see the anchors move together, and a
 failure leaves nothing half done. Two nodes seeing the same new image race on the version's
 key: the loser finds the winner's version, with the same content, and answers with it.
 """
@@ -29,7 +29,7 @@ from imagechat.domain.errors import BadInput, Conflict, ImageChatError, NotFound
 from imagechat.domain.events import EventType
 from imagechat.domain.models import Conversation, ImageVersion, Positioned, Tenant
 from imagechat.imaging.align import Alignment
-from imagechat.imaging.carry import LOST, Carried, Pin, carry_over
+from imagechat.imaging.carry import LOST, Anchor, Carried, carry_over
 from imagechat.imaging.decode import Picture, read_image, read_thumbnail
 from imagechat.outbound.images import (
     Fetched,
@@ -106,7 +106,7 @@ class ImageVersionService:
     async def report(self, tenant: Tenant, actor: Actor, raw_url_id: Any, raw_src: Any,
                      raw_page_url: Any, broadcast_id: str | None) -> VersionOutcome:
         """The widget shows the image at `src`: answer which version that is, making a new
-        one (and carrying every pin over) when its content is new."""
+        one (and carrying every anchor over) when its content is new."""
         require_writer(tenant, actor)
         url_id = rules.clean_url_id(raw_url_id)
         src = _fetchable(raw_src, raw_page_url)
@@ -238,9 +238,9 @@ class ImageVersionService:
                 if isinstance(exc, Conflict) and exc.code != "write-conflict":
                     raise
                 if attempt == _ADD_TRIES:
-                    raise Conflict("The image changed again while its pins were carried "
+                    raise Conflict("The image changed again while its anchors were carried "
                                    "over; try again.", "write-conflict") from None
-        raise Conflict("The image changed again while its pins were carried over; try "
+        raise Conflict("The image changed again while its anchors were carried over; try "
                        "again.", "write-conflict")
 
     def _version(self, tenant: Tenant, url_id: str, number: int, src: str | None,
@@ -330,13 +330,13 @@ class ImageVersionService:
                                                            latest.version)
         # Made over the new image already (their `src` is its address): not carried.
         made_on_new = {p.chat.id for p in placed if _made_on(p.chat, latest, src)}
-        pins = [Pin(p.chat.id, p.x, p.y, p.region_w, p.region_h, lost=p.carry == LOST)
+        anchors = [Anchor(p.chat.id, p.x, p.y, p.region_w, p.region_h, lost=p.carry == LOST)
                 for p in placed if p.chat.id not in made_on_new]
         if old_thumbnail is None:
-            carried = [Carried(p.key, p.x, p.y, p.w, p.h, LOST) for p in pins]
+            carried = [Carried(p.key, p.x, p.y, p.w, p.h, LOST) for p in anchors]
         else:
-            result = await self.work.run(_carry, old_thumbnail, picture, pins, alignment)
-            carried, alignment = result.pins, result.alignment
+            result = await self.work.run(_carry, old_thumbnail, picture, anchors, alignment)
+            carried, alignment = result.anchors, result.alignment
         counts = (sum(c.carry == "same" for c in carried),
                   sum(c.carry == "changed" for c in carried),
                   sum(c.carry == LOST for c in carried))
@@ -371,9 +371,9 @@ def _made_on(chat: Conversation, latest: ImageVersion, src: str | None) -> bool:
             and latest.src != src)
 
 
-def _carry(old_thumbnail: bytes, picture: Picture, pins: Sequence[Pin],
+def _carry(old_thumbnail: bytes, picture: Picture, anchors: Sequence[Anchor],
            alignment: Alignment | None) -> Any:
-    return carry_over(read_thumbnail(old_thumbnail), picture.work, pins, alignment=alignment)
+    return carry_over(read_thumbnail(old_thumbnail), picture.work, anchors, alignment=alignment)
 
 
 def _record(rec: EventRecorder, version: ImageVersion, placed: Sequence[Positioned],

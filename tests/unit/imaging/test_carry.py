@@ -1,5 +1,5 @@
 """Carry-over on generated mockup pairs (tests/mockups.py) meets the issue's targets, with a
-fixed seed: `same` pins within 0.5 % of the width (median) and 1.5 % (95 %), edited areas
+fixed seed: `same` anchors within 0.5 % of the width (median) and 1.5 % (95 %), edited areas
 flagged `changed` at least 90 % of the time and at most 5 % of the others, `lost` only
 where the area is gone."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imagechat.imaging.carry import Pin, carry_over
+from imagechat.imaging.carry import Anchor, carry_over
 from imagechat.imaging.decode import read_image
 from tests.mockups import Score, make_pair
 
@@ -23,9 +23,9 @@ def score() -> Score:
         pair = make_pair(seed)
         old = read_image(pair.old, max_pixels=MAX_PIXELS)
         new = read_image(pair.new, max_pixels=MAX_PIXELS)
-        result = carry_over(old.work, new.work, [t.pin for t in pair.truths])
+        result = carry_over(old.work, new.work, [t.anchor for t in pair.truths])
         assert result.alignment is not None, seed
-        total.add(pair, result.pins)
+        total.add(pair, result.anchors)
     return total
 
 
@@ -51,7 +51,7 @@ def test_edited_areas_are_flagged_and_others_are_not(score: Score) -> None:
 def test_lost_only_where_the_area_is_gone(score: Score) -> None:
     figures = score.figures()
     assert figures["lost_wrongly"] == 0
-    # Pins whose area is gone cannot be `same` or `changed`.
+    # Anchors whose area is gone cannot be `same` or `changed`.
     assert figures["gone_found_lost_share"] == 1.0
 
 
@@ -59,10 +59,10 @@ def test_unrelated_images_lose_every_pin_where_it_was() -> None:
     rng = np.random.default_rng(5)
     old = rng.integers(0, 255, (300, 400, 3), dtype=np.uint8)
     new = np.full((300, 400, 3), 200, np.uint8)
-    pins = [Pin("a", 10, 20), Pin("b", 50, 50, 10, 10)]
-    result = carry_over(old, new, pins)
+    anchors = [Anchor("a", 10, 20), Anchor("b", 50, 50, 10, 10)]
+    result = carry_over(old, new, anchors)
     assert result.alignment is None
-    assert [(c.key, c.x, c.y, c.w, c.h, c.carry) for c in result.pins] == [
+    assert [(c.key, c.x, c.y, c.w, c.h, c.carry) for c in result.anchors] == [
         ("a", 10, 20, None, None, "lost"), ("b", 50, 50, 10, 10, "lost")]
 
 
@@ -70,18 +70,18 @@ def test_a_lost_pin_stays_lost_and_in_place() -> None:
     pair = make_pair(1000)
     old = read_image(pair.old, max_pixels=MAX_PIXELS)
     new = read_image(pair.new, max_pixels=MAX_PIXELS)
-    pin = pair.truths[0].pin
-    result = carry_over(old.work, new.work, [Pin(pin.key, pin.x, pin.y, lost=True)])
-    assert [(c.x, c.y, c.carry) for c in result.pins] == [(pin.x, pin.y, "lost")]
+    anchor = pair.truths[0].anchor
+    result = carry_over(old.work, new.work, [Anchor(anchor.key, anchor.x, anchor.y, lost=True)])
+    assert [(c.x, c.y, c.carry) for c in result.anchors] == [(anchor.x, anchor.y, "lost")]
 
 
 def test_an_unchanged_image_keeps_every_pin_in_place() -> None:
     pair = make_pair(1001)
     old = read_image(pair.old, max_pixels=MAX_PIXELS)
-    pins = [t.pin for t in pair.truths]
-    result = carry_over(old.work, old.work, pins)
-    for pin, carried in zip(pins, result.pins, strict=True):
+    anchors = [t.anchor for t in pair.truths]
+    result = carry_over(old.work, old.work, anchors)
+    for anchor, carried in zip(anchors, result.anchors, strict=True):
         assert carried.carry == "same"
-        assert abs(carried.x - pin.x) < 0.05 and abs(carried.y - pin.y) < 0.05
-        if pin.w is not None:
-            assert carried.w is not None and abs(carried.w - pin.w) < 0.1
+        assert abs(carried.x - anchor.x) < 0.05 and abs(carried.y - anchor.y) < 0.05
+        if anchor.w is not None:
+            assert carried.w is not None and abs(carried.w - anchor.w) < 0.1
