@@ -11,7 +11,10 @@ without end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -28,8 +31,15 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+# The worker thread's scheduling priority (Linux nice, per thread): below the loop's, so a
+# busy machine runs the loop first and image work in the time left.
+WORKER_NICENESS = 10
+
+
 def _one_thread() -> None:
     cv2.setNumThreads(1)
+    with contextlib.suppress(OSError, AttributeError):  # not Linux, or not permitted
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
 
 
 class ImageWork:
