@@ -266,13 +266,13 @@ class Score:
 
         return {
             "anchors": self.anchors,
-            "same_pins": len(errors),
+            "same_anchors": len(errors),
             "median_error_pct": round(pct(50), 3),
             "p95_error_pct": round(pct(95), 3),
             "edited_flagged_share": round(self.edited_flagged / max(1, self.edited), 3),
             "unedited_flagged_share": round(self.unedited_flagged / max(1, self.unedited), 3),
             "lost_wrongly": self.lost_wrongly,
             "gone_found_lost_share": round(self.gone_lost / max(1, self.gone), 3),
-            "edited_pins": self.edited,
-            "gone_pins": self.gone,
+            "edited_anchors": self.edited,
+            "gone_anchors": self.gone,
         }

@@ -20,6 +20,7 @@ from imagechat.settings import Settings
 from tests.conftest import _empty_postgres
 from tests.helpers import make_tenant, services
 from tests.image_host import ImageHost, image_host
+from tests.integration.dashboard_helpers import sign_in
 from tests.mockups import make_pair
 from tests.unit.imaging.test_formats import bomb_png
 
@@ -368,3 +369,30 @@ async def test_uploads_are_bounded_and_checked(app: FastAPI, client: httpx.Async
     response = await client.post("/api/v1/images/versions", params=params, content=big,
                                  headers={"X-API-Key": "wrong", "Content-Type": "image/png"})
     assert response.status_code == 401
+
+
+async def test_the_dashboard_lists_lost_conversations_and_places_them(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    made = (await create(client, x=40, y=60)).json()
+    secret = (await services(app).tenants.get("demo")).api_secret
+    # Two unrelated images: the conversation is lost on version 2.
+    for data in (make_pair(1004).old, png((300, 200))):
+        response = await client.post(
+            "/api/v1/images/versions", params={"tenantId": "demo", "urlId": "mockups/home.png"},
+            content=data, headers={"X-API-Key": secret, "Content-Type": "image/png"})
+        assert response.status_code == 200, response.text
+    csrf = await sign_in(client, "demo", secret)
+    page = await client.get("/dashboard/review")
+    assert page.status_code == 200
+    assert f'data-chat-id="{made["createdChatId"]}"' in page.text
+    placed = await client.post("/dashboard/conversations/move", data={
+        "csrf": csrf, "chatId": made["createdChatId"], "version": "2", "x": "12.5", "y": "7"})
+    assert placed.status_code == 303, placed.text
+    [chat] = (await listing(client))["conversations"]
+    assert (chat["x"], chat["y"], chat["carry"]) == (12.5, 7, "moved")
+    page = await client.get("/dashboard/review")
+    assert "Nothing to review" in page.text
+    bad = await client.post("/dashboard/conversations/move", data={
+        "csrf": csrf, "chatId": made["createdChatId"], "version": "2", "x": "far", "y": "7"})
+    assert bad.status_code == 400

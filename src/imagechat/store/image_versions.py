@@ -186,6 +186,18 @@ async def put_position(conn: Connection, tenant_id: str, url_id: str, p: Positio
         await add_positions(conn, tenant_id, url_id, [p], now_ms)
 
 
+async def lost_at_latest(conn: Connection, tenant_id: str, limit: int
+                         ) -> list[tuple[str, Position]]:
+    """(image, place) of every conversation `lost` on the latest version of its image: the
+    ones a person should place ("needs review"), by image."""
+    newest = (select(func.max(_V.version)).where(_V.tenant_id == _P.tenant_id,
+                                                 _V.url_id == _P.url_id).scalar_subquery())
+    rows = await conn.execute(select(conversation_positions).where(
+        _P.tenant_id == tenant_id, _P.carry == "lost", _P.version == newest,
+    ).order_by(_P.url_id, _P.chat_id).limit(limit))
+    return [(r.url_id, _position(r)) for r in rows]
+
+
 async def drop_positions_from(conn: Connection, tenant_id: str, chat_ids: list[str],
                               version: int) -> None:
     """Forget places on `version` and later (a conversation now made on that version)."""

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from imagechat.http.dashboard import images, moderation, pages, signin, static, usage
+from imagechat.http.dashboard import (
+    images,
+    moderation,
+    pages,
+    review,
+    signin,
+    static,
+    usage,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, usage, images, pages, moderation, static):
+for _module in (signin, usage, images, review, pages, moderation, static):
     router.include_router(_module.router)
