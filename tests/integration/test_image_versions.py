@@ -396,3 +396,15 @@ async def test_the_dashboard_lists_lost_conversations_and_places_them(
     bad = await client.post("/dashboard/conversations/move", data={
         "csrf": csrf, "chatId": made["createdChatId"], "version": "2", "x": "far", "y": "7"})
     assert bad.status_code == 400
+
+
+async def test_a_known_address_that_cannot_be_checked_again_stays_its_version(
+    client: httpx.AsyncClient, host: ImageHost
+) -> None:
+    src = host.put("/a.png", png())
+    assert (await report(client, src)).json()["version"] == 1
+    del host.files["/a.png"]  # the host answers 404 now
+    again = await report(client, src)
+    assert (again.status_code, again.json()["version"], again.json()["created"]) == (
+        200, 1, False)
+    assert host.hits["/a.png"] == 2

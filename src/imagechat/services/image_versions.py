@@ -192,10 +192,18 @@ class ImageVersionService:
                     return VersionOutcome(known, created=False)
             else:
                 known = None
-            fetched = await self.fetch(
-                src, allowed_origins=tenant.allowed_origins, limits=self.limits.fetch,
-                etag=known.etag if known else None,
-                last_modified=known.last_modified if known else None)
+            try:
+                fetched = await self.fetch(
+                    src, allowed_origins=tenant.allowed_origins, limits=self.limits.fetch,
+                    etag=known.etag if known else None,
+                    last_modified=known.last_modified if known else None)
+            except ImageChatError as exc:
+                if known is None:
+                    raise
+                # A known address that cannot be checked again now: it is still what it was.
+                log.info("image %s of %s not checked again: %s (%s)", url_id, tenant.id,
+                         exc.reason, exc.code)
+                return VersionOutcome(known, created=False)
             if fetched.body is None:
                 assert known is not None  # a 304 answers a conditional request only
                 async with self.writer.transaction() as rec:
