@@ -21,6 +21,7 @@ from imagechat.http import (
     docs,
     event_log,
     image_chats,
+    image_versions,
     moderation,
     notifications,
     server_api,
@@ -43,10 +44,12 @@ from imagechat.live.hub import Hub
 from imagechat.live.limits import LiveLimits
 from imagechat.ops.logs import log_config
 from imagechat.ops.metrics import Metrics
+from imagechat.outbound.images import FetchLimits
 from imagechat.rate_limit.factory import limiter_from_url
 from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import Services, build_services
 from imagechat.services.email_digest import EMAIL, DigestPlanner, EmailConfig, EmailCourier
+from imagechat.services.image_versions import ImageLimits
 from imagechat.services.outbox import Courier, DeliveryWorker, OutboxPolicy, Settled
 from imagechat.services.readiness import Readiness
 from imagechat.services.recorder import Notice
@@ -118,7 +121,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                                   refused_tenants=() if settings.demo_tenant
                                   else (DEMO_TENANT_ID,),
                                   outbound_allow_private=settings.outbound_allow_private,
-                                  outbox_lease_ms=policy.lease_ms)
+                                  outbox_lease_ms=policy.lease_ms,
+                                  images=image_limits(settings))
         hub = Hub(services, broker, LiveLimits.from_settings(settings), rate_limits)
         readiness = Readiness(db, broker, shared_broker=bool(settings.redis_url))
 
@@ -161,6 +165,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             finally:
                 await hub.stop()
                 await worker.stop()
+                await services.image_versions.close()
         finally:
             await readiness.stop()
             await broker.stop()
@@ -183,14 +188,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings.session_secret.get_secret_value())
     install_error_handlers(app)
     install_openapi(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       larger={image_versions.UPLOAD_PATH: settings.image_max_bytes})
     app.add_middleware(TenantCORSMiddleware)
     # Outermost: times and logs every request, including those refused above.
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
-    for module in (image_chats, comments, moderation, notifications, users, event_log,
-                   server_api, server_moderation, server_webhooks, widget, dashboard, docs,
-                   unsubscribe):
+    for module in (image_chats, image_versions, comments, moderation, notifications, users,
+                   event_log, server_api, server_moderation, server_webhooks, widget, dashboard,
+                   docs, unsubscribe):
         app.include_router(module.router)
+    app.include_router(image_versions.backend_router)
     if metrics is not None:
         app.state.metrics = metrics
         app.include_router(metrics_endpoint.router)
@@ -220,6 +227,15 @@ def _delivery_observer(metrics: Metrics | None, clock: Clock
     if metrics is None:
         return None
     return lambda settled: metrics.observe_delivery(settled, clock.now_ms())
+
+
+def image_limits(settings: Settings) -> ImageLimits:
+    return ImageLimits(
+        fetch=FetchLimits(allow_private=settings.outbound_allow_private,
+                          max_bytes=settings.image_max_bytes,
+                          timeout_secs=settings.image_fetch_timeout_secs),
+        max_pixels=settings.image_max_pixels,
+        recheck_ms=int(settings.image_recheck_secs * 1000))
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

@@ -150,8 +150,9 @@ class Settings(BaseSettings):
 
     # Every request the server makes to addresses a site chose (webhooks, image fetches).
     outbound_allow_private: bool = Field(
-        default=False, description="let outbound requests (webhooks) reach loopback, private "
-                                   "and link-local addresses; for tests and internal networks")
+        default=False, description="let outbound requests (webhooks, image fetches) reach "
+                                   "loopback, private and link-local addresses; for tests and "
+                                   "internal networks")
 
     # The outbox (imagechat.services.outbox): deliveries that leave the server.
     outbox_retry_first_secs: float = Field(
@@ -193,6 +194,24 @@ class Settings(BaseSettings):
     @property
     def email_enabled(self) -> bool:
         return bool(self.smtp_url.get_secret_value() and self.email_from)
+
+    # Image versions (docs/data-model.md, "Fetching images"). An image is decoded whole
+    # before it is shrunk: 40 million pixels cost 120 MB while its carry-over runs.
+    image_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024,
+        description="largest image the server fetches or takes as an upload (413 past it)")
+    image_max_pixels: int = Field(
+        default=40_000_000, ge=1,
+        description="most pixels (width x height, read from the header before decoding) of "
+                    "an image the server reads (422 past it)")
+    image_fetch_timeout_secs: float = Field(
+        default=10.0, gt=0, description="time limit of one image fetch, redirects included "
+                                        "(504 past it)")
+    image_recheck_secs: float = Field(
+        default=300.0, ge=0,
+        description="how long an image address the server fetched is trusted before a "
+                    "report of it makes the server fetch it again, to see whether its content "
+                    "changed")
 
     @property
     def broker_url(self) -> str:

@@ -149,6 +149,19 @@ async def case_delete_conversation(c: Ctx) -> None:
         await c.post("/dashboard/conversations/delete", 404, chatId=chat_id)
 
 
+async def case_review(c: Ctx) -> None:
+    # B's conversation is lost on version 2 of B's image; A has nothing to review.
+    text = await c.get("/dashboard/review")
+    assert "Nothing to review" in text
+
+
+async def case_place_conversation(c: Ctx) -> None:
+    for chat_id in c.w.b_chats:
+        for version in ("", "1", "2"):
+            await c.post("/dashboard/conversations/move", 404, chatId=chat_id, x="5", y="5",
+                         version=version)
+
+
 async def case_pages(c: Ctx) -> None:
     # Only A's page: neither B's pages nor any conversation's thread.
     for sort in ("recent", "oldest"):
@@ -245,6 +258,8 @@ async def case_static(c: Ctx) -> None:
 
 
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/dashboard/review"): case_review,
+    ("POST", "/dashboard/conversations/move"): case_place_conversation,
     ("GET", "/dashboard"): case_home,
     ("GET", "/dashboard/"): case_home,
     ("GET", "/dashboard/sign-in"): case_sign_in_page,

@@ -52,6 +52,9 @@ LOOKUPS = [
     ("pages", ["tenant_id"]),
     ("usage", ["tenant_id"]),
     ("users", ["tenant_id", "kind", "external_id"]),
+    ("image_versions", ["tenant_id", "url_id"]),
+    ("conversation_positions", ["tenant_id", "url_id", "version"]),
+    ("conversation_positions", ["chat_id"]),  # ON DELETE CASCADE from conversations
 ]
 
 

@@ -14,6 +14,7 @@ from imagechat.store import event_log
 from tests.helpers import services
 from tests.integration.conftest import Live
 from tests.live_server import live_client
+from tests.mockups import make_pair
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
 _EXAMPLE_RE = re.compile(r"<!-- example: (?P<type>[\w-]+) -->\n```json\n(?P<json>.*?)\n```", re.S)
@@ -52,7 +53,7 @@ def test_close_code_table_matches_the_server() -> None:
 
 def test_every_documented_example_is_parsed() -> None:
     assert set(examples()) == {"new-image-chat", "new-comment", "new-vote", "p-u", "resumed",
-                               "resync-required"}
+                               "resync-required", "image-version"}
 
 
 async def test_examples_have_the_shape_the_server_sends(live: Live) -> None:
@@ -67,9 +68,20 @@ async def test_examples_have_the_shape_the_server_sends(live: Live) -> None:
         comment_id = created.json()["comment"]["_id"]
         await live.http.post(f"/comments/demo/{comment_id}/vote",
                              json={"voteDir": "up", "anonUserId": "voter-0001"})
-        while len(seen) < 4:
+        # Two versions of the image, uploaded by the site's backend: the second carries the
+        # conversation over.
+        pair = make_pair(1005)
+        secret = (await services(live.app).tenants.get("demo")).api_secret
+        for data in (pair.old, pair.new):
+            uploaded = await live.http.post(
+                "/api/v1/images/versions", content=data,
+                params={"tenantId": "demo", "urlId": "mockups/home.png"},
+                headers={"X-API-Key": secret, "Content-Type": "image/png"})
+            assert uploaded.status_code == 200, uploaded.text
+        while not {"image-version", "p-u", "new-vote"} <= set(seen):
             event = await client.next()
-            seen.setdefault(event["type"], event)
+            if event["type"] != "image-version" or event["version"]["version"] == 2:
+                seen.setdefault(event["type"], event)
     async with live_client(live.address, urlId="mockups/home.png", tenantIdWS="demo",
                            since=0) as client:
         while "resumed" not in seen:

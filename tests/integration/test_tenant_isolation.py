@@ -18,6 +18,7 @@ as soon as a route is added without one.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
 from imagechat.app import create_app
@@ -263,8 +265,17 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
                                      json={"emoji": emoji, "on": True, **who})
         assert response.status_code == 200, response.text
 
-    # B's moderation state: a ban with a reason, a locked image and a locked page.
+    # B's image B_ONLY_IMAGE has two versions (uploaded by B's backend): its conversation
+    # was made on version 1 and carried to version 2.
     b_key = {"X-API-Key": tenant_b.api_secret}
+    for seed in (1, 2):
+        response = await client.post("/api/v1/images/versions", headers={
+            **b_key, "Content-Type": "image/png"}, content=picture(seed),
+            params={"tenantId": B, "urlId": B_ONLY_IMAGE})
+        assert response.status_code == 200, response.text
+        assert response.json()["version"] == seed
+
+    # B's moderation state: a ban with a reason, a locked image and a locked page.
     response = await client.post("/api/v1/bans", params={"tenantId": B}, headers=b_key,
                                  json={"anonUserId": "anon-b-troll",
                                        "reason": "B-SECRET ban reason"})
@@ -317,6 +328,16 @@ async def _b_webhook(app: FastAPI, w: World) -> None:
             attempts=0, next_attempt_at=w.now_ms + 10 * 365 * 24 * HOUR_MS,
             last_attempt_at=None, last_status_code=None, last_error="", last_response="",
             created_at=w.now_ms, finished_at=None)])
+
+
+def picture(seed: int) -> bytes:
+    """A small PNG, different for each seed."""
+    image = Image.new("RGB", (120, 90), (240, 240, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10 * seed, 10, 10 * seed + 40, 50), fill=(200, 20 * seed, 30))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 @dataclass
@@ -441,6 +462,80 @@ async def case_delete_image_chat(c: Ctx) -> None:
     for key in w.a_edit_keys:
         await c.call("DELETE", f"/comment-image-chats/{B}/{w.b_chat1}", 403,
                      json_body={"editKey": key, "anonUserId": "anon-a-author"})
+
+
+async def case_move_image_chat(c: Ctx) -> None:
+    w = c.w
+    for chat_id in w.b_chats:
+        path = f"/comment-image-chats/{{}}/{chat_id}/move"
+        for body in ({"x": 5, "y": 5}, {"region": {"x": 5, "y": 5, "w": 5, "h": 5}},
+                     {"x": 5, "y": 5, "version": 2}):
+            for who in w.a_visitors:
+                await c.call("POST", path.format(A), 404, json_body={**body, **who.body})
+            await c.call("POST", path.format(A), 404, json_body={
+                **body, "editKey": w.b_chat_key, "anonUserId": "anon-b-author"})
+            for who in w.a_sso:
+                await c.call("POST", path.format(B), 401, json_body={**body, **who.body})
+                await c.call("POST", path.format(B), 401, params=who.query, json_body=body)
+            body_ = await c.call("POST", path.format(B), 403, json_body={
+                **body, **w.identities["anon"].body})
+            assert body_["code"] == "not-author"
+    body = await c.call("POST", f"/comment-image-chats/{A}/{w.a_chat}/move", 200,
+                        json_body={"x": 1, "y": 2, **w.identities["anon"].body})
+    assert (body["chat"]["_id"], body["chat"]["x"]) == (w.a_chat, 1)
+
+
+# --- /image-versions ------------------------------------------------------------------------
+
+async def case_list_image_versions(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_visitors:
+        for url_id in (B_ONLY_IMAGE, SHARED_IMAGE):
+            body = await c.call("GET", f"/image-versions/{A}", 200,
+                                params={"urlId": url_id, **who.query})
+            assert body["versions"] == [] and body["latestVersion"] is None
+        body = await c.call("GET", f"/comment-image-chats/{A}", 404,
+                            params={"urlId": B_ONLY_IMAGE, "version": 1, **who.query})
+        assert body["code"] == "version-not-found"
+    for who in w.a_sso:
+        await c.call("GET", f"/image-versions/{B}", 401,
+                     params={"urlId": B_ONLY_IMAGE, **who.query})
+
+
+async def case_report_image(c: Ctx) -> None:
+    w = c.w
+    # An address the server may not fetch (a private one): refused on A's path and B's,
+    # and nothing of B changes.
+    body = {"urlId": B_ONLY_IMAGE, "src": "http://127.0.0.1:9/b-only.png"}
+    for who in w.a_visitors:
+        answer = await c.call("POST", f"/image-versions/{A}", 403,
+                              json_body={**body, **who.body})
+        assert answer["code"] == "image-target-refused"
+    for who in w.a_sso:
+        await c.call("POST", f"/image-versions/{B}", 401, json_body={**body, **who.body})
+        await c.call("POST", f"/image-versions/{B}", 401, params=who.query, json_body=body)
+
+
+async def case_image_thumbnail(c: Ctx) -> None:
+    w = c.w
+    for version in (1, 2):
+        for who in w.a_visitors:
+            body = await c.call("GET", f"/image-versions/{A}/thumbnail", 404, params={
+                "urlId": B_ONLY_IMAGE, "version": version, **who.query})
+            assert body["code"] == "thumbnail-not-found"
+
+
+async def case_api_image_version(c: Ctx) -> None:
+    path = "/api/v1/images/versions"
+    await _api_refused_for_b(c, "POST", path, {"urlId": B_ONLY_IMAGE,
+                                               "src": "https://b.example/b.png"})
+    # A's backend uploads at the same urlId: A's own version 1, not B's version 3.
+    response = await c.client.post(path, params=c.api(A, urlId=B_ONLY_IMAGE),
+                                   headers={**c.a_key, "Content-Type": "image/png"},
+                                   content=picture(3))
+    c.attempts += 1
+    assert response.status_code == 200, response.text
+    assert (response.json()["version"], response.json()["created"]) == (1, True)
 
 
 # --- /comments ----------------------------------------------------------------------------
@@ -1073,6 +1168,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/webhook-deliveries/{deliveryId}/send-again"): case_api_send_again,
     ("GET", "/api/v1/moderation-log"): case_api_moderation_log,
     ("POST", "/comment-image-chats/{tenantId}/{chatId}/resolve"): case_resolve_image_chat,
+    ("POST", "/comment-image-chats/{tenantId}/{chatId}/move"): case_move_image_chat,
+    ("GET", "/image-versions/{tenantId}"): case_list_image_versions,
+    ("POST", "/image-versions/{tenantId}"): case_report_image,
+    ("GET", "/image-versions/{tenantId}/thumbnail"): case_image_thumbnail,
+    ("POST", "/api/v1/images/versions"): case_api_image_version,
     ("POST", "/comments/{tenantId}/{commentId}/reactions"): case_react,
     ("GET", "/user-search/{tenantId}"): case_user_search,
     ("GET", "/user-notifications"): case_list_notifications,
@@ -1112,6 +1212,9 @@ async def tenant_b_reads(client: httpx.AsyncClient, w: World) -> dict[str, Any]:
     requests: dict[str, tuple[str, dict[str, Any], dict[str, str]]] = {
         "chats shared": (f"/comment-image-chats/{B}", {"urlId": SHARED_IMAGE}, {}),
         "chats b-only": (f"/comment-image-chats/{B}", {"urlId": B_ONLY_IMAGE}, {}),
+        "chats b-only v1": (f"/comment-image-chats/{B}", {"urlId": B_ONLY_IMAGE,
+                                                          "version": 1}, {}),
+        "versions b-only": (f"/image-versions/{B}", {"urlId": B_ONLY_IMAGE}, {}),
         **{f"comments {url_id}": (f"/comments/{B}", {"urlId": url_id}, {})
            for url_id in w.b_threads},
         **{f"events {url_id}": (f"/events/{B}", {"urlId": url_id, "since": 0}, {})
@@ -1150,6 +1253,9 @@ async def test_b_fixture_is_what_the_cases_assume(
     assert [(c["_id"], c["urlId"], c["urlIdClean"]) for c in reads["chats shared"][
         "conversations"]] == [(w.b_chat1, w.b_window1, SHARED_IMAGE)]
     assert [c["_id"] for c in reads["chats b-only"]["conversations"]] == [w.b_chat2]
+    assert [(c["version"], c["positionVersion"]) for c in reads["chats b-only"][
+        "conversations"]] == [(1, 2)]
+    assert [v["version"] for v in reads["versions b-only"]["versions"]] == [1, 2]
     thread = reads[f"comments {w.b_window1}"]
     comments = {c["_id"]: c for c in thread["comments"]}
     assert set(comments) == {w.b_first, w.b_reply} and thread["urlIdWS"] == SHARED_IMAGE

@@ -50,6 +50,18 @@ class TooLarge(ImageChatError):
     code = "too-large"
 
 
+class UnsupportedMedia(ImageChatError):
+    status = 415
+    code = "unsupported-media-type"
+
+
+class Unprocessable(ImageChatError):
+    """Well-formed, but not something the server can work with (an undecodable image)."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class RateLimited(ImageChatError):
     status = 429
     code = "rate-limited"
@@ -62,3 +74,15 @@ class RateLimited(ImageChatError):
 class Unavailable(ImageChatError):
     status = 503
     code = "unavailable"
+
+
+class BadGateway(ImageChatError):
+    """Another server (an image host) failed to answer usefully."""
+
+    status = 502
+    code = "bad-gateway"
+
+
+class GatewayTimeout(ImageChatError):
+    status = 504
+    code = "gateway-timeout"

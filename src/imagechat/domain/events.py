@@ -21,6 +21,8 @@ class EventType(StrEnum):
     DELETED_VOTE = "deleted-vote"
     # A moderator made the image read-only (or writable again).
     IMAGE_LOCKED = "image-locked"
+    # A new version of the image, with every conversation's place on it (carry-over).
+    IMAGE_VERSION = "image-version"
     PRESENCE = "p-u"
 
 

@@ -51,6 +51,28 @@ class Conversation:
     # Who resolved it last (a display name) and when, epoch ms; kept after a reopen.
     resolved_by: str | None = None
     resolved_at: int | None = None
+    # A region's size, percent of the image (its corner is x, y); None for a point.
+    region_w: float | None = None
+    region_h: float | None = None
+    # The version of the image it was made on; None while the image has no versions.
+    version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Positioned:
+    """A conversation as it sits on one version of its image: `x`, `y` (and the region's
+    size) on that version, and how it got there (`carry`)."""
+
+    chat: Conversation
+    # The version whose image x, y are on; None while the image has no versions.
+    on_version: int | None
+    x: float
+    y: float
+    region_w: float | None
+    region_h: float | None
+    # "origin" (its own version), "same", "changed", "lost" (carried over), "moved" (put
+    # there by a person).
+    carry: str = "origin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,3 +300,28 @@ class ModerationEntry:
     target: str
     detail: str
     created_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImageVersion:
+    """One version of an image: what was seen, and what carry-over found."""
+
+    tenant_id: str
+    url_id: str
+    version: int
+    src: str | None
+    # SHA-256 (hex) of the image's bytes; None until the server could fetch them.
+    content_hash: str | None
+    width: int | None
+    height: int | None
+    created_at: int
+    # When the server last fetched (or revalidated) `src`.
+    checked_at: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    # The code of the last failed fetch of `src` (e.g. `image-origin-not-allowed`).
+    fetch_error: str | None = None
+    has_thumbnail: bool = False
+    carried_same: int = 0
+    carried_changed: int = 0
+    carried_lost: int = 0

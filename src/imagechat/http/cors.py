@@ -25,7 +25,7 @@ from imagechat.domain.models import Tenant
 # First path segment of the routes whose second segment is a tenant id.
 TENANT_ROUTES = frozenset(
     {"comment-image-chats", "comments", "event-log", "events", "lock-image", "ban-user",
-     "user-search"})
+     "user-search", "image-versions"})
 # First path segment of the routes that name their tenant in the query (`tenantId`), as
 # the reference's do.
 QUERY_TENANT_ROUTES = frozenset({"user-notifications"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from imagechat.http.deps import (
     CHANGE_QUERY,
@@ -20,10 +20,21 @@ from imagechat.http.deps import (
 from imagechat.http.json_body import optional_body
 from imagechat.http.openapi import READ_FAILURES, WRITE_FAILURES, replies
 from imagechat.http.rate_limits import limit_writes
-from imagechat.http.reply_models import CreatedImageChat, ImageChatList, ResolvedChat, Success
-from imagechat.http.schemas import OPTIONAL_KEYS_BODY, CreateImageChatBody, ResolveBody
+from imagechat.http.reply_models import (
+    CreatedImageChat,
+    ImageChatList,
+    MovedChat,
+    ResolvedChat,
+    Success,
+)
+from imagechat.http.schemas import (
+    OPTIONAL_KEYS_BODY,
+    CreateImageChatBody,
+    MoveImageChatBody,
+    ResolveBody,
+)
 from imagechat.services.comment_drafts import CommentDraft
-from imagechat.services.image_chats import NewImageChatInput
+from imagechat.services.image_chats import MoveInput, NewImageChatInput
 from imagechat.wire.present import chat_detail_json, comment_json, user_json
 
 # Every write here counts against the visitor's and the tenant's rate limits.
@@ -32,10 +43,16 @@ router = APIRouter(tags=["image chats"], dependencies=[Depends(limit_writes)])
 
 @router.get("/comment-image-chats/{tenantId}", dependencies=READ_QUERY,
             responses=replies(ImageChatList, READ_FAILURES))
-async def list_image_chats(request: Request, tenantId: str, urlId: str) -> dict[str, Any]:
+async def list_image_chats(
+    request: Request, tenantId: str, urlId: str,
+    version: int | None = Query(None, ge=1, le=1_000_000, description="The image version to "
+                                "place the conversations on (default: the latest)."),
+) -> dict[str, Any]:
+    """The conversations of an image, each at its place on `version` (made on that
+    version or an earlier one; `carry` says how it got there)."""
     tenant = await tenant_of(request, tenantId)
     actor = actor_of(request, tenant)
-    listing = await services_of(request).image_chats.list(tenant, urlId)
+    listing = await services_of(request).image_chats.list(tenant, urlId, version)
     return {
         "status": "success",
         "user": user_json(actor),
@@ -48,6 +65,8 @@ async def list_image_chats(request: Request, tenantId: str, urlId: str) -> dict[
         "locked": listing.position.locked,
         # Every writer may resolve and reopen here (else authors, moderators and admins).
         "visitorsResolve": tenant.visitors_resolve,
+        "version": listing.version,
+        "latestVersion": listing.latest_version,
     }
 
 
@@ -73,13 +92,13 @@ async def create_image_chat(
                           window_url_id=body.windowUrlId, page_title=body.pageTitle,
                           src=body.src, url=body.url,
                           created_from_comment_id=body.createdFromCommentId,
-                          first_comment=draft),
+                          first_comment=draft, region=body.region, version=body.version),
         broadcast_id_of(request, raw),
     )
     result: dict[str, Any] = {
         "status": "success",
         "createdChatId": created.chat.id,
-        "chat": chat_detail_json(created.chat),
+        "chat": chat_detail_json(created.placed or created.chat),
         "user": user_json(actor),
         "existing": created.existed,
     }
@@ -118,3 +137,22 @@ async def resolve_image_chat(
         tenant, actor, chatId, body.resolved, broadcast_id_of(request, raw),
         edit_key_of(request, raw))
     return {"status": "success", "chat": chat_detail_json(chat)}
+
+
+@router.post("/comment-image-chats/{tenantId}/{chatId}/move", dependencies=CHANGE_QUERY,
+             responses=replies(MovedChat, WRITE_FAILURES))
+async def move_image_chat(
+    request: Request, tenantId: str, chatId: str, body: MoveImageChatBody
+) -> dict[str, Any]:
+    """Move a conversation's point or region on a version of its image (default: the
+    latest): its author, moderators and admins. A `lost` conversation dragged into place on a later
+    version becomes `moved` there. Viewers get `image-chat-updated`."""
+    tenant = await tenant_of(request, tenantId)
+    raw = body.model_dump()
+    actor = actor_of(request, tenant, raw)
+    moved = await services_of(request).image_chats.move(
+        tenant, actor, chatId,
+        MoveInput(x=body.x, y=body.y, region=body.region,
+                  region_sent="region" in body.model_fields_set, version=body.version),
+        broadcast_id_of(request, raw), edit_key_of(request, raw))
+    return {"status": "success", "chat": chat_detail_json(moved)}

@@ -21,12 +21,17 @@ _WHEN = {
     400: "Bad input: a missing or malformed parameter or body field.",
     401: "Not authenticated: a missing or wrong API secret or SSO token, or the site "
          "requires signing in to write.",
-    403: "Not allowed: not the author, a moderator or an admin, or the image is locked.",
+    403: "Not allowed: not the author, a moderator or an admin, the image is locked, or an "
+         "image address the server may not fetch.",
     404: "The tenant or the object does not exist (or belongs to another tenant).",
     409: "Conflicts with another change (a second vote, a concurrent write).",
     413: "The request body or a text field is larger than the limit.",
+    415: "Not an image the server reads (PNG, JPEG, WebP, GIF).",
+    422: "An image that cannot be decoded, or has too many pixels.",
     429: "Too many writes from this visitor or for this site; see `Retry-After`.",
+    502: "The image host failed: an error status, a broken connection.",
     503: "A backing service (the database) is not available; try again shortly.",
+    504: "The image host did not answer in time.",
 }
 
 
@@ -60,6 +65,9 @@ ANONYMOUS_READ_FAILURES = failures(400, 404, 503)
 WRITE_FAILURES = failures(400, 401, 403, 404, 409, 429, 503)
 # Writes with the API secret: the backend may change anything of its tenant (no 403).
 BACKEND_WRITE_FAILURES = failures(400, 401, 404, 409, 429, 503)
+# Routes that fetch or read an image: also 403 (origin not allowed, private target,
+# redirect elsewhere), 415, 422, 502, 504.
+IMAGE_FAILURES = failures(400, 401, 403, 404, 409, 415, 422, 429, 502, 503, 504)
 
 
 def replies(success: type[BaseModel], failed: dict[int | str, dict[str, Any]]

@@ -75,6 +75,14 @@ class CommentReply(_Reply):
         "proves authorship later.")
 
 
+class RegionReply(_Reply):
+    shape: Literal["rect"]
+    x: float
+    y: float
+    w: float
+    h: float
+
+
 class ImageChat(_Reply):
     """A conversation: a point on an image with its thread."""
 
@@ -82,8 +90,18 @@ class ImageChat(_Reply):
     urlId: str = Field(description="Its thread's urlId (= windowUrlId), as in the reference.")
     windowUrlId: str = Field(description="The urlId of its thread's comments.")
     urlIdClean: str = Field(description="The image's urlId.")
-    x: float = Field(description="Percent of the image width.")
-    y: float = Field(description="Percent of the image height.")
+    x: float = Field(description="Percent of the image width, on version `positionVersion`.")
+    y: float = Field(description="Percent of the image height, on version `positionVersion`.")
+    region: RegionReply | None = Field(description="Its region, if it marks an area (its "
+                                       "corner is `x`, `y`); null for a point.")
+    version: int | None = Field(description="The version of the image it was made on; null "
+                                "while the image has no versions.")
+    carry: Literal["origin", "same", "changed", "lost", "moved"] = Field(
+        description="How it got to this version: `origin` (made on it), `same` (carried, area "
+        "unchanged), `changed` (carried, area edited), `lost` (no confident match: where it "
+        "was, to be placed by a person), `moved` (placed by a person).")
+    positionVersion: int | None = Field(description="The version `x`, `y` and `region` are "
+                                        "on.")
     commentCount: int
     resolved: bool
     resolvedBy: str | None = Field(description="Who resolved it last (a display name).")
@@ -127,6 +145,10 @@ class ImageChatList(Success, _LiveIds):
     locked: bool
     visitorsResolve: bool = Field(description="Every visitor who may write may resolve and "
                                   "reopen conversations here.")
+    version: int | None = Field(description="The image version the conversations are placed "
+                                "on (the `version` asked for, default the latest); null while "
+                                "the image has no versions.")
+    latestVersion: int | None
 
 
 class CreatedImageChat(Success):
@@ -163,6 +185,45 @@ class PostedComment(Success):
 class ResolvedChat(Success):
     chat: ImageChat
 
+
+class MovedChat(Success):
+    chat: ImageChat = Field(description="The conversation on the version it was moved on.")
+
+
+class Carried(_Reply):
+    same: int
+    changed: int
+    lost: int
+
+
+class ImageVersionReply(_Reply):
+    version: int
+    src: str | None = Field(description="Where it was seen (null for an upload).")
+    width: int | None = Field(description="Pixels, as received; null until fetched.")
+    height: int | None
+    createdAt: int = Field(description="Epoch milliseconds.")
+    thumbnail: str | None = Field(description="Path of its thumbnail on this server (WebP, "
+                                  "long side at most 1,024 pixels); null until fetched.")
+    carried: Carried = Field(description="What carry-over from the version before found.")
+    fetchError: str | None = Field(description="The code of the last failed fetch of `src`.")
+
+
+class ImageVersions(Success):
+    versions: list[ImageVersionReply] = Field(description="Oldest first.")
+    latestVersion: int | None
+
+
+class ReportedImage(Success):
+    version: int = Field(description="The version of the image shown.")
+    latest: bool = Field(description="It is the latest version.")
+    created: bool = Field(description="It is a new version (its conversations were carried over).")
+    image: ImageVersionReply
+
+
+class SubmittedVersion(Success):
+    version: int
+    created: bool = Field(description="false: these contents were a version already.")
+    carried: Carried
 
 class Reacted(Success):
     comment: CommentReply
@@ -339,7 +400,8 @@ class Bans(Success):
 class ModerationEntryReply(_Reply):
     id: str
     actor: str = Field(description="Who acted.")
-    action: Literal["lock", "unlock", "ban", "unban", "delete-conversation", "delete-comment"]
+    action: Literal["lock", "unlock", "ban", "unban", "delete-conversation", "delete-comment",
+                    "move-conversation"]
     target: str = Field(description="The image, conversation, comment or visitor acted on.")
     detail: str
     createdAt: int = Field(description="Epoch milliseconds.")

@@ -12,6 +12,16 @@ from imagechat.domain import limits, rules
 # Checked by the domain rule (a JSON number from 0 to 100, not "50", not true), so that the
 # error names the field and says what is allowed; documented as a number here.
 Coordinate = Annotated[Any, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 100})]
+# A rectangle on the image, percent; checked by the domain rule (domain/regions.py).
+Region = Annotated[Any, WithJsonSchema({
+    "type": "object", "required": ["x", "y", "w", "h"],
+    "description": "A rectangle in percent of the image: its top-left corner `x`, `y` and "
+                   "its size `w`, `h` (each at least 0.5; `x + w` and `y + h` at most 100).",
+    "properties": {"shape": {"type": "string", "enum": ["rect"]},
+                   **{k: {"type": "number", "minimum": 0, "maximum": 100}
+                      for k in ("x", "y", "w", "h")}}})]
+# A version number of an image (1, 2, …); checked by the service.
+Version = Annotated[Any, WithJsonSchema({"type": "integer", "minimum": 1})]
 
 
 def _text(max_chars: int, pattern: str | None = None) -> WithJsonSchema:
@@ -46,8 +56,15 @@ class _Body(BaseModel):
 
 class CreateImageChatBody(_Body):
     urlId: UrlId = Field(description="The image's id within the tenant.")
-    x: Coordinate = Field(description="Horizontal position, percent of the image width.")
-    y: Coordinate = Field(description="Vertical position, percent of the image height.")
+    x: Coordinate = Field(default=None, description="Horizontal position, percent of the "
+                          "image width (required without `region`; with one, its corner).")
+    y: Coordinate = Field(default=None, description="Vertical position, percent of the image "
+                          "height (required without `region`; with one, its corner).")
+    region: Region = Field(default=None, description="A region instead of a point: "
+                           '`{"shape": "rect", x, y, w, h}`; the conversation\'s `x`, `y` are '
+                           "its top-left corner.")
+    version: Version = Field(default=None, description="The image version the visitor placed "
+                             "it on; refused (409 `not-latest-version`) unless the latest.")
     windowUrlId: UrlId | None = Field(
         default=None, description="The urlId of the conversation's thread, "
         "`{urlId}:{src}:{x}:{y}` as the reference builds it; derived so when not sent.")
@@ -154,3 +171,37 @@ class BanBody(_Body):
 # DELETE routes read an optional body themselves (http/json_body.py); this documents it.
 OPTIONAL_KEYS_BODY: dict[str, Any] = {"requestBody": {"required": False, "content": {
     "application/json": {"schema": OptionalKeysBody.model_json_schema()}}}}
+
+
+class MoveImageChatBody(_Body):
+    """A new place for a conversation: a point (`x`, `y`; a region keeps its size), or a
+    region (`region`; `null` makes it a point again)."""
+
+    x: Coordinate = None
+    y: Coordinate = None
+    region: Region = Field(default=None, description='`{"shape": "rect", x, y, w, h}`, or '
+                           "null for a point.")
+    version: Version = Field(default=None, description="The version of the image it is placed "
+                             "on (default: the latest).")
+    broadcastId: Id | None = None
+    editKey: str | None = Field(default=None, description="The anonymous author's key.")
+    anonUserId: Id | None = None
+    sso: dict[str, Any] | str | None = None
+
+
+class ReportImageBody(_Body):
+    """The image the widget shows for `urlId`."""
+
+    urlId: UrlId
+    src: Url = Field(description="The address of the image shown (the widget sends the img's "
+                     "`currentSrc`); relative addresses are taken against `url`.")
+    url: Url | None = Field(default=None, description="The page the image is on.")
+    broadcastId: Id | None = None
+    anonUserId: Id | None = None
+    sso: dict[str, Any] | str | None = None
+
+
+class ImageVersionBody(_Body):
+    urlId: UrlId = Field(description="The image's id within the tenant.")
+    src: Url = Field(description="Where the server fetches the new version (the tenant's "
+                     "origins only).")

@@ -49,8 +49,8 @@ def _api_key_query(
     """Read by `_backend`; declared for the OpenAPI document."""
 
 
-router = APIRouter(prefix="/api/v1", tags=["server-to-server"],
-                   dependencies=[Depends(_api_key_query)])
+API_KEY_QUERY = [Depends(_api_key_query)]
+router = APIRouter(prefix="/api/v1", tags=["server-to-server"], dependencies=API_KEY_QUERY)
 
 
 async def backend_of(

@@ -15,7 +15,7 @@ from imagechat.domain.ids import new_edit_key
 from imagechat.domain.models import Comment, Tenant
 from imagechat.domain.permissions import require_change
 from imagechat.domain.text import plain_name, render_comment_html
-from imagechat.services import mentions
+from imagechat.services import mentions, positions
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.image_chats import remove_chat
 from imagechat.services.mentions import given_mentions
@@ -193,7 +193,7 @@ class CommentService:
                 updated = await conversations.add_to_comment_count(
                     conn, tenant.id, place.chat.id, 1, rec.now_ms)
                 rec.record(tenant.id, place.channel, EventType.IMAGE_CHAT_UPDATED,
-                           broadcast_id, {"chat": chat_json(updated)})
+                           broadcast_id, {"chat": chat_json(await positions.place(conn, updated))})
             await usage.add(conn, tenant.id, rec.now_ms, comment_create_count=1)
         return PostedComment(comment=comment, thread=place, edit_key=edit_key)
 
@@ -269,7 +269,7 @@ class CommentService:
                     rec.conn, tenant.id, place.chat.id, -len(doomed), rec.now_ms
                 )
                 rec.record(tenant.id, place.channel, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                           {"chat": chat_json(updated)})
+                           {"chat": chat_json(await positions.place(rec.conn, updated))})
         return comment
 
 

@@ -6,10 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from imagechat.domain.clock import Clock
+from imagechat.outbound.images import FetchLimits
 from imagechat.services.comments import CommentService
 from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
 from imagechat.services.image_chats import ImageChatService
+from imagechat.services.image_versions import ImageLimits, ImageVersionService
+from imagechat.services.image_work import ImageWork
 from imagechat.services.moderation import ModerationService
 from imagechat.services.notifications import NotificationService
 from imagechat.services.pages import PageService
@@ -32,6 +35,7 @@ class Services:
     writer: Writer
     tenants: TenantService
     image_chats: ImageChatService
+    image_versions: ImageVersionService
     comments: CommentService
     votes: VoteService
     history: HistoryService
@@ -45,16 +49,25 @@ class Services:
     webhooks: WebhookService
 
 
+# What an app without settings (the CLI, tests) fetches images with: the settings' defaults.
+DEFAULT_IMAGE_LIMITS = ImageLimits(
+    fetch=FetchLimits(allow_private=False, max_bytes=20 * 1024 * 1024, timeout_secs=10.0),
+    max_pixels=40_000_000, recheck_ms=300_000)
+
+
 def build_services(db: Database, clock: Clock, sink: EventSink, *,
                    refused_tenants: Iterable[str] = (), outbound_allow_private: bool = False,
-                   outbox_lease_ms: int = 120_000) -> Services:
+                   outbox_lease_ms: int = 120_000,
+                   images: ImageLimits = DEFAULT_IMAGE_LIMITS) -> Services:
     """`refused_tenants`: ids answered as unknown whether or not they exist (the demo
     tenant, when the demo is switched off)."""
     writer = Writer(db, clock, sink)
+    versions = ImageVersionService(writer, images, ImageWork())
     return Services(
         db=db, clock=clock, writer=writer,
         tenants=TenantService(db, clock, refused=refused_tenants),
-        image_chats=ImageChatService(writer), comments=CommentService(writer),
+        image_chats=ImageChatService(writer, versions), image_versions=versions,
+        comments=CommentService(writer),
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
         pages=PageService(db), reactions=ReactionService(writer),

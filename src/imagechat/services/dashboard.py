@@ -18,7 +18,7 @@ from imagechat.domain.clock import Clock
 from imagechat.domain.errors import BadInput, NotFound
 from imagechat.domain.models import Comment, Conversation, ImageSummary, Tenant, UsageBucket
 from imagechat.services.pages import PageState
-from imagechat.store import channels, conversations, images, usage
+from imagechat.store import channels, conversations, image_versions, images, usage
 from imagechat.store import comments as comment_rows
 from imagechat.store import pages as page_rows
 from imagechat.store.database import Connection, Database
@@ -251,6 +251,21 @@ class PageDetail:
     complete: bool
 
 
+@dataclass(frozen=True, slots=True)
+class LostConversation:
+    """A conversation carry-over could not place on the latest version of its image."""
+
+    chat: Conversation
+    version: int
+    # Where it waits: its place on the version before.
+    x: float
+    y: float
+
+
+# Conversations listed on the "needs review" page at most (the oldest images first).
+MAX_REVIEW = 200
+
+
 class DashboardService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -288,6 +303,14 @@ class DashboardService:
         threads = [Thread(chat=chat, comments=by_thread[chat.window_url_id]) for chat in chats]
         return ImageDetail(image=summary, threads=threads,
                            complete=len(found) <= MAX_VIEW_COMMENTS)
+
+    async def needs_review(self, tenant: Tenant) -> list[LostConversation]:
+        async with self.db.read() as conn:
+            found = await image_versions.lost_at_latest(conn, tenant.id, MAX_REVIEW)
+            chats = [await conversations.get_conversation(conn, tenant.id, p.chat_id)
+                     for _, p in found]
+        return [LostConversation(chat=chat, version=p.version, x=p.x, y=p.y)
+                for chat, (_, p) in zip(chats, found, strict=True) if chat is not None]
 
     async def pages(
         self, tenant: Tenant, *, page: int = 1, newest_first: bool = True,

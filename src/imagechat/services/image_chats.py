@@ -1,5 +1,6 @@
-"""Conversations on images ("image chats" on the wire): list, create (over a thread, or
-with its first comment), resolve, delete."""
+"""Conversations on images ("image chats" on the wire): list (on a version of the image),
+create (a point or a region, over a thread or with its first comment), move, resolve,
+delete."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from imagechat.domain.actor import Actor
 from imagechat.domain.errors import BadInput, Conflict, Forbidden, NotFound
 from imagechat.domain.events import EventType
 from imagechat.domain.ids import hash_key, new_edit_key, new_id
-from imagechat.domain.models import ChannelPosition, Comment, Conversation, Tenant
+from imagechat.domain.models import ChannelPosition, Comment, Conversation, Positioned, Tenant
 from imagechat.domain.permissions import may_change, require_change
+from imagechat.domain.regions import Place, require_place
 from imagechat.domain.threads import window_url_id
+from imagechat.services import positions
 from imagechat.services.comment_drafts import CommentDraft
+from imagechat.services.image_versions import ImageVersionService, require_version
 from imagechat.services.moderation import acts_as_moderator, record_action
 from imagechat.services.notifications import follow_on_write, notify_resolution
 from imagechat.services.posting import write_comment
@@ -24,7 +28,7 @@ from imagechat.services.recorder import EventRecorder, Writer
 from imagechat.services.threads import ThreadChannel, thread_url_id
 from imagechat.services.webhook_events import chat_event
 from imagechat.services.write_guard import require_writable
-from imagechat.store import channels, conversations, pages, usage
+from imagechat.store import channels, conversations, image_versions, pages, usage
 from imagechat.store import comments as comment_rows
 from imagechat.store import users as user_rows
 from imagechat.store.database import Connection
@@ -34,8 +38,11 @@ from imagechat.wire.present import chat_json, comment_json
 @dataclass(frozen=True, slots=True)
 class ImageChatList:
     url_id: str
-    conversations: list[Conversation]
+    conversations: list[Positioned]
     position: ChannelPosition
+    # The version listed and the latest (None while the image has no versions).
+    version: int | None = None
+    latest_version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,10 @@ class NewImageChat:
     edit_key: str | None
     # The thread already had its conversation (another tab created it first): this is it.
     existed: bool = False
+    # It on the latest version of its image.
+    placed: Positioned | None = None
+    # Its `src` may be a version the server has not seen: look at it after the answer.
+    look: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +72,10 @@ class NewImageChatInput:
     url: Any = None
     created_from_comment_id: Any = None
     first_comment: CommentDraft | None = None
+    # `{"shape": "rect", x, y, w, h}`: a region rather than a point.
+    region: Any = None
+    # The version of the image the visitor placed it on: must be the latest.
+    version: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +88,8 @@ class _ValidChat:
     page_title: str | None
     src: str | None
     created_from: str | None
+    place: Place
+    version: int | None
 
 
 # Two tabs creating a conversation over one thread at the same moment: the loser's insert
@@ -81,20 +98,26 @@ _CREATE_TRIES = 2
 
 
 class ImageChatService:
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: Writer, versions: ImageVersionService | None = None) -> None:
         self.writer = writer
         self.db = writer.db
+        self.versions = versions
 
-    async def list(self, tenant: Tenant, raw_url_id: Any) -> ImageChatList:
+    async def list(self, tenant: Tenant, raw_url_id: Any, raw_version: Any = None
+                   ) -> ImageChatList:
         url_id = rules.clean_url_id(raw_url_id)
+        wanted = None if raw_version in (None, "") else require_version(raw_version)
         async with self.db.read() as conn:
             # Position first, then rows: the rows reflect at least that position, and
             # clients apply later events idempotently, so nothing falls in between.
             position = await channels.position(conn, tenant.id, url_id)
             rows = await conversations.list_for_image(conn, tenant.id, url_id)
+            shown, latest, placed = await positions.place_all(conn, tenant.id, url_id, rows,
+                                                              wanted)
         return ImageChatList(
-            url_id=url_id, conversations=rows,
+            url_id=url_id, conversations=placed,
             position=position or ChannelPosition(seq=0, epoch="", locked=False),
+            version=shown, latest_version=latest,
         )
 
     async def page(
@@ -118,10 +141,17 @@ class ImageChatService:
         edit_key = None if actor.is_signed_in or actor.is_backend else new_edit_key()
         for attempt in range(1, _CREATE_TRIES + 1):
             try:
-                return await self._create(tenant, actor, valid, draft, edit_key, broadcast_id)
+                created = await self._create(tenant, actor, valid, draft, edit_key,
+                                             broadcast_id)
             except Conflict as exc:
                 if exc.code != "write-conflict" or attempt == _CREATE_TRIES:
                     raise
+            else:
+                if valid.src is not None and self.versions is not None and created.look:
+                    # Which version is this src? Fetched after the answer has gone.
+                    self.versions.seen_in_background(tenant, valid.url_id, valid.src,
+                                                     valid.page_url)
+                return created
         raise AssertionError("unreachable")
 
     async def _create(
@@ -137,12 +167,14 @@ class ImageChatService:
                 return await _join_existing(rec, existing, valid, actor, draft, edit_key,
                                             broadcast_id)
             first = await _created_from(conn, tenant.id, valid)
+            version, look = await _version_for(rec, tenant.id, valid)
             await user_rows.remember(conn, actor, rec.now_ms)
             earlier = await comment_rows.count_for_url_id(conn, tenant.id, valid.window_url_id)
             chat = Conversation(
                 id=new_id(), tenant_id=tenant.id, url_id=valid.url_id,
                 window_url_id=valid.window_url_id, page_url=valid.page_url,
                 page_title=valid.page_title, src=valid.src, x=valid.x, y=valid.y,
+                region_w=valid.place.w, region_h=valid.place.h, version=version,
                 comment_count=earlier + (1 if draft else 0), resolved=False,
                 user_id=actor.user_id, anon_user_id=actor.anon_user_id,
                 commenter_name=(draft.name_for(actor) if draft
@@ -171,12 +203,56 @@ class ImageChatService:
                                       title=chat.page_title or "")
             await usage.add(conn, tenant.id, rec.now_ms, conversation_create_count=1,
                             comment_create_count=1 if comment else 0)
-        return NewImageChat(chat=chat, comment=comment, edit_key=edit_key)
+        return NewImageChat(chat=chat, comment=comment, edit_key=edit_key,
+                            placed=positions.origin(chat), look=look)
+
+    async def move(
+        self, tenant: Tenant, actor: Actor, chat_id: Any, data: MoveInput,
+        broadcast_id: str | None, edit_key: str | None,
+    ) -> Positioned:
+        """Move a conversation's point or region on one version of its image (default: the
+        latest): its author, moderators and admins. On a later version than its own, this
+        is where a person put it (`carry: "moved"`), e.g. a `lost` conversation dragged
+        into place."""
+        chat_id = rules.require_id(chat_id, "chatId")
+        wanted = None if data.version in (None, "") else require_version(data.version)
+        async with self.writer.transaction() as rec:
+            chat = await conversations.get_conversation(rec.conn, tenant.id, chat_id)
+            if chat is None:
+                raise NotFound("No image chat with that id.", "chat-not-found")
+            require_change(actor, "image chat", owner_user_id=chat.user_id,
+                           edit_key_hash=chat.edit_key_hash, edit_key=edit_key)
+            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
+            latest = await image_versions.latest_number(rec.conn, tenant.id, chat.url_id)
+            on = wanted if wanted is not None else latest
+            if on is not None and (latest is None or on > latest or on < (chat.version or 1)):
+                raise NotFound("The conversation is not on that version of its image.",
+                               "version-not-found")
+            before = await positions.place(rec.conn, chat, on)
+            place = _moved_place(data, before)
+            if on is None or on == (chat.version or on):
+                chat = await conversations.set_place(
+                    rec.conn, tenant.id, chat.id, x=place.x, y=place.y, region_w=place.w,
+                    region_h=place.h, now_ms=rec.now_ms)
+                moved = positions.origin(chat)
+            else:
+                await image_versions.put_position(rec.conn, tenant.id, chat.url_id,
+                    image_versions.Position(chat.id, on, place.x, place.y, place.w, place.h,
+                                            positions.MOVED), rec.now_ms)
+                moved = Positioned(chat=chat, on_version=on, x=place.x, y=place.y,
+                                   region_w=place.w, region_h=place.h, carry=positions.MOVED)
+            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+                       {"chat": chat_json(moved)})
+            chat_event(rec, "image-chat.updated", moved)
+            if acts_as_moderator(actor, chat.user_id):
+                await record_action(rec.conn, tenant.id, actor, "move-conversation", chat.id,
+                                    rec.now_ms, f"on {chat.url_id}, version {on or '-'}")
+        return moved
 
     async def resolve(
         self, tenant: Tenant, actor: Actor, chat_id: Any, resolved: Any,
         broadcast_id: str | None, edit_key: str | None,
-    ) -> Conversation:
+    ) -> Positioned:
         """Resolve or reopen a conversation. A reply never reopens it; this does."""
         chat_id = rules.require_id(chat_id, "chatId")
         if not isinstance(resolved, bool):
@@ -188,15 +264,17 @@ class ImageChatService:
             require_resolver(tenant, actor, chat, edit_key)
             await require_writable(rec.conn, tenant.id, chat.url_id, actor)
             if chat.resolved == resolved:
-                return chat  # already so: nothing to tell anyone
+                # Already so: nothing to tell anyone.
+                return await positions.place(rec.conn, chat)
             updated = await conversations.set_resolved(
                 rec.conn, tenant.id, chat.id, resolved=resolved,
                 by=resolver_name(actor, chat)[:200], now_ms=rec.now_ms)
+            placed = await positions.place(rec.conn, updated)
             rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                       {"chat": chat_json(updated)})
-            chat_event(rec, "image-chat.resolved" if resolved else "image-chat.updated", updated)
+                       {"chat": chat_json(placed)})
+            chat_event(rec, "image-chat.resolved" if resolved else "image-chat.updated", placed)
             await notify_resolution(rec, updated, actor, resolved)
-        return updated
+        return placed
 
     async def get(self, tenant: Tenant, chat_id: Any) -> Conversation:
         chat_id = rules.require_id(chat_id, "chatId")
@@ -273,7 +351,8 @@ async def _join_existing(
         raise Conflict(f"The thread {valid.window_url_id!r} already belongs to conversation "
                        f"{chat.id} on image {chat.url_id!r}.", "chat-exists")
     if draft is None:
-        return NewImageChat(chat=chat, comment=None, edit_key=None, existed=True)
+        return NewImageChat(chat=chat, comment=None, edit_key=None, existed=True,
+                            placed=await positions.place(rec.conn, chat))
     await user_rows.remember(rec.conn, actor, rec.now_ms)
     place = ThreadChannel(url_id=chat.window_url_id, chat=chat)
     comment = await write_comment(rec, draft, actor, place, edit_key,
@@ -281,10 +360,12 @@ async def _join_existing(
                                   broadcast_id=broadcast_id)
     updated = await conversations.add_to_comment_count(rec.conn, chat.tenant_id, chat.id, 1,
                                                        rec.now_ms)
+    placed = await positions.place(rec.conn, updated)
     rec.record(chat.tenant_id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-               {"chat": chat_json(updated)})
+               {"chat": chat_json(placed)})
     await usage.add(rec.conn, chat.tenant_id, rec.now_ms, comment_create_count=1)
-    return NewImageChat(chat=updated, comment=comment, edit_key=edit_key, existed=True)
+    return NewImageChat(chat=updated, comment=comment, edit_key=edit_key, existed=True,
+                        placed=placed)
 
 
 async def _created_from(conn: Connection, tenant_id: str, valid: _ValidChat) -> Comment | None:
@@ -301,10 +382,54 @@ async def _created_from(conn: Connection, tenant_id: str, valid: _ValidChat) -> 
     return first
 
 
-def _validate(data: NewImageChatInput) -> _ValidChat:
-    url_id = rules.clean_url_id(data.url_id)
+async def _version_for(rec: EventRecorder, tenant_id: str, valid: _ValidChat
+                       ) -> tuple[int | None, bool]:
+    """The version a new conversation is made on (the image's latest), and whether its
+    `src` is worth a look: the image's first (its version 1, whose content is fetched after
+    the answer), or another address than the latest version's."""
+    look = False
+    if valid.src is not None and await image_versions.add_first(
+            rec.conn, tenant_id, valid.url_id, valid.src, rec.now_ms):
+        older = await conversations.without_version(rec.conn, tenant_id, valid.url_id)
+        await conversations.set_version(rec.conn, tenant_id, older, 1, rec.now_ms)
+        look = True
+    latest = await image_versions.latest(rec.conn, tenant_id, valid.url_id)
+    number = latest.version if latest else None
+    if valid.version is not None and valid.version != number:
+        raise Conflict(f"Version {valid.version} is not the image's latest ({number}); new "
+                       "conversations are placed on the latest version.",
+                       "not-latest-version")
+    if latest is not None and valid.src is not None and latest.src != valid.src:
+        look = True
+    return number, look
+
+
+@dataclass(frozen=True, slots=True)
+class MoveInput:
+    x: Any = None
+    y: Any = None
+    region: Any = None
+    # Whether `region` was sent at all (`null` turns a region into a point).
+    region_sent: bool = False
+    version: Any = None
+
+
+def _moved_place(data: MoveInput, before: Positioned) -> Place:
+    if data.region_sent and data.region is not None:
+        return require_place(data.x, data.y, data.region)
     x = rules.require_percentage(data.x, "x")
     y = rules.require_percentage(data.y, "y")
+    if data.region_sent or before.region_w is None or before.region_h is None:
+        return Place(x, y)
+    # The region moves with its corner, keeping its size.
+    return require_place(None, None, {"shape": "rect", "x": x, "y": y, "w": before.region_w,
+                                      "h": before.region_h})
+
+
+def _validate(data: NewImageChatInput) -> _ValidChat:
+    url_id = rules.clean_url_id(data.url_id)
+    place = require_place(data.x, data.y, data.region)
+    x, y = place.x, place.y
     src = rules.optional_text(data.src, "src", limits.MAX_URL_CHARS)
     window = (data.window_url_id if data.window_url_id not in (None, "")
               else window_url_id(url_id, src, x, y))
@@ -315,4 +440,6 @@ def _validate(data: NewImageChatInput) -> _ValidChat:
                                        limits.MAX_PAGE_TITLE_CHARS),
         src=src, created_from=rules.optional_id(data.created_from_comment_id,
                                                 "createdFromCommentId"),
+        place=place,
+        version=None if data.version in (None, "") else require_version(data.version),
     )

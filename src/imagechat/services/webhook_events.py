@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from imagechat.domain.actor import Actor
-from imagechat.domain.models import Comment, Conversation, Mention
+from imagechat.domain.models import Comment, Conversation, Mention, Positioned
 from imagechat.services.recorder import EventRecorder
 from imagechat.services.threads import ThreadChannel
 from imagechat.wire.present import chat_detail_json, comment_json
 
 
-def chat_event(rec: EventRecorder, event_type: str, chat: Conversation) -> None:
-    rec.webhook(chat.tenant_id, event_type, {"chat": chat_detail_json(chat)})
+def chat_event(rec: EventRecorder, event_type: str, chat: Conversation | Positioned) -> None:
+    tenant_id = chat.chat.tenant_id if isinstance(chat, Positioned) else chat.tenant_id
+    rec.webhook(tenant_id, event_type, {"chat": chat_detail_json(chat)})
 
 
 def comment_event(rec: EventRecorder, event_type: str, comment: Comment, place: ThreadChannel,

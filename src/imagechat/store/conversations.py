@@ -35,6 +35,9 @@ def _to_conversation(row: Any) -> Conversation:
         updated_at=row.updated_at,
         resolved_by=row.resolved_by,
         resolved_at=row.resolved_at,
+        region_w=row.region_w,
+        region_h=row.region_h,
+        version=row.version,
     )
 
 
@@ -50,6 +53,7 @@ async def insert_conversation(conn: Connection, c: Conversation) -> None:
         "commenter_name": c.commenter_name, "edit_key_hash": c.edit_key_hash,
         "created_at": c.created_at, "updated_at": c.updated_at,
         "resolved_by": c.resolved_by, "resolved_at": c.resolved_at,
+        "region_w": c.region_w, "region_h": c.region_h, "version": c.version,
     })
 
 
@@ -170,3 +174,41 @@ async def set_resolved(
     updated = await get_conversation(conn, tenant_id, chat_id)
     assert updated is not None  # the caller holds the row inside this transaction
     return updated
+
+
+async def set_place(
+    conn: Connection, tenant_id: str, chat_id: str, *, x: float, y: float,
+    region_w: float | None, region_h: float | None, now_ms: int,
+) -> Conversation:
+    """Move a conversation on its own version (its thread's id does not change)."""
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.tenant_id == tenant_id, conversations.c.id == chat_id)
+        .values(x=x, y=y, region_w=region_w, region_h=region_h, updated_at=now_ms)
+    )
+    updated = await get_conversation(conn, tenant_id, chat_id)
+    assert updated is not None  # the caller holds the row inside this transaction
+    return updated
+
+
+async def set_version(
+    conn: Connection, tenant_id: str, chat_ids: list[str], version: int, now_ms: int
+) -> None:
+    """Say which version of their image these conversations were made on."""
+    if not chat_ids:
+        return
+    await conn.execute(
+        update(conversations)
+        .where(conversations.c.tenant_id == tenant_id, conversations.c.id.in_(chat_ids))
+        .values(version=version, updated_at=now_ms)
+    )
+
+
+async def without_version(conn: Connection, tenant_id: str, url_id: str) -> list[str]:
+    """Conversations of an image made before it had versions."""
+    rows = await conn.execute(
+        select(conversations.c.id).where(conversations.c.tenant_id == tenant_id,
+                                         conversations.c.url_id == url_id,
+                                         conversations.c.version.is_(None))
+    )
+    return [r.id for r in rows]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -113,9 +114,64 @@ conversations = Table(
     Column("edit_key_hash", String(64)),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # A region's size in percent (its top-left corner is x, y); NULL for a point.
+    Column("region_w", Float),
+    Column("region_h", Float),
+    # The version of the image it was made on (image_versions); NULL while the image has
+    # none. x, y and the region are its place on that version.
+    Column("version", Integer),
     UniqueConstraint("tenant_id", "window_url_id"),
     Index("ix_conversations_tenant_url", "tenant_id", "url_id", "created_at"),
     Index("ix_conversations_tenant_created", "tenant_id", "created_at", "id"),
+)
+
+# The versions of an image (docs/data-model.md, "Image versions"): numbered from 1 per
+# urlId, one per distinct content seen. Only a small thumbnail of each is kept: the compare
+# view shows it, and carry-over to the next version aligns against it.
+image_versions = Table(
+    "image_versions",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("url_id", String(1000), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    # Where it was seen (NULL for a backend's upload without an address).
+    Column("src", String(2000)),
+    # SHA-256 (hex) of its bytes; NULL until the server could fetch them.
+    Column("content_hash", String(64)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("thumbnail", LargeBinary),
+    # For revalidating `src` cheaply (conditional GET) and not too often.
+    Column("etag", String(200)),
+    Column("last_modified", String(100)),
+    Column("checked_at", BigInteger),
+    Column("fetch_error", String(64)),
+    # What carry-over from the version before found.
+    Column("carried_same", Integer, nullable=False, default=0),
+    Column("carried_changed", Integer, nullable=False, default=0),
+    Column("carried_lost", Integer, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# Where each conversation sits on the versions after its own (its own: conversations.x, y).
+conversation_positions = Table(
+    "conversation_positions",
+    metadata,
+    Column("chat_id", String(32), ForeignKey("conversations.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    # The image, so that one version's positions are read in one query.
+    Column("url_id", String(1000), nullable=False),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("region_w", Float),
+    Column("region_h", Float),
+    # "same", "changed", "lost" (carry-over) or "moved" (put there by a person).
+    Column("carry", String(8), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_conversation_positions_tenant_url_version", "tenant_id", "url_id", "version"),
 )
 
 comments = Table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from imagechat.domain.actor import Actor
 from imagechat.domain.clock import iso_from_ms
@@ -17,10 +18,12 @@ from imagechat.domain.models import (
     Comment,
     Conversation,
     Delivery,
+    ImageVersion,
     KnownUser,
     ModerationEntry,
     Notification,
     Page,
+    Positioned,
     Vote,
     WebhookEndpoint,
 )
@@ -64,46 +67,112 @@ def comment_json(
     return data
 
 
-def chat_json(c: Conversation) -> dict[str, Any]:
+def _positioned(c: Conversation | Positioned) -> Positioned:
+    if isinstance(c, Positioned):
+        return c
+    return Positioned(chat=c, on_version=c.version, x=c.x, y=c.y, region_w=c.region_w,
+                      region_h=c.region_h)
+
+
+def region_json(p: Positioned) -> dict[str, Any] | None:
+    if p.region_w is None or p.region_h is None:
+        return None
+    return {"shape": "rect", "x": p.x, "y": p.y, "w": p.region_w, "h": p.region_h}
+
+
+def chat_json(c: Conversation | Positioned) -> dict[str, Any]:
     """A conversation as events carry it. Kept small (a `new-image-chat` frame stays under
     350 bytes for usual urlIds): its creation time is the event's `timestamp`, its image is
     the event's `urlId`, and unset author ids are left out. Its own `urlId` is its thread's,
-    as in the reference's listing."""
+    as in the reference's listing.
+
+    `x`, `y` (and `region`) are its place on the latest version of its image. On images
+    with versions it has `version` (made on), and `carry` and `positionVersion` when they
+    are not "origin" and its own version."""
+    p = _positioned(c)
+    chat = p.chat
     data: dict[str, Any] = {
-        "_id": c.id,
-        "urlId": c.window_url_id,
-        "windowUrlId": c.window_url_id,
-        "x": c.x,
-        "y": c.y,
-        "commentCount": c.comment_count,
-        "resolved": c.resolved,
+        "_id": chat.id,
+        "urlId": chat.window_url_id,
+        "windowUrlId": chat.window_url_id,
+        "x": p.x,
+        "y": p.y,
+        "commentCount": chat.comment_count,
+        "resolved": chat.resolved,
     }
-    if c.user_id is not None:
-        data["userId"] = c.user_id
-    if c.anon_user_id is not None:
-        data["anonUserId"] = c.anon_user_id
-    if c.resolved_at is not None:
-        data["resolvedBy"] = c.resolved_by
-        data["resolvedAt"] = c.resolved_at
+    region = region_json(p)
+    if region is not None:
+        data["region"] = region
+    if chat.user_id is not None:
+        data["userId"] = chat.user_id
+    if chat.anon_user_id is not None:
+        data["anonUserId"] = chat.anon_user_id
+    if chat.resolved_at is not None:
+        data["resolvedBy"] = chat.resolved_by
+        data["resolvedAt"] = chat.resolved_at
+    if chat.version is not None:
+        data["version"] = chat.version
+        if p.carry != "origin":
+            data["carry"] = p.carry
+        if p.on_version != chat.version:
+            data["positionVersion"] = p.on_version
     return data
 
 
-def chat_detail_json(c: Conversation) -> dict[str, Any]:
+def chat_detail_json(c: Conversation | Positioned) -> dict[str, Any]:
     """A conversation with everything stored about it (REST reads, not events)."""
+    p = _positioned(c)
+    chat = p.chat
     return {
-        **chat_json(c),
-        "resolvedBy": c.resolved_by,
-        "resolvedAt": c.resolved_at,
-        "urlIdClean": c.url_id,
-        "createdAt": c.created_at,
-        "userId": c.user_id,
-        "anonUserId": c.anon_user_id,
-        "tenantId": c.tenant_id,
-        "pageUrl": c.page_url,
-        "pageTitle": c.page_title,
-        "src": c.src,
-        "commenterName": c.commenter_name,
-        "updatedAt": c.updated_at,
+        **chat_json(p),
+        "region": region_json(p),
+        "version": chat.version,
+        "carry": p.carry,
+        "positionVersion": p.on_version,
+        "resolvedBy": chat.resolved_by,
+        "resolvedAt": chat.resolved_at,
+        "urlIdClean": chat.url_id,
+        "createdAt": chat.created_at,
+        "userId": chat.user_id,
+        "anonUserId": chat.anon_user_id,
+        "tenantId": chat.tenant_id,
+        "pageUrl": chat.page_url,
+        "pageTitle": chat.page_title,
+        "src": chat.src,
+        "commenterName": chat.commenter_name,
+        "updatedAt": chat.updated_at,
+    }
+
+
+def carried_place_json(p: Positioned) -> dict[str, Any]:
+    """A conversation's new place in an `image-version` event: only what moved."""
+    data: dict[str, Any] = {"_id": p.chat.id, "x": p.x, "y": p.y, "carry": p.carry}
+    region = region_json(p)
+    if region is not None:
+        data["region"] = region
+    if p.carry == "origin":  # made on the new version after all (its src was the new one)
+        data["version"] = p.chat.version
+    return data
+
+
+def thumbnail_path(tenant_id: str, url_id: str, version: int) -> str:
+    """Where the widget gets a version's thumbnail (relative to the server's address)."""
+    query = urlencode({"urlId": url_id, "version": version})
+    return f"/image-versions/{quote(tenant_id, safe='')}/thumbnail?{query}"
+
+
+def version_json(v: ImageVersion) -> dict[str, Any]:
+    return {
+        "version": v.version,
+        "src": v.src,
+        "width": v.width,
+        "height": v.height,
+        "createdAt": v.created_at,
+        "thumbnail": thumbnail_path(v.tenant_id, v.url_id, v.version) if v.has_thumbnail
+        else None,
+        "carried": {"same": v.carried_same, "changed": v.carried_changed,
+                    "lost": v.carried_lost},
+        "fetchError": v.fetch_error,
     }
 
 

@@ -14,6 +14,7 @@ from imagechat.http.dashboard import (
     images,
     moderation,
     pages,
+    review,
     signin,
     static,
     usage,
@@ -21,5 +22,5 @@ from imagechat.http.dashboard import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, usage, images, pages, moderation, email, webhooks, static):
+for _module in (signin, usage, images, review, pages, moderation, email, webhooks, static):
     router.include_router(_module.router)

@@ -59,6 +59,7 @@ NOTICES = {
     "page-locked": "The page is locked: visitors can read but not write.",
     "page-unlocked": "The page is unlocked.",
     "deleted": "The conversation was deleted.",
+    "placed": "The conversation is in its new place.",
     "comment-deleted": "The comment was deleted, with its replies.",
     "banned": "The user is banned.",
     "unbanned": "The ban was lifted.",
