@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.routing import WebSocketRoute
 
 from imagechat import __version__
 from imagechat.auth.sessions import SessionCodec
@@ -35,7 +36,8 @@ from imagechat.http.observe import RequestObserver
 from imagechat.http.openapi import EVERY_OPERATION, install_openapi, replies
 from imagechat.http.reply_models import Health
 from imagechat.http.responses import OrjsonResponse
-from imagechat.live.connection import LiveConnection
+from imagechat.live.asgi import LiveRoute
+from imagechat.live.connection import LIVE_PATH, LiveConnection
 from imagechat.live.hub import Hub
 from imagechat.live.limits import LiveLimits
 from imagechat.ops.logs import log_config
@@ -72,7 +74,18 @@ class BrokerSink:
                                       notice.data)
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+# Said once at start when live connections come through the ASGI route.
+ASGI_LIVE_NOTE = (
+    "Live connections (/sub) are served through the standard ASGI WebSocket route: same "
+    "protocol, slower than the fast path of `imagechat serve`; pings, UTF-8 and message "
+    "size checks are this server's (README: \"Under another ASGI server\").")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               live_fast_path: bool = False) -> FastAPI:
+    """The application. `live_fast_path`: the server hands `/sub` upgrades to
+    `LiveConnection` (`server_options`), as `imagechat serve` does; else they come through
+    the ASGI route (`live/asgi.py`) of whatever server runs the app."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     metrics = Metrics() if settings.metrics_enabled else None
@@ -105,6 +118,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.services = services
             app.state.hub = hub
             app.state.rate_limits = rate_limits
+            if not live_fast_path:
+                log.warning(ASGI_LIVE_NOTE)
             try:
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
                 yield {"hub": hub}
@@ -138,6 +153,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if metrics is not None:
         app.state.metrics = metrics
         app.include_router(metrics_endpoint.router)
+    # Under `imagechat serve`, upgrades never reach these routes (LiveConnection takes them).
+    live_route = LiveRoute(lambda: getattr(app.state, "hub", None))
+    app.router.routes += [WebSocketRoute(LIVE_PATH, live_route),
+                          WebSocketRoute(f"{LIVE_PATH}/", live_route)]
 
     @app.get("/healthz", tags=["operations"], responses=replies(Health, {}))
     async def healthz() -> dict[str, Any]:

@@ -113,7 +113,7 @@ def serve(
         logging.getLogger("imagechat").info(banner)
     else:
         console.print(banner)
-    uvicorn.run(create_app(settings), **options)
+    uvicorn.run(create_app(settings, live_fast_path=True), **options)
 
 
 @app.command()

@@ -15,6 +15,9 @@ from tests.helpers import services
 from tests.integration.conftest import Live
 from tests.live_server import live_client
 
+# Each test runs on the fast path and on the ASGI route (tests/integration/conftest.py).
+BOTH_LIVE_PATHS = True
+
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
 _EXAMPLE_RE = re.compile(r"<!-- example: (?P<type>[\w-]+) -->\n```json\n(?P<json>.*?)\n```", re.S)
 
