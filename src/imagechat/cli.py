@@ -80,8 +80,13 @@ def serve(
     log_json: Annotated[bool, typer.Option(
         "--log-json", help="Log one JSON object per line (also IMAGECHAT_LOG_JSON=true).")
     ] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", envvar="IMAGECHAT_WORKERS", min=1,
+        help="Processes serving on the one port, each a node; more than one needs "
+             "--redis-url.")] = None,
 ) -> None:
     """Run the server (REST API, live sync, widget, demo)."""
+    from imagechat import workers as worker_processes
     from imagechat.app import create_app, server_options
 
     settings = _settings(database_url)
@@ -98,21 +103,29 @@ def serve(
         updates["tls_key"] = tls_key
     if log_json:
         updates["log_json"] = True
+    if workers:
+        updates["workers"] = workers
     settings = settings.model_copy(update=updates)
     try:
         options = server_options(settings)
+        worker_processes.check(settings)
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     scheme = "https" if settings.tls_cert else "http"
+    several = f", {settings.workers} workers" if settings.workers > 1 else ""
     banner = (f"ImageChat on {scheme}://{settings.host}:{settings.port}/demo  "
-              f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
+              f"(API docs: /docs, database: {_safe_url(settings.database_url)}{several})")
+    if settings.log_json or settings.workers > 1:
+        # The supervisor of several workers logs as they do.
+        logging.config.dictConfig(options["log_config"])
     if settings.log_json:
         # Every line of output is then a JSON log record, the greeting included.
-        logging.config.dictConfig(options["log_config"])
         logging.getLogger("imagechat").info(banner)
     else:
         console.print(banner)
+    if settings.workers > 1:
+        raise typer.Exit(worker_processes.run(settings, options))
     uvicorn.run(create_app(settings, live_fast_path=True), **options)
 
 
