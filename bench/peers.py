@@ -69,8 +69,9 @@ class CpuMeter:
     def _now(self) -> dict[str, float]:
         out = {}
         for name, process in self.processes.items():
-            times = process.cpu_times()
-            out[name] = times.user + times.system
+            # With `--workers`, the work is the workers': a supervisor counts its children.
+            out[name] = sum(times.user + times.system for times in (
+                p.cpu_times() for p in (process, *process.children(recursive=True))))
         return out
 
     def start(self) -> None:

@@ -55,7 +55,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def rss_bytes(self) -> int:
-        return int(psutil.Process(self.pid).memory_info().rss)
+        """Resident memory of the server, with its workers' (`--workers`)."""
+        process = psutil.Process(self.pid)
+        return sum(int(p.memory_info().rss)
+                   for p in (process, *process.children(recursive=True)))
 
     def wait_listening(self, health_path: str | None) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECS
@@ -126,7 +129,9 @@ class Lab:
             self._source = previous
 
     def imagechat(self, database_url: str, *, redis_url: str = "",
-                  port: int | None = None) -> Server:
+                  port: int | None = None, workers: int = 1) -> Server:
+        """`imagechat serve`; with `workers` > 1, that many worker processes on the one port
+        (they need `redis_url`), measured together (CPU and RSS include the workers)."""
         port = port or free_port()
         env = {**os.environ, "IMAGECHAT_LOG_LEVEL": SERVER_LOG_LEVEL,
                "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_DATABASE_URL": database_url,
@@ -141,6 +146,8 @@ class Lab:
                 "--database-url", database_url]
         if redis_url:
             argv += ["--redis-url", redis_url]
+        if workers > 1:
+            argv += ["--workers", str(workers)]
         return self._start(Server(name, argv, port, env, self.tmp), "/healthz")
 
     def reference(self, kind: str) -> Server:

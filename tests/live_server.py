@@ -1,4 +1,9 @@
-"""An in-process server (uvicorn + the live protocol) and a small WebSocket test client."""
+"""An in-process server (uvicorn + the live protocol) and a small WebSocket test client.
+
+The live endpoint is served two ways (`LIVE_PATHS`): "fast", uvicorn with our own
+WebSocket protocol (`server_options`, as `imagechat serve` runs), and "asgi", plain uvicorn
+with its own WebSocket implementation and the app's ASGI route (`live/asgi.py`), set up as
+the README's "Under another ASGI server" says."""
 
 from __future__ import annotations
 
@@ -19,13 +24,26 @@ from imagechat.settings import Settings
 from tests.server_process import free_port
 
 RECV_TIMEOUT_SECS = 5.0
+LIVE_PATHS = ("fast", "asgi")
+
+
+def asgi_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's own WebSocket implementation, with the README's flags: the hub's message
+    size bound, its heartbeat as uvicorn's pings, no compression."""
+    options = {k: v for k, v in server_options(settings).items() if k != "ws"}
+    return {**options, "ws": "auto", "ws_max_size": 16 * 1024,
+            "ws_ping_interval": settings.ws_heartbeat_secs,
+            "ws_ping_timeout": settings.ws_idle_timeout_secs - settings.ws_heartbeat_secs,
+            "ws_per_message_deflate": False}
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI, settings: Settings) -> AsyncIterator[str]:
-    """Run `app` on a free port in this event loop; yields "127.0.0.1:PORT"."""
+async def serve(app: FastAPI, settings: Settings, path: str = "fast") -> AsyncIterator[str]:
+    """Run `app` on a free port in this event loop, its live endpoint served the `path`
+    way (`LIVE_PATHS`); yields "127.0.0.1:PORT"."""
     port = free_port()
-    options = {**server_options(settings), "port": port, "log_level": "warning"}
+    base = server_options(settings) if path == "fast" else asgi_options(settings)
+    options = {**base, "port": port, "log_level": "warning"}
     server = uvicorn.Server(uvicorn.Config(app, **options))
     task = asyncio.create_task(server.serve())
     try:

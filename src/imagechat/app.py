@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from starlette.routing import WebSocketRoute
 
 from imagechat import __version__
 from imagechat.auth.sessions import SessionCodec
@@ -39,7 +40,8 @@ from imagechat.http.observe import RequestObserver
 from imagechat.http.openapi import EVERY_OPERATION, install_openapi, replies
 from imagechat.http.reply_models import Health, NotReady, Ready
 from imagechat.http.responses import OrjsonResponse
-from imagechat.live.connection import LiveConnection
+from imagechat.live.asgi import LiveRoute
+from imagechat.live.connection import LIVE_PATH, LiveConnection
 from imagechat.live.hub import Hub
 from imagechat.live.limits import LiveLimits
 from imagechat.ops.logs import log_config
@@ -97,7 +99,18 @@ def couriers(settings: Settings, services: Services) -> dict[str, Courier]:
     return found
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+# Said once at start when live connections come through the ASGI route.
+ASGI_LIVE_NOTE = (
+    "Live connections (/sub) are served through the standard ASGI WebSocket route: same "
+    "protocol, slower than the fast path of `imagechat serve`; pings, UTF-8 and message "
+    "size checks are this server's (README: \"Under another ASGI server\").")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               live_fast_path: bool = False) -> FastAPI:
+    """The application. `live_fast_path`: the server hands `/sub` upgrades to
+    `LiveConnection` (`server_options`), as `imagechat serve` does; else they come through
+    the ASGI route (`live/asgi.py`) of whatever server runs the app."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     metrics = Metrics() if settings.metrics_enabled else None
@@ -158,6 +171,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             app.state.services = services
             app.state.hub = hub
             app.state.rate_limits = rate_limits
+            if not live_fast_path:
+                log.warning(ASGI_LIVE_NOTE)
             log.info("ImageChat %s started", __version__)
             try:
                 # The lifespan state reaches uvicorn's WebSocket protocol (LiveConnection).
@@ -201,6 +216,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     if metrics is not None:
         app.state.metrics = metrics
         app.include_router(metrics_endpoint.router)
+    # Under `imagechat serve`, upgrades never reach these routes (LiveConnection takes them).
+    live_route = LiveRoute(lambda: getattr(app.state, "hub", None))
+    app.router.routes += [WebSocketRoute(LIVE_PATH, live_route),
+                          WebSocketRoute(f"{LIVE_PATH}/", live_route)]
 
     @app.get("/healthz", tags=["operations"], responses=replies(Health, {}))
     async def healthz() -> dict[str, Any]:

@@ -171,26 +171,38 @@ def serve(
     log_json: Annotated[bool, typer.Option(
         "--log-json", help="Log one JSON object per line (also IMAGECHAT_LOG_JSON=true).")
     ] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", envvar="IMAGECHAT_WORKERS", min=1,
+        help="Processes serving on the one port, each a node; more than one needs "
+             "--redis-url.")] = None,
 ) -> None:
     """Run the server (REST API, live sync, widget, demo)."""
+    from imagechat import workers as worker_processes
     from imagechat.app import create_app, server_options
 
     settings = _settings(database_url=database_url, host=host, port=port, redis_url=redis_url,
-                         tls_cert=tls_cert, tls_key=tls_key, log_json=log_json or None)
+                         tls_cert=tls_cert, tls_key=tls_key, log_json=log_json or None,
+                         workers=workers)
     try:
         options = server_options(settings)
+        worker_processes.check(settings)
     except ValueError as exc:
         _fail(BAD_SETUP, str(exc))
     scheme = "https" if settings.tls_cert else "http"
+    several = f", {settings.workers} workers" if settings.workers > 1 else ""
     banner = (f"ImageChat {__version__} on {scheme}://{settings.host}:{settings.port}/demo  "
-              f"(API docs: /docs, database: {_safe_url(settings.database_url)})")
-    if settings.log_json:
-        # Every line of output is then a JSON log record, the greeting included.
+              f"(API docs: /docs, database: {_safe_url(settings.database_url)}{several})")
+    if settings.log_json or settings.workers > 1:
+        # Every line of output is then a log record, the greeting included (the supervisor
+        # of several workers logs as they do).
         logging.config.dictConfig(options["log_config"])
+    if settings.log_json:
         logging.getLogger("imagechat").info(banner)
     else:
         console.print(banner, markup=False)
-    uvicorn.run(create_app(settings), **options)
+    if settings.workers > 1:
+        raise typer.Exit(worker_processes.run(settings, options))
+    uvicorn.run(create_app(settings, live_fast_path=True), **options)
 
 
 @app.command()

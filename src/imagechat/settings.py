@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     # Empty: the in-process broker, which serves one node.
     redis_url: str = Field(
         default="", description="`redis://host:6379/0` to share live events between nodes")
+    # Each worker is a whole node (its own hub and pools) on the one port.
+    workers: int = Field(
+        default=1, ge=1,
+        description="processes serving on the one port (SO_REUSEPORT), each a node; more "
+                    "than one needs `IMAGECHAT_REDIS_URL`")
     tls_cert: str = Field(
         default="", description="PEM certificate chain: serve HTTPS and WSS on the same port")
     tls_key: str = Field(default="", description="PEM private key for the certificate")

@@ -14,10 +14,10 @@ import subprocess
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -76,12 +76,20 @@ class Node:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.address = f"127.0.0.1:{self.port}"
-        env = {**os.environ, "IMAGECHAT_DATABASE_URL": database_url,
-               "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_LOG_LEVEL": "warning"}
-        self.process = subprocess.Popen(
+        self.env = {**os.environ, "IMAGECHAT_DATABASE_URL": database_url,
+                    "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_LOG_LEVEL": "warning"}
+        self.process = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [IMAGECHAT_BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+
+    def start_again(self) -> None:
+        """A new process on the same port, once the last one has exited."""
+        assert not self.alive
+        self.process = self._spawn()
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECS
@@ -127,6 +135,17 @@ def cluster(database_url: str, redis: RedisServer, size: int) -> Iterator[list[N
             node.stop()
 
 
+class Endpoint(Protocol):
+    """Where a client connects: a node, or a load balancer in front of nodes."""
+
+    @property
+    def base(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def alive(self) -> bool: ...
+
+
 @dataclass
 class WidgetClient:
     """Keeps an image's markers and comment counts from live events, like the widget.
@@ -135,7 +154,7 @@ class WidgetClient:
     (none lost, none twice, order kept); after a reconnect it resumes with `since`."""
 
     name: str
-    nodes: list[Node]
+    nodes: Sequence[Endpoint]
     url_id: str
     node_index: int = 0
     seq: int = 0
@@ -145,9 +164,19 @@ class WidgetClient:
     reconnects: int = 0
     resyncs: int = 0
     errors: list[str] = field(default_factory=list)
+    # The close code of each of its connections that the server closed (None: no close
+    # frame, the TCP connection was lost).
+    close_codes: list[int | None] = field(default_factory=list)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def node(self) -> Node:
+    @property
+    def forwarded_for(self) -> str:
+        """The visitor's own address: nodes trust X-Forwarded-For from the loopback, as
+        from a load balancer, so simulated visitors do not share one address's limits."""
+        key = zlib.crc32(self.name.encode())
+        return f"10.{key >> 16 & 255}.{key >> 8 & 255}.{key & 255}"
+
+    def node(self) -> Endpoint:
         return self.nodes[self.node_index % len(self.nodes)]
 
     def next_live_node(self) -> None:
@@ -189,15 +218,21 @@ class WidgetClient:
                 params["epoch"] = self.epoch
             url = f"ws://{self.node().address}/sub?{httpx.QueryParams(params)}"
             try:
-                async with connect(url, open_timeout=5, max_queue=None) as ws:
+                async with connect(url, open_timeout=5, max_queue=None,
+                                   additional_headers={"X-Forwarded-For": self.forwarded_for}
+                                   ) as ws:
                     self.connected.set()
                     async for raw in ws:
                         data = orjson.loads(raw)
                         for event in data if isinstance(data, list) else [data]:
                             self.apply(event)
+                    # A normal close (1000, 1001) ends the loop rather than raising.
+                    self.close_codes.append(ws.close_code)
             except ResyncNeeded:
                 await self.load(http)
-            except (ConnectionClosed, InvalidHandshake, OSError, TimeoutError):
+            except ConnectionClosed as exc:
+                self.close_codes.append(exc.rcvd.code if exc.rcvd else None)
+            except (InvalidHandshake, OSError, TimeoutError):
                 pass
             if stop.is_set():
                 return
@@ -216,14 +251,12 @@ async def write_with_retry(
     http: httpx.AsyncClient, client: WidgetClient, path: str, body: dict[str, Any]
 ) -> httpx.Response | None:
     """A write through the client's node; if that node is dead, through another one."""
-    # Each simulated visitor writes from its own address (the nodes trust X-Forwarded-For
-    # from the loopback), as real visitors would: no shared per-address rate limit.
-    key = zlib.crc32(client.name.encode())
-    address = f"10.{key >> 16 & 255}.{key >> 8 & 255}.{key & 255}"
+    # Each simulated visitor writes from its own address, as real visitors would: no
+    # shared per-address rate limit.
     for _ in range(len(client.nodes) + 1):
         try:
             response = await http.post(f"{client.node().base}{path}", json=body, timeout=10,
-                                       headers={"X-Forwarded-For": address})
+                                       headers={"X-Forwarded-For": client.forwarded_for})
             assert response.status_code != 429, response.text
             if response.status_code < 500:
                 return response

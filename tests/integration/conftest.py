@@ -1,4 +1,10 @@
-"""Fixtures for tests that need a real listening server (WebSocket)."""
+"""Fixtures for tests that need a real listening server (WebSocket).
+
+A test module that sets `BOTH_LIVE_PATHS = True` runs each of its tests that use `live`
+(or ask for `live_path`) on both ways of serving the live endpoint (`LIVE_PATHS`): the
+fast path on SQLite and PostgreSQL, the ASGI route on SQLite (the database plays no part
+in what differs).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from imagechat.app import create_app
 from imagechat.domain.clock import FixedClock
 from imagechat.settings import Settings
 from tests.conftest import _empty_postgres
-from tests.live_server import serve
+from tests.live_server import LIVE_PATHS, serve
 
 
 @dataclass
@@ -25,17 +31,44 @@ class Live:
     http: httpx.AsyncClient
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "live_path" in metafunc.fixturenames and getattr(metafunc.module, "BOTH_LIVE_PATHS",
+                                                         False):
+        metafunc.parametrize("live_path", LIVE_PATHS, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The ASGI route runs on SQLite only."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params is not None else {}
+        asgi_on_postgres = params.get("live_path") == "asgi" and \
+            params.get("database_url") == "postgres"
+        (dropped if asgi_on_postgres else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture
+def live_path(request: pytest.FixtureRequest) -> str:
+    """How the live endpoint is served: "fast" unless the module runs both."""
+    return str(getattr(request, "param", "fast"))
+
+
 @pytest.fixture
 def live_settings(database_url: str) -> Settings:
     return Settings(database_url=database_url)
 
 
 @pytest.fixture
-async def live(live_settings: Settings, clock: FixedClock) -> AsyncIterator[Live]:
+async def live(live_settings: Settings, clock: FixedClock, live_path: str
+               ) -> AsyncIterator[Live]:
     if live_settings.database_url.startswith("postgresql"):
         await _empty_postgres(live_settings.database_url)
-    app = create_app(live_settings, clock=clock)
-    async with serve(app, live_settings) as address, httpx.AsyncClient(
+    app = create_app(live_settings, clock=clock, live_fast_path=live_path == "fast")
+    async with serve(app, live_settings, live_path) as address, httpx.AsyncClient(
         base_url=f"http://{address}"
     ) as http:
         yield Live(app=app, address=address, http=http)

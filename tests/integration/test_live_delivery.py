@@ -11,6 +11,9 @@ from tests.helpers import services
 from tests.integration.conftest import Live
 from tests.live_server import live_client
 
+# Each test runs on the fast path and on the ASGI route (tests/integration/conftest.py).
+BOTH_LIVE_PATHS = True
+
 MARKER = {"urlId": "img-1", "x": 12.5, "y": 40, "comment": "Look here", "commenterName": "Ann"}
 
 

@@ -15,6 +15,9 @@ import pytest
 from tests.integration.conftest import Live
 from tests.live_server import live_client
 
+# Each test runs on the fast path and on the ASGI route (tests/integration/conftest.py).
+BOTH_LIVE_PATHS = True
+
 
 def client_frame(opcode: int, payload: bytes, *, fin: bool = True, masked: bool = True,
                  rsv: int = 0) -> bytes:

@@ -22,6 +22,10 @@ from tests.helpers import make_tenant
 from tests.integration.cluster import RedisServer
 from tests.live_server import LiveClient, live_client, serve
 
+# Tests that ask for `live_path` run on the fast path and on the ASGI route
+# (tests/integration/conftest.py).
+BOTH_LIVE_PATHS = True
+
 SECRET = "live-notes-secret"
 
 
@@ -36,14 +40,16 @@ def redis() -> Iterator[RedisServer]:
 
 
 @contextlib.asynccontextmanager
-async def two_nodes(database_url: str, redis_url: str, clock: FixedClock
-                    ) -> AsyncIterator[list[tuple[FastAPI, str]]]:
+async def two_nodes(database_url: str, redis_url: str, clock: FixedClock,
+                    live_path: str = "fast") -> AsyncIterator[list[tuple[FastAPI, str]]]:
     if database_url.startswith("postgresql"):
         await _empty_postgres(database_url)
     settings = Settings(database_url=database_url, redis_url=redis_url)
-    apps = [create_app(settings, clock=clock) for _ in range(2)]
+    apps = [create_app(settings, clock=clock, live_fast_path=live_path == "fast")
+            for _ in range(2)]
     async with contextlib.AsyncExitStack() as stack:
-        nodes = [(app, await stack.enter_async_context(serve(app, settings))) for app in apps]
+        nodes = [(app, await stack.enter_async_context(serve(app, settings, live_path)))
+                 for app in apps]
         yield nodes
 
 
@@ -57,9 +63,9 @@ async def next_notice(client: LiveClient) -> dict[str, Any]:
 
 
 async def test_a_notification_reaches_only_its_visitor_on_every_node(
-    database_url: str, redis: RedisServer, clock: FixedClock
+    database_url: str, redis: RedisServer, clock: FixedClock, live_path: str
 ) -> None:
-    async with two_nodes(database_url, redis.url, clock) as nodes:
+    async with two_nodes(database_url, redis.url, clock, live_path) as nodes:
         (app1, one), (_, two) = nodes
         await make_tenant(app1, "studio", api_secret=SECRET)
         await make_tenant(app1, "other", api_secret="other-secret")

@@ -24,14 +24,18 @@ from tests.helpers import make_tenant
 from tests.integration.conftest import Live
 from tests.live_server import RECV_TIMEOUT_SECS, LiveClient, serve
 
+# Each test runs on the fast path and on the ASGI route (tests/integration/conftest.py).
+BOTH_LIVE_PATHS = True
+
 SECRET = "acme-secret-for-tests"
 
 
 @contextlib.asynccontextmanager
-async def server(sqlite_url: str, clock: FixedClock, **limits: Any) -> AsyncIterator[Live]:
+async def server(sqlite_url: str, clock: FixedClock, live_path: str,
+                 **limits: Any) -> AsyncIterator[Live]:
     settings = Settings(database_url=sqlite_url, **limits)
-    app = create_app(settings, clock=clock)
-    async with serve(app, settings) as address, httpx.AsyncClient(
+    app = create_app(settings, clock=clock, live_fast_path=live_path == "fast")
+    async with serve(app, settings, live_path) as address, httpx.AsyncClient(
         base_url=f"http://{address}"
     ) as http:
         await make_tenant(app, "acme", api_secret=SECRET)
@@ -82,9 +86,9 @@ async def receive_a_write(live: Live, tenant: str, *clients: LiveClient) -> None
 
 
 async def test_connection_attempts_over_the_visitor_limit_close_with_4429(
-    sqlite_url: str, clock: FixedClock
+    sqlite_url: str, clock: FixedClock, live_path: str
 ) -> None:
-    async with server(sqlite_url, clock, rate_limit_connects_per_visitor=2) as live:
+    async with server(sqlite_url, clock, live_path, rate_limit_connects_per_visitor=2) as live:
         async with viewer(live, "10.0.0.1") as one:
             await admitted(live, 1)
             async with viewer(live, "10.0.0.1") as two:
@@ -100,10 +104,10 @@ async def test_connection_attempts_over_the_visitor_limit_close_with_4429(
 
 
 async def test_signed_in_viewers_are_counted_by_user_not_address(
-    sqlite_url: str, clock: FixedClock
+    sqlite_url: str, clock: FixedClock, live_path: str
 ) -> None:
     token = orjson.dumps(make_token(SECRET, {"id": "u-1"}, clock.now_ms())).decode()
-    async with server(sqlite_url, clock, rate_limit_connects_per_visitor=1) as live, \
+    async with server(sqlite_url, clock, live_path, rate_limit_connects_per_visitor=1) as live, \
             viewer(live, "10.0.0.1", "acme", sso=token) as signed_in:
         await admitted(live, 1)
         async with viewer(live, "10.0.0.1", "acme") as anonymous:
@@ -115,9 +119,9 @@ async def test_signed_in_viewers_are_counted_by_user_not_address(
 
 
 async def test_the_tenant_connect_limit_spares_other_tenants(
-    sqlite_url: str, clock: FixedClock
+    sqlite_url: str, clock: FixedClock, live_path: str
 ) -> None:
-    async with server(sqlite_url, clock, rate_limit_connects_per_tenant=2) as live, \
+    async with server(sqlite_url, clock, live_path, rate_limit_connects_per_tenant=2) as live, \
             viewer(live, "10.0.1.1") as first:
         await admitted(live, 1)
         async with viewer(live, "10.0.1.2") as second:
@@ -131,9 +135,9 @@ async def test_the_tenant_connect_limit_spares_other_tenants(
 
 
 async def test_open_connections_per_address_are_bounded_and_freed_on_close(
-    sqlite_url: str, clock: FixedClock
+    sqlite_url: str, clock: FixedClock, live_path: str
 ) -> None:
-    async with server(sqlite_url, clock, ws_max_connections_per_ip=2) as live:
+    async with server(sqlite_url, clock, live_path, ws_max_connections_per_ip=2) as live:
         hub = live.app.state.hub
         async with viewer(live, "10.0.0.1") as one:
             async with viewer(live, "10.0.0.1") as two:

@@ -16,6 +16,9 @@ from tests.integration.conftest import Live
 from tests.live_server import live_client
 from tests.mockups import make_pair
 
+# Each test runs on the fast path and on the ASGI route (tests/integration/conftest.py).
+BOTH_LIVE_PATHS = True
+
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
 _EXAMPLE_RE = re.compile(r"<!-- example: (?P<type>[\w-]+) -->\n```json\n(?P<json>.*?)\n```", re.S)
 

@@ -2,6 +2,7 @@
 
 Each module of live/ imports only modules listed below it:
 
+    asgi           the WebSocket through an ASGI server's send/receive (any other server)
     connection     the WebSocket, as uvicorn's protocol class: bytes in, frames out
     hub            builds the parts below; routes what a connection asks for
     subscriptions  join, leave, drop: presence and resume of each connection

@@ -26,7 +26,11 @@ class Connection(Subscriber, Protocol):
     address_slot: str | None
     channel_keys: set[str]  # the channels it has joined
     inbox_key: str | None  # its visitor's own events' key (None: anonymous without an id)
-    last_received: float  # time.monotonic() of the last bytes it sent
+
+    @property
+    def last_received(self) -> float:
+        """time.monotonic() of the last bytes it sent (what the heartbeat looks at)."""
+        ...
 
     def close(self, code: int, reason: str) -> None: ...
 
