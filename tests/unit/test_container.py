@@ -58,8 +58,10 @@ def test_every_node_shares_the_database_the_broker_and_a_secret_from_the_environ
 def test_nginx_sends_to_exactly_the_nodes_and_upgrades_websockets() -> None:
     upstream = re.search(r"upstream imagechat_nodes \{(.*?)\}", NGINX, re.S)
     assert upstream
-    servers = set(re.findall(r"server (\S+);", upstream.group(1)))
-    assert servers == {f"{name}:8000" for name in nodes()}
+    servers = re.findall(r"server (\S+)( [^;]*)?;", upstream.group(1))
+    assert {address for address, _ in servers} == {f"{name}:8000" for name in nodes()}
+    # As in the README's tested configuration: a restarted node is used again at once.
+    assert all(options.strip() == "fail_timeout=2s" for _, options in servers)
     assert re.search(r"map \$http_upgrade \$connection_upgrade \{", NGINX)
     assert "proxy_set_header Connection $connection_upgrade;" in NGINX
     mounts = COMPOSE["services"]["nginx"]["volumes"]
