@@ -60,8 +60,8 @@ def review_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         yield base, found.group(1)
 
 
-def token(secret: str, user_id: str, name: str) -> str:
-    return json.dumps(make_token(secret, {"id": user_id, "username": name},
+def token(secret: str, user_id: str, name: str, **extra: str) -> str:
+    return json.dumps(make_token(secret, {"id": user_id, "username": name, **extra},
                                  int(time.time() * 1000)))
 
 
