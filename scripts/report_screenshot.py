@@ -19,9 +19,10 @@ from playwright.async_api import async_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.image_host import image_host  # noqa: E402
+
 from imagechat.app import create_app  # noqa: E402
 from imagechat.settings import Settings  # noqa: E402
-from tests.image_host import image_host  # noqa: E402
 
 TENANT, URL_ID = "northwind", "northwind/home-v3.png"
 OUT = ROOT / "docs" / "screenshots" / "review-report.png"
@@ -53,7 +54,7 @@ async def mockup_png() -> bytes:
         return shot
 
 
-async def main() -> None:
+async def report_pdf() -> bytes:
     picture = await mockup_png()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/demo.db",
@@ -90,13 +91,18 @@ async def main() -> None:
                                   "editKey": made["editKey"]})
                 await services.image_versions.drain()
                 tenant = await services.tenants.get(TENANT)
-                report = await services.exports.export(tenant, URL_ID, "pdf")
+                return (await services.exports.export(tenant, URL_ID, "pdf")).body
+
+
+def main() -> None:
+    body = asyncio.run(report_pdf())
+    with tempfile.TemporaryDirectory() as tmp:
         pdf = Path(tmp) / "report.pdf"
-        pdf.write_bytes(report.body)
+        pdf.write_bytes(body)
         subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "90", "-png", "-singlefile",
                         str(pdf), str(OUT.with_suffix(""))], check=True)
     print(f"{OUT.relative_to(ROOT)} written")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
