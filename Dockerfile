@@ -15,6 +15,9 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[redis]"
 
 # --- run: those wheels only, as a user without privileges ---
 FROM python:${PYTHON_VERSION}-slim
+# DejaVu Sans: the PDF review report's font, for every language's letters.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /data --create-home imagechat
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index --find-links /wheels "imagechat[redis]"

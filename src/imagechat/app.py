@@ -22,6 +22,7 @@ from imagechat.http import (
     docs,
     event_log,
     image_chats,
+    image_export,
     image_versions,
     moderation,
     notifications,
@@ -210,7 +211,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, image_versions, comments, moderation, notifications, users,
                    event_log, server_api, server_moderation, server_webhooks, widget, dashboard,
-                   docs, unsubscribe):
+                   docs, unsubscribe, image_export):
         app.include_router(module.router)
     app.include_router(image_versions.backend_router)
     if metrics is not None:

@@ -147,10 +147,13 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]],
             await upgrade(db.writer, settings.database_url)
         elif (problem := state.problem()) is not None:
             raise SchemaNotReady(problem)
+        from imagechat.app import image_limits
+
         return await work(build_services(
             db, SystemClock(), NullSink(),
             outbound_allow_private=settings.outbound_allow_private,
-            outbox_lease_ms=OutboxPolicy.from_settings(settings).lease_ms))
+            outbox_lease_ms=OutboxPolicy.from_settings(settings).lease_ms,
+            images=image_limits(settings)))
 
     return _run_on_database(settings, job)
 
@@ -534,6 +537,33 @@ def import_fastcomments(
     if report.bad:
         # The good rows are in; a script still learns that some were not.
         raise typer.Exit(1)
+
+
+@app.command("export-image")
+def export_image(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant (site).")],
+    url_id: Annotated[str, typer.Argument(help="The image's urlId.")],
+    file: Annotated[Path, typer.Argument(help="Where to write it; `-`: standard output.",
+                                         dir_okay=False)],
+    export_format: Annotated[str | None, typer.Option(
+        "--format", help="csv or pdf; default: FILE's extension.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write one image's conversations as CSV (one row per comment) or as the PDF review
+    report (the image with numbered markers, then every thread)."""
+    chosen = export_format or file.suffix.lstrip(".")
+
+    async def work(services: Services) -> bytes:
+        tenant = await services.tenants.get(tenant_id)
+        return (await services.exports.export(tenant, url_id, chosen)).body
+
+    body = _with_services(_settings(database_url=database_url), work)
+    if str(file) == "-":
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return
+    file.write_bytes(body)
+    console.print(f"{file}: {len(body):,} bytes", markup=False, highlight=False)
 
 
 def _safe_url(url: str) -> str:

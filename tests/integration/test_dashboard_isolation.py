@@ -137,6 +137,22 @@ async def case_image_view(c: Ctx) -> None:
     assert text.count('class="thread"') == 1
 
 
+async def case_export_image(c: Ctx) -> None:
+    for fmt in ("csv", "pdf"):
+        for url_id in (B_ONLY_IMAGE, B_ONLY_PAGE, c.w.b_window1):
+            text = await c.get("/dashboard/images/export", 404, urlId=url_id, format=fmt)
+            assert "no image with that urlId" in alert_of(text)
+    text = await c.get("/dashboard/images/export", urlId=SHARED_IMAGE, format="csv")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert {r["conversationId"] for r in rows} == {c.w.a_chat}
+
+
+async def case_export_site(c: Ctx) -> None:
+    text = await c.get("/dashboard/images/export.csv")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert {(r["urlId"], r["conversationId"]) for r in rows} == {(SHARED_IMAGE, c.w.a_chat)}
+
+
 async def case_lock(c: Ctx) -> None:
     # Locking "B's" image or page from A's dashboard locks A's own channel of that urlId.
     for url_id in (B_ONLY_IMAGE, SHARED_IMAGE, B_ONLY_PAGE, SHARED_PAGE):
@@ -270,6 +286,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/dashboard/images"): case_images,
     ("GET", "/dashboard/images/view"): case_image_view,
     ("POST", "/dashboard/images/lock"): case_lock,
+    ("GET", "/dashboard/images/export"): case_export_image,
+    ("GET", "/dashboard/images/export.csv"): case_export_site,
     ("POST", "/dashboard/conversations/delete"): case_delete_conversation,
     ("GET", "/dashboard/pages"): case_pages,
     ("GET", "/dashboard/pages/view"): case_page_view,

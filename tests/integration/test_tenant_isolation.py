@@ -18,6 +18,7 @@ as soon as a route is added without one.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from collections.abc import Awaitable, Callable
@@ -536,6 +537,26 @@ async def case_api_image_version(c: Ctx) -> None:
     c.attempts += 1
     assert response.status_code == 200, response.text
     assert (response.json()["version"], response.json()["created"]) == (1, True)
+
+
+async def case_api_export_image(c: Ctx) -> None:
+    path = "/api/v1/images/export"
+    for fmt in ("csv", "pdf"):
+        await _api_refused_for_b(c, "GET", path, urlId=B_ONLY_IMAGE, format=fmt)
+        # A's secret on A's path: A has no image at B's urlId.
+        body = await c.call("GET", path, 404, params=c.api(A, urlId=B_ONLY_IMAGE, format=fmt),
+                            headers=c.a_key)
+        assert body["code"] == "image-not-found"
+    # At the urlId both talk about: A's own conversation and comments only.
+    response = await c.client.get(path, params=c.api(A, urlId=SHARED_IMAGE, format="csv"),
+                                  headers=c.a_key)
+    c.attempts += 1
+    assert response.status_code == 200, response.text
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {r["conversationId"] for r in rows} == {c.w.a_chat}
+    assert sorted(r["commentId"] for r in rows) == sorted([c.w.a_first, c.w.a_reply])
+    for marker in c.w.leak_markers():
+        assert marker not in response.text, f"CSV export leaked {marker!r}"
 
 
 # --- /comments ----------------------------------------------------------------------------
@@ -1173,6 +1194,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/image-versions/{tenantId}"): case_report_image,
     ("GET", "/image-versions/{tenantId}/thumbnail"): case_image_thumbnail,
     ("POST", "/api/v1/images/versions"): case_api_image_version,
+    ("GET", "/api/v1/images/export"): case_api_export_image,
     ("POST", "/comments/{tenantId}/{commentId}/reactions"): case_react,
     ("GET", "/user-search/{tenantId}"): case_user_search,
     ("GET", "/user-notifications"): case_list_notifications,

@@ -38,3 +38,17 @@ def plain_name(text: str, max_chars: int | None = None) -> str:
     """
     name = " ".join(html.unescape(nh3.clean(text, tags=set())).split())
     return name if max_chars is None else name[:max_chars]
+
+
+def plain_text(comment_html: str) -> str:
+    """A comment's sanitized HTML as plain text, for exports people read (CSV, PDF).
+
+    Line breaks and paragraphs become newlines, list items get a bullet; every tag is then
+    dropped by the sanitizer (never by a regex, which markup can fool) and entities are
+    unescaped, so `&lt;b&gt;` reads `<b>` and no markup survives.
+    """
+    marked = (comment_html.replace("<br>", "\n").replace("<br/>", "\n")
+              .replace("</p>", "</p>\n").replace("<li>", "<li>• ").replace("</li>", "</li>\n"))
+    text = html.unescape(nh3.clean(marked, tags=set()))
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(lines).strip("\n")

@@ -11,6 +11,7 @@ from imagechat.services.comments import CommentService
 from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
 from imagechat.services.image_chats import ImageChatService
+from imagechat.services.image_export import ImageExportService
 from imagechat.services.image_versions import ImageLimits, ImageVersionService
 from imagechat.services.image_work import ImageWork
 from imagechat.services.moderation import ModerationService
@@ -47,6 +48,7 @@ class Services:
     users: UserService
     usage: UsageService
     webhooks: WebhookService
+    exports: ImageExportService
 
 
 # What an app without settings (the CLI, tests) fetches images with: the settings' defaults.
@@ -75,4 +77,5 @@ def build_services(db: Database, clock: Clock, sink: EventSink, *,
         usage=UsageService(db),
         webhooks=WebhookService(writer, allow_private=outbound_allow_private,
                                 lease_ms=outbox_lease_ms),
+        exports=ImageExportService(versions),
     )

@@ -89,3 +89,14 @@ async def _figures(conn: Connection, tenant_id: str, url_ids: list[str]
     )
     return {r.url_id: (int(r.conversations), int(r.comments), int(r.resolved), r.src, r.page_url)
             for r in rows}
+
+
+async def url_ids_after(conn: Connection, tenant_id: str, after: str | None, limit: int
+                        ) -> list[str]:
+    """The tenant's image urlIds in order, the first `limit` past `after` (keyset paging:
+    an export that reads them in steps misses none and repeats none while others write)."""
+    query = select(channels.c.url_id).where(_is_image(tenant_id))
+    if after is not None:
+        query = query.where(channels.c.url_id > after)
+    rows = await conn.execute(query.order_by(channels.c.url_id).limit(limit))
+    return [row.url_id for row in rows]

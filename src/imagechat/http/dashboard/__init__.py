@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from imagechat.http.dashboard import (
     email,
+    exports,
     images,
     moderation,
     pages,
@@ -22,5 +23,5 @@ from imagechat.http.dashboard import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (signin, usage, images, review, pages, moderation, email, webhooks, static):
+for _module in (signin, usage, images, exports, review, pages, moderation, email, webhooks, static):
     router.include_router(_module.router)

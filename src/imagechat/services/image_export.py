@@ -1,0 +1,184 @@
+"""Exports of an image that people read: a CSV of its comments and a PDF review report
+(README "Exports").
+
+An export shows the image's latest version: every conversation placed on it (its point or
+region there, and how it got there), numbered 1, 2, ... in the order they were made, with
+its whole thread, reactions and resolved state. The formats are a table, `FORMATS`; each
+turns one `ImageReport` into bytes, so a format is one entry. The PDF also draws the image:
+it is fetched like a version's image (outbound/images.fetch_image: the site's origins
+only, no private addresses, bounded), never kept. When it cannot be fetched the stored
+thumbnail of the version stands in for it, and without that the report says why the image
+is missing and lists the threads all the same: a review report is still worth having when
+the image host is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from imagechat.domain import rules
+from imagechat.domain.errors import (
+    BadInput,
+    ImageChatError,
+    NotFound,
+    TooLarge,
+    Unavailable,
+)
+from imagechat.domain.models import Comment, Tenant
+from imagechat.services import export_csv, export_pdf, positions
+from imagechat.services.dashboard import image_address
+from imagechat.services.image_report import ImageReport, ReportImage, ReportThread
+from imagechat.services.image_versions import ImageVersionService
+from imagechat.store import comments as comment_rows
+from imagechat.store import conversations, image_versions, images, reactions
+from imagechat.store.database import Connection
+
+log = logging.getLogger("imagechat.exports")
+
+# Comments of one image an export reads at most; past it the export is refused (413) rather
+# than cut short without saying so. The archive (`imagechat export`) has no such bound.
+MAX_EXPORT_COMMENTS = 100_000
+# Images read per query when the whole site is exported as one CSV.
+_IMAGES_PER_READ = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFormat:
+    media_type: str
+    extension: str
+    # The format draws the image: the service fetches it before rendering.
+    draws_image: bool
+    render: Callable[[ImageReport], bytes]
+
+
+FORMATS: dict[str, ExportFormat] = {
+    "csv": ExportFormat("text/csv; charset=utf-8", "csv", False, export_csv.render),
+    "pdf": ExportFormat("application/pdf", "pdf", True, export_pdf.render),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    body: bytes
+    media_type: str
+    filename: str
+
+
+def require_format(raw: Any) -> ExportFormat:
+    supported = ", ".join(sorted(FORMATS))
+    if not isinstance(raw, str) or raw.strip().lower() not in FORMATS:
+        raise BadInput(f"`format` must be one of: {supported}.", "export-format-unsupported")
+    return FORMATS[raw.strip().lower()]
+
+
+def file_name(url_id: str, extension: str) -> str:
+    """A file name from the urlId that every system and browser takes as is."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", url_id).strip("-.")[:80] or "image"
+    return f"{stem}.{extension}"
+
+
+class ImageExportService:
+    def __init__(self, versions: ImageVersionService) -> None:
+        self.versions = versions
+        self.db = versions.db
+        self.clock = versions.writer.clock
+
+    async def export(self, tenant: Tenant, raw_url_id: Any, raw_format: Any) -> ExportFile:
+        """One image in one format; 404 `image-not-found` for a urlId the site has no
+        image at."""
+        chosen = require_format(raw_format)
+        url_id = rules.clean_url_id(raw_url_id)
+        async with self.db.read() as conn:
+            report = await _report(conn, tenant.id, url_id, self.clock.now_ms())
+        if report is None:
+            raise NotFound("This site has no image with that urlId.", "image-not-found")
+        if chosen.draws_image:
+            report = replace(report, image=await self._picture(tenant, report))
+        body = await self.versions.work.run(chosen.render, report)
+        return ExportFile(body=body, media_type=chosen.media_type,
+                          filename=file_name(url_id, chosen.extension))
+
+    async def site_csv(self, tenant: Tenant) -> AsyncIterator[bytes]:
+        """Every image of the site in one CSV (the same columns, images in urlId order),
+        read and written one image at a time so memory stays flat."""
+        yield export_csv.header()
+        after: str | None = None
+        while True:
+            async with self.db.read() as conn:
+                found = await images.url_ids_after(conn, tenant.id, after, _IMAGES_PER_READ)
+            for url_id in found:
+                async with self.db.read() as conn:
+                    report = await _report(conn, tenant.id, url_id, self.clock.now_ms())
+                if report is not None and report.threads:
+                    yield export_csv.rows(report)
+            if len(found) < _IMAGES_PER_READ:
+                return
+            after = found[-1]
+
+    async def _picture(self, tenant: Tenant, report: ImageReport) -> ReportImage:
+        if report.src is None:
+            return ReportImage(None, "The server has no address for this image.")
+        fetch_limits = self.versions.limits
+        try:
+            fetched = await self.versions.fetch(report.src,
+                                                allowed_origins=tenant.allowed_origins,
+                                                limits=fetch_limits.fetch)
+            assert fetched.body is not None  # an unconditional GET: never a 304
+            return ReportImage(await self.versions.work.run(
+                export_pdf.prepare_picture, fetched.body, fetch_limits.max_pixels))
+        except Unavailable:
+            raise  # the node is busy with images: 503, try again
+        except ImageChatError as exc:
+            log.info("report of %s of %s without its image: %s (%s)", report.url_id,
+                     tenant.id, exc.reason, exc.code)
+            why = f"The image could not be fetched ({exc.code}): {exc.reason}"
+        if report.version is not None:
+            async with self.db.read() as conn:
+                thumbnail = await image_versions.thumbnail(conn, tenant.id, report.url_id,
+                                                           report.version)
+            if thumbnail is not None:
+                return ReportImage(
+                    await self.versions.work.run(export_pdf.prepare_picture, thumbnail,
+                                                 fetch_limits.max_pixels),
+                    f"{why} Shown instead: the thumbnail the server keeps of version "
+                    f"{report.version}.")
+        return ReportImage(None, why)
+
+
+async def _report(conn: Connection, tenant_id: str, url_id: str, now_ms: int
+                  ) -> ImageReport | None:
+    if await images.get(conn, tenant_id, url_id) is None:
+        return None
+    chats = await conversations.list_for_image(conn, tenant_id, url_id)
+    shown, _, placed = await positions.place_all(conn, tenant_id, url_id, chats, None)
+    found = await comment_rows.for_image(conn, tenant_id, url_id, MAX_EXPORT_COMMENTS + 1)
+    if len(found) > MAX_EXPORT_COMMENTS:
+        raise TooLarge(f"This image has more than {MAX_EXPORT_COMMENTS:,} comments, more "
+                       "than one export reads.", "export-too-large")
+    counts = await reactions.counts(conn, tenant_id, [c.id for c in found])
+    by_thread: dict[str, list[Comment]] = {p.chat.window_url_id: [] for p in placed}
+    for comment in found:
+        if comment.url_id in by_thread:
+            by_thread[comment.url_id].append(comment)
+    threads = []
+    for number, place in enumerate(placed, start=1):
+        thread = by_thread[place.chat.window_url_id]
+        threads.append(ReportThread(number=number, place=place, comments=thread,
+                                    reactions={c.id: counts[c.id] for c in thread
+                                               if c.id in counts}))
+    src = None
+    if shown is not None:
+        version = await image_versions.get(conn, tenant_id, url_id, shown)
+        src = version.src if version is not None else None
+    if src is None:
+        src = next((a for c in chats if (a := image_address(c.src, c.page_url))), None)
+    return ImageReport(tenant_id=tenant_id, url_id=url_id, version=shown, src=src,
+                       threads=threads, made_at_ms=now_ms)
+
+
+__all__ = ["FORMATS", "ExportFile", "ExportFormat", "ImageExportService", "ImageReport",
+           "ReportImage", "ReportThread", "file_name", "require_format"]
