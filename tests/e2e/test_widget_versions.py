@@ -1,7 +1,8 @@
-"""Regions and image versions in the widget (issue 14, "Done when"): pins on v1; the page
-swaps the image to v2; the pins move to the right places, for the page that swapped it and
-for another viewer; a `changed` pin is resolved in one click; a `lost` pin is dragged into
-place from "needs review"; the compare view shows both versions with their pins.
+"""Regions and image versions in the widget (issue 14, "Done when"): conversations on v1;
+the page swaps the image to v2; the markers move to the right places, for the page that
+swapped it and for another viewer; a `changed` one is resolved in one click; a `lost` one
+is dragged into place from "needs review"; the compare view shows both versions with their
+markers.
 
 The two versions are a generated mockup pair (tests/mockups.py) with a fixed seed, whose
 true places on v2 are known; a small static host on 127.0.0.1 serves the page and both
@@ -32,7 +33,7 @@ IMAGE = "#design"
 # turned 3 degrees, three cards edited, a column cropped off.
 SEED = 3
 SAME, CHANGED, LOST = "p0", "p4", "p16"
-# Where a `same` pin may be off its true place, in % of the image.
+# Where a `same` marker may be off its true place, in % of the image.
 TOLERANCE = 1.5
 
 PAGE = """<!doctype html>
@@ -138,7 +139,7 @@ def listed(site: Site) -> dict[str, dict[str, object]]:
     return {c["_id"]: c for c in res.json()["conversations"]}
 
 
-def new_pin(page: Page, site: Site, x: float, y: float, text: str) -> str:
+def new_chat(page: Page, site: Site, x: float, y: float, text: str) -> str:
     before = set(listed(site))
     click_at(page, x, y)
     send(page, text, name="Ann")
@@ -148,7 +149,7 @@ def new_pin(page: Page, site: Site, x: float, y: float, text: str) -> str:
     return made
 
 
-def test_pins_follow_the_image_from_v1_to_v2(
+def test_conversations_follow_the_image_from_v1_to_v2(
     browser: Browser, site: Site, artifacts: Path
 ) -> None:
     errors: list[str] = []
@@ -163,12 +164,12 @@ def test_pins_follow_the_image_from_v1_to_v2(
             ann.wait_for_timeout(100)
         assert [v["version"] for v in versions(site)] == [1]
 
-        # Pins on v1: three points by click, and a region drawn by dragging.
+        # Conversations on v1: three points by click, and a region drawn by dragging.
         t = site.truths
-        same = new_pin(ann, site, t[SAME].anchor.x, t[SAME].anchor.y, "Is this aligned?")
-        changed = new_pin(ann, site, t[CHANGED].anchor.x, t[CHANGED].anchor.y,
+        same = new_chat(ann, site, t[SAME].anchor.x, t[SAME].anchor.y, "Is this aligned?")
+        changed = new_chat(ann, site, t[CHANGED].anchor.x, t[CHANGED].anchor.y,
                           "This card needs another colour")
-        lost = new_pin(ann, site, t[LOST].anchor.x, t[LOST].anchor.y, "Too close to the edge")
+        lost = new_chat(ann, site, t[LOST].anchor.x, t[LOST].anchor.y, "Too close to the edge")
         box = ann.locator(IMAGE).bounding_box()
         assert box is not None
         ann.mouse.move(box["x"] + box["width"] * 0.20, box["y"] + box["height"] * 0.10)
@@ -188,7 +189,22 @@ def test_pins_follow_the_image_from_v1_to_v2(
         assert abs(float(region["x"]) - 20) < 0.5 and abs(float(region["w"]) - 15) < 0.5
         assert abs(float(region["y"]) - 10) < 0.5 and abs(float(region["h"]) - 10) < 0.5
         assert (regions[0]["x"], regions[0]["y"]) == (region["x"], region["y"])
-        expect(ann.locator(".ic-region:not(.ic-pending):not(.ic-draft)")).to_have_count(1)
+        outline = ann.locator(".ic-region:not(.ic-pending):not(.ic-draft)")
+        expect(outline).to_have_count(1)
+        # Drawn in % (it keeps its place when the image is resized), lit with its marker.
+        assert outline.evaluate("o => [o.style.left, o.style.width].join(' ')") == (
+            f"{float(region['x']):g}% {float(region['w']):g}%")
+        region_marker = marker(ann, str(regions[0]["_id"]))
+        region_marker.hover()
+        expect(outline).to_have_class(has("ic-hot"))
+        ann.mouse.move(0, 0)
+        expect(outline).not_to_have_class(has("ic-hot"))
+        colour = "o => getComputedStyle(o).borderTopColor"
+        light = outline.evaluate(colour)
+        ann.evaluate("document.body.classList.add('dark')")
+        expect(ann.locator(".ic-wrap.ic-dark")).to_have_count(1)
+        assert outline.evaluate(colour) != light
+        ann.evaluate("document.body.classList.remove('dark')")
         # A click still makes a point, not a region.
         assert sum(1 for c in listed(site).values() if not c["region"]) == 3
         # By keyboard: arrows place the corner, Shift+arrows size the region from it.
@@ -209,7 +225,7 @@ def test_pins_follow_the_image_from_v1_to_v2(
         bo = open_page(bo_ctx, site, errors)
         expect(bo.locator(".ic-marker:not(.ic-pending)")).to_have_count(4)
 
-        # The page swaps its image to v2: the pins move to their places on it, for both.
+        # The page swaps its image to v2: the markers move to their places on it, for both.
         ann.evaluate(f"document.querySelector('{IMAGE}').src = 'v2.png'")
         for page in (ann, bo):
             expect_near(page, same, t[SAME].x, t[SAME].y, TOLERANCE)
@@ -223,17 +239,17 @@ def test_pins_follow_the_image_from_v1_to_v2(
         # The switcher shows the latest version.
         expect(ann.locator(".ic-versions")).to_have_value("2")
 
-        # The changed pin is resolved in one click, and the other viewer sees it.
+        # The changed one is resolved in one click, and the other viewer sees it.
         quick = ann.locator(f'.ic-quick-resolve[data-id="{changed}"]')
         expect(quick).to_have_count(1)
         expect(quick).to_have_attribute("aria-label",
-                                        "Mark conversation 2 resolved (its area changed)")
+                                        "Mark conversation 2 resolved (the image changed there)")
         quick.click()
         expect(marker(ann, changed)).to_have_class(has("ic-resolved"))
         expect(marker(bo, changed)).to_have_class(has("ic-resolved"))
         expect(quick).to_have_count(0)
 
-        # The lost pin waits in "needs review"; Ann drags it into place.
+        # The lost one waits in "needs review"; Ann drags it into place.
         review = ann.locator(".ic-review-btn")
         expect(review).to_have_text("Needs review: 1")
         review.click()
@@ -252,7 +268,8 @@ def test_pins_follow_the_image_from_v1_to_v2(
         moved = listed(site)[lost]
         assert moved["carry"] == "moved" and moved["positionVersion"] == 2
 
-        # The compare view: v1 and v2 side by side, each with its pins; then as an overlay.
+        # The compare view: v1 and v2 side by side, each with its markers; then as an overlay.
+        ann.set_viewport_size({"width": 1200, "height": 640})
         ann.locator(".ic-compare-btn").click()
         dialog = ann.locator(".ic-compare")
         expect(dialog).to_be_visible()
@@ -260,13 +277,14 @@ def test_pins_follow_the_image_from_v1_to_v2(
         expect(panes).to_have_count(2)
         for n, pane in enumerate((panes.nth(0), panes.nth(1)), start=1):
             expect(pane.locator(".ic-compare-caption")).to_contain_text(f"Version {n}")
-            expect(pane.locator(".ic-compare-pin")).to_have_count(4)
+            expect(pane.locator(".ic-compare-marker")).to_have_count(4)
             pane.locator("img").evaluate(
                 "i => i.complete && i.naturalWidth ? true : new Promise(r => i.onload = r)")
-        v1_pin = panes.nth(0).locator(f'.ic-compare-pin[data-id="{same}"]')
-        v2_pin = panes.nth(1).locator(f'.ic-compare-pin[data-id="{same}"]')
-        assert abs(float(v1_pin.evaluate("p => parseFloat(p.style.left)")) - t[SAME].anchor.x) < 0.5
-        assert abs(float(v2_pin.evaluate("p => parseFloat(p.style.left)")) - t[SAME].x) <= TOLERANCE
+        v1_marker = panes.nth(0).locator(f'.ic-compare-marker[data-id="{same}"]')
+        v2_marker = panes.nth(1).locator(f'.ic-compare-marker[data-id="{same}"]')
+        left = "p => parseFloat(p.style.left)"
+        assert abs(float(v1_marker.evaluate(left)) - t[SAME].anchor.x) < 0.5
+        assert abs(float(v2_marker.evaluate(left)) - t[SAME].x) <= TOLERANCE
         expect(panes.nth(1).locator(".ic-region")).to_have_count(1)
         ann.screenshot(path=str(artifacts / "compare-view.png"))
         dialog.locator(".ic-compare-mode[data-mode=overlay]").click()
@@ -277,7 +295,7 @@ def test_pins_follow_the_image_from_v1_to_v2(
         ann.keyboard.press("Escape")
         expect(dialog).to_have_count(0)
 
-        # Version 1 again, from the switcher: the pins are where they were on it.
+        # Version 1 again, from the switcher: the markers are where they were on it.
         ann.locator(".ic-versions").select_option("1")
         expect_near(ann, same, t[SAME].anchor.x, t[SAME].anchor.y, 0.3)
         assert ann.locator(IMAGE).evaluate("i => i.currentSrc").endswith("/v1.png")

@@ -1,9 +1,10 @@
-// Carry-over in the widget: when a new version arrives the server moves every pin onto it
-// and says how (`carry`). A `changed` pin (its area was edited: likely addressed) offers
-// "mark resolved" in one click, next to its marker (markers.mjs). A `lost` pin (no
-// confident match) stays where it was, flagged, and waits in the "needs review" list: a
-// person drags it from there onto its place (or picks it, moves the cross-hair with the
-// arrow keys and presses Enter), which is `POST .../move` on the version shown.
+// Carry-over in the widget: when a new version arrives the server moves every conversation
+// onto it and says how (`carry`). A `changed` one (the image was edited there: likely
+// addressed) offers "mark resolved" in one click, next to its marker (markers.mjs). A
+// `lost` one (no confident match) stays where it was, flagged, and waits in the "needs
+// review" list: a person drags it from there onto its place (or picks it, moves the
+// cross-hair with the arrow keys and presses Enter), which is `POST .../move` on the
+// version shown.
 //
 // `widget` gives t, opts, user, readonly, visitorsResolve, wrap, tools, img, markers, rest,
 // versions, and upsertChat, chatChanged, refuseIfDown, announce, error, toast.

@@ -1,5 +1,5 @@
 // The compare view: two versions of the image side by side, or one over the other with an
-// opacity slider, each with its pins where they are on it (the list read with `version`).
+// opacity slider, each with its conversations' markers where they are on it (the list read with `version`).
 // It shows the versions' thumbnails (small, made by the server), else their addresses.
 // A dialog over the page (fixed, in the image's wrapper so it has its theme); Escape or its close button ends it and gives the focus back.
 //
@@ -74,7 +74,7 @@ export class CompareView {
       const box = pane.appendChild(el('div', 'ic-compare-box'));
       const img = box.appendChild(el('img', 'ic-compare-img', { alt: '' }));
       const caption = pane.appendChild(el('figcaption', 'ic-compare-caption'));
-      return { pane, box, img, caption, pins: [] };
+      return { pane, box, img, caption, marks: [] };
     });
     root.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); this.close(); } });
     w.wrap.appendChild(root); // inside the image's wrapper: its theme, removed with it
@@ -92,7 +92,7 @@ export class CompareView {
     this.panes[1].pane.style.opacity = this.mode === 'overlay' ? String(this.opacity / 100) : '';
   }
 
-  // Each side: its version's image, and its pins read for it.
+  // Each side: its version's image, and the markers of the list read for it.
   draw() {
     const w = this.widget;
     this.panes.forEach(async (p, side) => {
@@ -101,23 +101,23 @@ export class CompareView {
       p.img.src = compareSrc(v, w.opts.host) || '';
       p.img.alt = w.t('version', { n });
       p.caption.textContent = w.t('version', { n }) + (n === w.versions.latest ? ' · ' + w.t('latest') : '');
-      p.pins.forEach((pin) => pin.remove());
-      p.pins = [];
+      p.marks.forEach((mark) => mark.remove());
+      p.marks = [];
       let list;
       try { list = await w.rest.listChats(w.opts.urlId, n); } catch (e) { p.caption.textContent += ' · ' + w.t('errLoad', { reason: e.message }); return; }
       if (!this.root || this.pair[side] !== n) return;
-      (list.conversations || []).forEach((c) => p.pins.push(...this.pin(p.box, c)));
+      (list.conversations || []).forEach((c) => p.marks.push(...this.mark(p.box, c)));
     });
   }
 
-  pin(box, c) {
+  mark(box, c) {
     const w = this.widget, made = [];
     if (c.region) {
       const r = box.appendChild(el('div', 'ic-region', { 'aria-hidden': 'true' }));
       Object.assign(r.style, regionStyle(c.region));
       made.push(r);
     }
-    const dot = box.appendChild(el('span', 'ic-compare-pin' + (c.carry && c.carry !== 'origin' ? ' ic-carry-' + c.carry : '') + (c.resolved ? ' ic-resolved' : '')));
+    const dot = box.appendChild(el('span', 'ic-compare-marker' + (c.carry && c.carry !== 'origin' ? ' ic-carry-' + c.carry : '') + (c.resolved ? ' ic-resolved' : '')));
     dot.style.left = c.x + '%'; dot.style.top = c.y + '%';
     dot.textContent = String(w.markers.index(c._id) || '•');
     dot.dataset.id = c._id;

@@ -2,7 +2,7 @@
 // reports the image it sees (its `currentSrc`, once loaded and again when the page swaps
 // it); the server answers which version that is, making a new one and carrying every
 // conversation over when the content is new. The widget shows the latest version unless
-// the visitor picks another in the switcher; pins are then listed at their place on the
+// the visitor picks another in the switcher; conversations are then listed at their place on the
 // version shown, and the image shows that version (its src, else its thumbnail).
 
 import { el } from './dom.mjs';
@@ -54,7 +54,7 @@ export class Versions {
     this.widget = widget;
     this.list = []; // {version, src, thumbnail, ...}, oldest first
     this.latest = null;
-    this.shown = null; // the version the pins are placed on (null: no versions yet)
+    this.shown = null; // the version the conversations are placed on (null: no versions yet)
     this.follow = true; // show the latest, also when a new one arrives
     this.pageVersion = null; // the version of the page's own image, once reported
     this.reported = null; // the last src reported
@@ -67,7 +67,7 @@ export class Versions {
 
   get enabled() { return this.widget.opts.versions; }
 
-  // The list read: which version it placed the pins on.
+  // The list read: which version it placed the conversations on.
   took(list) {
     if (list.latestVersion == null) return;
     this.latest = Math.max(this.latest || 0, list.latestVersion);
@@ -75,7 +75,7 @@ export class Versions {
     if (this.list.length < this.latest) this.refresh();
   }
 
-  // The version to list the pins on: null for the latest.
+  // The version to list the conversations on: null for the latest.
   get wanted() { return this.follow ? null : this.shown; }
 
   get onLatest() { return this.shown == null || this.shown === this.latest; }
@@ -107,7 +107,7 @@ export class Versions {
     let res;
     try {
       res = await w.rest.reportImage({ urlId: w.opts.urlId, src, url: pageUrl(location.href), broadcastId: newBroadcastId() });
-    } catch (e) { return; } // not an image the server may read: the pins stay as listed
+    } catch (e) { return; } // not an image the server may read: the markers stay as listed
     if (this.reported !== src) return;
     this.list = upsertVersion(this.list, res.image);
     this.pageVersion = res.version;
