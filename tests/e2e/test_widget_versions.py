@@ -199,6 +199,11 @@ def test_conversations_follow_the_image_from_v1_to_v2(
         expect(outline).to_have_class(has("ic-hot"))
         ann.mouse.move(0, 0)
         expect(outline).not_to_have_class(has("ic-hot"))
+        ann.mouse.move(box["x"] + box["width"] * 0.275, box["y"] + box["height"] * 0.15)
+        expect(outline).to_have_class(has("ic-hot"))
+        expect(region_marker).to_have_class(has("ic-hot"))
+        ann.mouse.move(0, 0)
+        expect(outline).not_to_have_class(has("ic-hot"))
         colour = "o => getComputedStyle(o).borderTopColor"
         light = outline.evaluate(colour)
         ann.evaluate("document.body.classList.add('dark')")

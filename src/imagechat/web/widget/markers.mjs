@@ -3,7 +3,7 @@
 // next to a marker.
 
 import { button } from './dom.mjs';
-import { outline, placeOutline } from './regions.mjs';
+import { contains, outline, placeOutline } from './regions.mjs';
 
 export const ARROW_PX = 16; // between marker and window, filled by the arrow
 export const WINDOW_WIDTH_PX = 300;
@@ -53,6 +53,7 @@ export class Markers {
     this.onQuickResolve = null; // (id) => resolve it
     this.pendingOutline = null;
     this.pendingRegion = null;
+    this.hovered = null; // the chat whose region the pointer is over
     this.chats = new Map(); // id -> {data, marker, shown}
     this.order = null; // id -> number (1, 2, ...) by creation time; null: to be worked out
     this.openId = null;
@@ -132,7 +133,19 @@ export class Markers {
     if (chat.outline) chat.outline.classList.toggle('ic-hot', on || this.openId === chat.data._id);
   }
 
-  lightAt(id, on) { const c = this.chats.get(id); if (c) this.light(c, on); }
+  // The pointer over the image (in %): the smallest region under it is lit with its marker.
+  // Only regions are looked at, and only while the pointer moves over the image.
+  hover(pos) {
+    let best = null;
+    this.chats.forEach((c) => {
+      const r = c.outline && c.data.region;
+      if (r && contains(r, pos) && (!best || r.w * r.h < best.data.region.w * best.data.region.h)) best = c;
+    });
+    if (best === this.hovered) return;
+    if (this.hovered && this.chats.has(this.hovered.data._id)) this.light(this.hovered, false);
+    this.hovered = best;
+    if (best) this.light(best, true);
+  }
 
   // The regions' outlines, created when a conversation first has one.
   drawRegion(chat, r) {

@@ -95,6 +95,10 @@ export class Widget {
       if (e.target === img) this.placeAt(percentAt(img.getBoundingClientRect(), e.clientX, e.clientY));
     });
     wrap.addEventListener('keydown', (e) => this.onWrapKey(e));
+    wrap.addEventListener('pointermove', (e) => {
+      if (e.target === img && !e.buttons) this.markers.hover(percentAt(img.getBoundingClientRect(), e.clientX, e.clientY));
+    });
+    wrap.addEventListener('pointerleave', () => this.markers.hover({ x: -1, y: -1 }));
     // Marker positions are percentages (pure CSS); only the open window needs placing again.
     this.resizeObs = new ResizeObserver(() => this.placeWindow());
     this.resizeObs.observe(img);
