@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e.test_widget_layout_a11y import axe_violations
 from tests.e2e.widget_helpers import chat_window, send
 from tests.mockups import Truth, make_pair
 from tests.server_process import free_port, running_server
@@ -260,6 +262,10 @@ def test_conversations_follow_the_image_from_v1_to_v2(
         review.click()
         item = ann.locator(".ic-review-item")
         expect(item).to_have_count(1)
+        expect(review).to_have_attribute("aria-expanded", "true")
+        expect(item).to_be_focused()
+        violations = axe_violations(ann)
+        assert violations == [], json.dumps(violations, indent=1)
         box = ann.locator(IMAGE).bounding_box()
         assert box is not None
         item.hover()
@@ -292,13 +298,21 @@ def test_conversations_follow_the_image_from_v1_to_v2(
         assert abs(float(v2_marker.evaluate(left)) - t[SAME].x) <= TOLERANCE
         expect(panes.nth(1).locator(".ic-region")).to_have_count(1)
         ann.screenshot(path=str(artifacts / "compare-view.png"))
+        violations = axe_violations(ann)
+        assert violations == [], json.dumps(violations, indent=1)
         dialog.locator(".ic-compare-mode[data-mode=overlay]").click()
         slider = dialog.locator(".ic-compare-opacity")
         expect(slider).to_be_visible()
         slider.fill("30")
         assert panes.nth(1).evaluate("p => p.style.opacity") == "0.3"
+        # A modal: the keyboard goes round its controls (the close button is last).
+        close = dialog.locator(".ic-close")
+        close.focus()
+        ann.keyboard.press("Tab")
+        expect(dialog.locator(".ic-compare-pick").first).to_be_focused()
         ann.keyboard.press("Escape")
         expect(dialog).to_have_count(0)
+        expect(ann.locator(".ic-compare-btn")).to_be_focused()
 
         # Version 1 again, from the switcher: the markers are where they were on it.
         ann.locator(".ic-versions").select_option("1")

@@ -76,12 +76,21 @@ export class CompareView {
       const caption = pane.appendChild(el('figcaption', 'ic-compare-caption'));
       return { pane, box, img, caption, marks: [] };
     });
-    root.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); this.close(); } });
+    root.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { e.stopPropagation(); this.close(); } else if (e.key === 'Tab') this.keepFocus(e);
+    });
     w.wrap.appendChild(root); // inside the image's wrapper: its theme, removed with it
     this.root = root;
     this.layout();
     this.draw();
     close.focus();
+  }
+
+  // A modal dialog: Tab and Shift+Tab go round its controls, not out to the page.
+  keepFocus(e) {
+    const stops = Array.from(this.root.querySelectorAll('select, button, input')).filter((n) => !n.hidden);
+    const first = stops[0], last = stops[stops.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); } else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
   }
 
   layout() {
