@@ -142,6 +142,14 @@ export class Carry {
     return true;
   }
 
+  // Escape while placing by keyboard: true when there was one to cancel.
+  cancelPlace() {
+    if (!this.placing) return false;
+    this.placing = null;
+    this.widget.announce(this.widget.t('reviewCancelled'));
+    return true;
+  }
+
   async move(id, pos) {
     const w = this.widget;
     const chat = w.markers.data(id);

@@ -53,7 +53,7 @@ export const STRINGS = {
     reviewHint: 'Drag each onto its place on the image, or pick it, move the cross-hair and press Enter.',
     reviewItem: 'Place conversation {n}',
     reviewPlacing: 'Move the cross-hair to the place of conversation {n} and press Enter.',
-    reviewPlaced: 'Conversation {n} was placed.',
+    reviewCancelled: 'The conversation was not placed.', reviewPlaced: 'Conversation {n} was placed.',
     errMove: 'Could not move the conversation: {reason}'
   },
   pl: {
@@ -107,7 +107,7 @@ export const STRINGS = {
     reviewHint: 'Przeciągnij każdą na jej miejsce na obrazie albo wybierz ją, przesuń celownik i naciśnij Enter.',
     reviewItem: 'Umieść rozmowę {n}',
     reviewPlacing: 'Przesuń celownik na miejsce rozmowy {n} i naciśnij Enter.',
-    reviewPlaced: 'Rozmowa {n} została umieszczona.',
+    reviewCancelled: 'Rozmowa nie została umieszczona.', reviewPlaced: 'Rozmowa {n} została umieszczona.',
     errMove: 'Nie udało się przenieść rozmowy: {reason}'
   },
   de: {
@@ -161,7 +161,7 @@ export const STRINGS = {
     reviewHint: 'Ziehen Sie jede an ihre Stelle im Bild, oder wählen Sie sie, bewegen Sie das Fadenkreuz und drücken Sie Enter.',
     reviewItem: 'Unterhaltung {n} platzieren',
     reviewPlacing: 'Bewegen Sie das Fadenkreuz an die Stelle von Unterhaltung {n} und drücken Sie Enter.',
-    reviewPlaced: 'Unterhaltung {n} wurde platziert.',
+    reviewCancelled: 'Die Unterhaltung wurde nicht platziert.', reviewPlaced: 'Unterhaltung {n} wurde platziert.',
     errMove: 'Die Unterhaltung konnte nicht verschoben werden: {reason}'
   },
   es: {
@@ -215,7 +215,7 @@ export const STRINGS = {
     reviewHint: 'Arrastra cada una a su lugar en la imagen, o elígela, mueve la cruz y pulsa Enter.',
     reviewItem: 'Colocar la conversación {n}',
     reviewPlacing: 'Mueve la cruz al lugar de la conversación {n} y pulsa Enter.',
-    reviewPlaced: 'La conversación {n} se colocó.',
+    reviewCancelled: 'La conversación no se colocó.', reviewPlaced: 'La conversación {n} se colocó.',
     errMove: 'No se pudo mover la conversación: {reason}'
   },
   fr: {
@@ -269,7 +269,7 @@ export const STRINGS = {
     reviewHint: 'Faites glisser chacune à sa place sur l’image, ou choisissez-la, déplacez le viseur et appuyez sur Entrée.',
     reviewItem: 'Placer la conversation {n}',
     reviewPlacing: 'Déplacez le viseur à la place de la conversation {n} et appuyez sur Entrée.',
-    reviewPlaced: 'La conversation {n} a été placée.',
+    reviewCancelled: 'La conversation n’a pas été placée.', reviewPlaced: 'La conversation {n} a été placée.',
     errMove: 'Impossible de déplacer la conversation : {reason}'
   }
 };

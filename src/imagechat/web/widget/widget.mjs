@@ -130,7 +130,7 @@ export class Widget {
       this.sizeRegion(-this.size.w, -this.size.h);
       if (!this.carry.takePlace(pos)) this.placeAt(pos, r);
     } else if (e.key === 'Escape') {
-      if (this.size.w || this.size.h) this.sizeRegion(-this.size.w, -this.size.h); else this.closeWindow();
+      if (this.size.w || this.size.h) this.sizeRegion(-this.size.w, -this.size.h); else if (!this.carry.cancelPlace()) this.closeWindow();
     }
   }
 
