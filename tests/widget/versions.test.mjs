@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { compareSrc, defaultPair } from '../../src/imagechat/web/widget/compare.mjs';
-import { carriedPlace, placeApplies, reportable, upsertVersion, versionSrc, withoutPlace } from '../../src/imagechat/web/widget/versions.mjs';
+import { carriedPlace, mustReport, placeApplies, remember, REPORT_AGAIN_MS, reportable, upsertVersion, versionSrc, withoutPlace } from '../../src/imagechat/web/widget/versions.mjs';
 
 test('a place applies only on its version: positionVersion, else its own, else the latest', () => {
   assert.equal(placeApplies({ x: 1 }, null, null), true); // no versions at all
@@ -56,4 +56,22 @@ test('compare starts with the version before the one shown, against it', () => {
   assert.deepEqual(defaultPair(vs, 1), [1, 2]);
   assert.deepEqual(defaultPair(vs, null), [2, 3]);
   assert.equal(defaultPair([{ version: 1 }], 1), null);
+});
+
+test('a browser reports an address once, unless the latest version moved on or it was long ago', () => {
+  const t0 = 1_000_000;
+  assert.equal(mustReport({}, 'img', 'https://a/v1.png', 1, t0), true);
+  const seen = remember({}, 'img', 'https://a/v1.png', 1, t0);
+  assert.equal(mustReport(seen, 'img', 'https://a/v1.png', 1, t0 + 1000), false);
+  assert.equal(mustReport(seen, 'img', 'https://a/v1.png', 2, t0 + 1000), true); // the page may show an old one
+  assert.equal(mustReport(seen, 'img', 'https://a/v1.png', null, t0 + 1000), true);
+  assert.equal(mustReport(seen, 'other', 'https://a/v1.png', 1, t0 + 1000), true);
+  assert.equal(mustReport(seen, 'img', 'https://a/v1.png', 1, t0 + REPORT_AGAIN_MS + 1), true);
+});
+
+test('what is remembered stays small: the newest addresses', () => {
+  let seen = {};
+  for (let i = 0; i < 60; i++) seen = remember(seen, 'img', 'https://a/' + i + '.png', 1, i);
+  assert.equal(Object.keys(seen).length, 50);
+  assert.ok(seen['img https://a/59.png'] && !seen['img https://a/9.png']);
 });

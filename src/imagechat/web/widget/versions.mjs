@@ -6,10 +6,15 @@
 // version shown, and the image shows that version (its src, else its thumbnail).
 
 import { el } from './dom.mjs';
-import { newBroadcastId } from './ids.mjs';
+import { newBroadcastId, storage } from './ids.mjs';
 import { pageUrl } from './notifications.mjs';
 
 const PLACE = ['x', 'y', 'region', 'carry', 'positionVersion'];
+// A report is a write (it counts against the site's rate limits), so each browser makes it
+// once per image and address: again only when the list's latest version is not the one
+// the address was, or after this long (the same address may have a new content by then).
+export const REPORT_AGAIN_MS = 10 * 60 * 1000;
+const REPORTS_KEPT = 50;
 
 // The protocol's rule: a conversation's `x`, `y`, `region` and `carry` are on
 // `positionVersion` (default: its own version, else the latest); they apply only when that
@@ -41,6 +46,22 @@ export function versionSrc(v, host) {
 
 // The addresses the server can fetch: only the web's.
 export function reportable(src) { return /^https?:\/\//i.test(src || ''); }
+
+// Whether this browser must report `src` for `urlId`, from what it remembers (`seen`:
+// {key: {v, at}}): never reported, reported long ago, or as another version than the latest.
+export function mustReport(seen, urlId, src, latest, now) {
+  const last = (seen || {})[urlId + ' ' + src];
+  return !last || now - last.at > REPORT_AGAIN_MS || latest == null || last.v !== latest;
+}
+
+// What is remembered after a report: the newest REPORTS_KEPT addresses.
+export function remember(seen, urlId, src, v, now) {
+  const all = Object.assign({}, seen || {}, { [urlId + ' ' + src]: { v, at: now } });
+  const keys = Object.keys(all).sort((a, b) => all[b].at - all[a].at);
+  const kept = {};
+  keys.slice(0, REPORTS_KEPT).forEach((k) => { kept[k] = all[k]; });
+  return kept;
+}
 
 export function upsertVersion(list, v) {
   const out = list.filter((one) => one.version !== v.version);
@@ -104,11 +125,17 @@ export class Versions {
     if (!this.enabled || w.readonly || !w.loaded || !img.complete || !img.naturalWidth || this.selfSrc === src) return;
     if (!reportable(src) || src === this.reported) return;
     this.reported = src;
+    const seen = storage.get('reported', {});
+    if (!mustReport(seen, w.opts.urlId, src, this.latest, Date.now())) {
+      this.pageVersion = this.latest; // the latest, as when it was reported
+      return;
+    }
     let res;
     try {
       res = await w.rest.reportImage({ urlId: w.opts.urlId, src, url: pageUrl(location.href), broadcastId: newBroadcastId() });
     } catch (e) { return; } // not an image the server may read: the markers stay as listed
     if (this.reported !== src) return;
+    storage.set('reported', remember(storage.get('reported', {}), w.opts.urlId, src, res.version, Date.now()));
     this.list = upsertVersion(this.list, res.image);
     this.pageVersion = res.version;
     if (res.latest) this.latest = res.version; else if (!this.latest || this.latest < res.version) this.refresh();
