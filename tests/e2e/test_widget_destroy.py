@@ -29,9 +29,11 @@ COUNT_WHAT_IS_ADDED = """
   };
   const add = EventTarget.prototype.addEventListener;
   const remove = EventTarget.prototype.removeEventListener;
+  // A WeakMap has no size: each function gets the next number of its own.
   const ids = new WeakMap();
+  let lastId = 0;
   const key = (target, type, fn) => {
-    if (!ids.has(fn)) ids.set(fn, ids.size + 1);
+    if (!ids.has(fn)) ids.set(fn, ++lastId);
     return (target === window ? 'window' : 'document') + ' ' + type + ' #' + ids.get(fn);
   };
   EventTarget.prototype.addEventListener = function (type, fn, options) {

@@ -13,7 +13,7 @@ test('every option not given takes its default', () => {
     tenantId: 'demo', urlId: 'https://shop.test/home|/img/a.png', host: 'https://chat.example.test',
     locale: 'pl-PL', sso: null, readonly: false, hasDarkBackground: false,
     chatSquarePercentage: DEFAULTS.chatSquarePercentage, maxReplyDepth: 0, commentCountUpdated: null,
-    showResolved: true, notifications: true
+    showResolved: true, notifications: true, versions: true
   });
   assert.ok(Object.isFrozen(opts));
   assert.deepEqual(Object.keys(opts).sort(), Object.keys(DEFAULTS).sort());
@@ -46,9 +46,10 @@ test('empty or unusable values take the default', () => {
 });
 
 test('the switches that default to on take false, and only a missing value takes the default', () => {
-  const off = normalizeOptions({ tenantId: 't', showResolved: false, notifications: 0 }, ENV);
+  const off = normalizeOptions({ tenantId: 't', showResolved: false, notifications: 0, versions: false }, ENV);
   assert.equal(off.showResolved, false);
   assert.equal(off.notifications, false);
+  assert.equal(off.versions, false);
   const unset = normalizeOptions({ tenantId: 't', showResolved: null }, ENV);
   assert.equal(unset.showResolved, true);
   assert.equal(unset.notifications, true);

@@ -302,11 +302,11 @@ export class ChatWindow {
   // A new conversation exists on the server only once its first message is sent.
   async createChat(text, name, mentions) {
     const w = this.widget;
-    const pos = w.markers.pendingPos;
+    const pos = w.markers.pendingPos, region = w.markers.pendingRegion;
     const li = this.showSending(text, name, null);
     try {
       const res = await w.rest.createChat({
-        urlId: w.opts.urlId, x: pos.x, y: pos.y, comment: text, commenterName: name, mentions,
+        urlId: w.opts.urlId, x: pos.x, y: pos.y, region: region || undefined, comment: text, commenterName: name, mentions,
         anonUserId: w.opts.sso ? undefined : anonUserId(), broadcastId: newBroadcastId(),
         pageTitle: document.title, src: w.img.currentSrc || w.img.src, url: pageUrl(location.href)
       });

@@ -3,11 +3,15 @@
 // next to a marker.
 
 import { button } from './dom.mjs';
+import { contains, outline, placeOutline } from './regions.mjs';
 
 export const ARROW_PX = 16; // between marker and window, filled by the arrow
 export const WINDOW_WIDTH_PX = 300;
 export const FULLSCREEN_BELOW_PX = 768; // narrower viewports get the window fullscreen
 export const MIN_MARKER_PX = 24; // as in the CSS: a marker stays big enough to tap
+
+// What a marker's label adds for how it came onto the version shown (versions.mjs).
+const CARRY_LABEL = { changed: 'carryChanged', lost: 'carryLost', moved: 'carryMoved' };
 
 // A point of the image, in % of its box (two decimals), from a pointer position.
 export function percentAt(box, clientX, clientY) {
@@ -36,11 +40,20 @@ export function windowPlacement(box, viewport, pos, markerPercent, windowHeight)
 // The markers of one image. Each marker's text and label are written only when they
 // change: with hundreds of markers and live events every few milliseconds, rewriting all
 // of them on every event was most of the widget's cost. A resolved conversation's marker
-// has the class `ic-resolved` (drawn dimmed, with a check) and says so in its label.
+// has the class `ic-resolved` (drawn dimmed, with a check) and says so in its label. A
+// region's conversation also has an outline (regions.mjs), lit with its marker on hover and
+// focus; a carried one has `ic-carry-changed` or `ic-carry-lost`, and a changed one that is
+// open gets a one-click "mark resolved" button next to its marker when `quickResolve(data)`
+// says the visitor may.
 export class Markers {
   // `layer`: where markers go (before `before`); `onToggle(id)`: a marker was clicked.
   constructor(layer, before, t, onToggle) {
     this.layer = layer; this.before = before; this.t = t; this.onToggle = onToggle;
+    this.quickResolve = null; // (data) => whether to offer the button; set by the widget
+    this.onQuickResolve = null; // (id) => resolve it
+    this.pendingOutline = null;
+    this.pendingRegion = null;
+    this.hovered = null; // the chat whose region the pointer is over
     this.chats = new Map(); // id -> {data, marker, shown}
     this.order = null; // id -> number (1, 2, ...) by creation time; null: to be worked out
     this.openId = null;
@@ -65,8 +78,12 @@ export class Markers {
     let chat = this.chats.get(data._id);
     if (!chat) {
       const id = data._id;
-      chat = { data: {}, marker: button('ic-marker', ''), shown: {} };
+      chat = { data: {}, marker: button('ic-marker', ''), shown: {}, outline: null, badge: null };
+      chat.marker.dataset.id = id;
       chat.marker.addEventListener('click', () => this.onToggle(id));
+      const hot = (on) => () => this.light(chat, on);
+      ['mouseenter', 'focus'].forEach((type) => chat.marker.addEventListener(type, hot(true)));
+      ['mouseleave', 'blur'].forEach((type) => chat.marker.addEventListener(type, hot(false)));
       this.chats.set(id, chat);
       this.layer.insertBefore(chat.marker, this.before);
       this.order = null;
@@ -85,6 +102,8 @@ export class Markers {
     this.chats.delete(id);
     if (chat.data.resolved) this.resolvedCount--;
     chat.marker.remove();
+    if (chat.outline) chat.outline.remove();
+    if (chat.badge) chat.badge.remove();
     if (this.openId === id) this.openId = null;
     this.order = null;
     this.renderAll();
@@ -108,25 +127,77 @@ export class Markers {
 
   renderAll() { this.chats.forEach((chat) => this.render(chat)); }
 
+  // A region is highlighted with its marker (hover, focus, or an open window).
+  light(chat, on) {
+    chat.marker.classList.toggle('ic-hot', on);
+    if (chat.outline) chat.outline.classList.toggle('ic-hot', on || this.openId === chat.data._id);
+  }
+
+  // The pointer over the image (in %): the smallest region under it is lit with its marker.
+  // Only regions are looked at, and only while the pointer moves over the image.
+  hover(pos) {
+    let best = null;
+    this.chats.forEach((c) => {
+      const r = c.outline && c.data.region;
+      if (r && contains(r, pos) && (!best || r.w * r.h < best.data.region.w * best.data.region.h)) best = c;
+    });
+    if (best === this.hovered) return;
+    if (this.hovered && this.chats.has(this.hovered.data._id)) this.light(this.hovered, false);
+    this.hovered = best;
+    if (best) this.light(best, true);
+  }
+
+  // The regions' outlines, created when a conversation first has one.
+  drawRegion(chat, r) {
+    if (!r) { if (chat.outline) { chat.outline.remove(); chat.outline = null; } return; }
+    if (!chat.outline) chat.outline = this.layer.insertBefore(outline(), chat.marker);
+    placeOutline(chat.outline, r);
+  }
+
+  drawBadge(chat, wanted) {
+    if (!wanted) { if (chat.badge) { chat.badge.remove(); chat.badge = null; } return; }
+    if (!chat.badge) {
+      const id = chat.data._id;
+      chat.badge = button('ic-quick-resolve', '\u2713', '');
+      chat.badge.dataset.id = id;
+      chat.badge.addEventListener('click', () => { if (this.onQuickResolve) this.onQuickResolve(id); });
+      this.layer.insertBefore(chat.badge, chat.marker.nextSibling);
+    }
+    chat.badge.style.left = chat.data.x + '%'; chat.badge.style.top = chat.data.y + '%';
+    chat.badge.setAttribute('aria-label', this.t('markResolved', { n: this.index(chat.data._id) }));
+  }
+
   render(chat) {
     const d = chat.data, s = chat.shown, m = chat.marker;
     const count = d.commentCount || 0;
     const resolved = !!d.resolved;
+    const carry = CARRY_LABEL[d.carry] ? d.carry : '';
+    const r = d.region;
     const want = {
-      left: d.x + '%', top: d.y + '%', text: String(count), resolved,
-      label: this.t(resolved ? 'markerResolved' : 'marker', { n: this.index(d._id), c: count }),
-      expanded: String(this.openId === d._id)
+      left: d.x + '%', top: d.y + '%', text: String(count), resolved, carry,
+      label: this.t(resolved ? 'markerResolved' : 'marker', { n: this.index(d._id), c: count }) + (carry ? ', ' + this.t(CARRY_LABEL[carry]) : '') + (r ? ', ' + this.t('regionLabel') : ''),
+      expanded: String(this.openId === d._id),
+      region: r ? r.x + ' ' + r.y + ' ' + r.w + ' ' + r.h : '',
+      badge: carry === 'changed' && !resolved && !!this.quickResolve && this.quickResolve(d) ? d.x + ' ' + d.y : ''
     };
     if (s.left !== want.left) m.style.left = want.left;
     if (s.top !== want.top) m.style.top = want.top;
     if (s.text !== want.text) m.textContent = want.text;
     if (s.label !== want.label) m.setAttribute('aria-label', want.label);
     if (s.expanded !== want.expanded) m.setAttribute('aria-expanded', want.expanded);
-    if (s.resolved !== want.resolved) m.classList.toggle('ic-resolved', resolved);
+    if (s.resolved !== want.resolved) { m.classList.toggle('ic-resolved', resolved); if (chat.outline) chat.outline.classList.toggle('ic-resolved', resolved); }
+    if (s.carry !== want.carry) {
+      m.classList.toggle('ic-carry-changed', carry === 'changed');
+      m.classList.toggle('ic-carry-lost', carry === 'lost');
+    }
+    if (s.region !== want.region) { this.drawRegion(chat, r); if (chat.outline) chat.outline.classList.toggle('ic-resolved', resolved); }
+    if (s.expanded !== want.expanded && chat.outline) chat.outline.classList.toggle('ic-hot', this.openId === d._id);
+    if (s.badge !== want.badge || s.label !== want.label) this.drawBadge(chat, want.badge);
     chat.shown = want;
   }
 
-  placePending(pos, label, onClick) {
+  // `region`: the new conversation is a region's, with `pos` its corner.
+  placePending(pos, label, onClick, region) {
     if (!this.pending) {
       this.pending = button('ic-marker ic-pending', '+', label);
       this.pending.addEventListener('click', onClick);
@@ -134,10 +205,17 @@ export class Markers {
     }
     this.pending.style.left = pos.x + '%'; this.pending.style.top = pos.y + '%';
     this.pendingPos = pos;
+    this.pendingRegion = region || null;
+    if (region) {
+      if (!this.pendingOutline) this.pendingOutline = this.layer.insertBefore(outline('ic-pending ic-hot'), this.pending);
+      placeOutline(this.pendingOutline, region);
+    } else if (this.pendingOutline) { this.pendingOutline.remove(); this.pendingOutline = null; }
   }
 
   dropPending() {
     if (this.pending) { this.pending.remove(); this.pending = null; }
+    if (this.pendingOutline) { this.pendingOutline.remove(); this.pendingOutline = null; }
+    this.pendingRegion = null;
   }
 
   total() {

@@ -14,7 +14,8 @@ export const DEFAULTS = Object.freeze({
   maxReplyDepth: 0, // 0: a flat chat
   commentCountUpdated: null, // called with the number of comments on the image's markers
   showResolved: true, // the "show resolved" switch starts on
-  notifications: true // the bell on the image and the follow switch in the chat window
+  notifications: true, // the bell on the image and the follow switch in the chat window
+  versions: true // report the image shown (versions), the version switcher and compare view
 });
 
 // `env` holds what the defaults depend on: {scriptOrigin, pageOrigin, pagePath, language,
@@ -40,6 +41,7 @@ export function normalizeOptions(config, env) {
     maxReplyDepth: Math.max(0, given('maxReplyDepth') | 0),
     commentCountUpdated: typeof onCount === 'function' ? onCount : null,
     showResolved: on('showResolved'),
-    notifications: on('notifications')
+    notifications: on('notifications'),
+    versions: on('versions')
   });
 }

@@ -38,7 +38,8 @@ export class Rest {
     return '/' + resource + '/' + encodeURIComponent(this.tenantId) + (id == null ? '' : '/' + encodeURIComponent(id));
   }
 
-  listChats(urlId) { return this.call('GET', this.path('comment-image-chats'), { urlId }); }
+  // `version`: each conversation's place on that version of the image (null: the latest).
+  listChats(urlId, version) { return this.call('GET', this.path('comment-image-chats'), { urlId, version }); }
 
   createChat(body) { return this.call('POST', this.path('comment-image-chats'), null, body); }
 
@@ -55,6 +56,13 @@ export class Rest {
   }
 
   deleteComment(commentId, query) { return this.call('DELETE', this.path('comments', commentId), query); }
+
+  // -- versions of the image (versions.mjs, carry.mjs)
+  listVersions(urlId) { return this.call('GET', this.path('image-versions'), { urlId }); }
+
+  reportImage(body) { return this.call('POST', this.path('image-versions'), null, body); }
+
+  moveChat(chatId, body) { return this.call('POST', this.path('comment-image-chats', chatId) + '/move', null, body); }
 
   lockImage(urlId, locked) { return this.call('POST', this.path('lock-image'), { urlId }, { locked }); }
 

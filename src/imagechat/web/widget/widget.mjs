@@ -1,10 +1,14 @@
 // One image with its conversations: the wrapper around the image, the list read and kept in
 // sync over the live socket, the status shown on the image, and destroy(). Drawing markers,
 // the chat window, moderation, resolving and the notification bell are in their own
-// modules. `#imagechat=<chatId>` in the page's address opens that conversation.
+// modules; so are regions (regions.mjs), versions of the image (versions.mjs), carry-over
+// (carry.mjs) and the compare view (compare.mjs). `#imagechat=<chatId>` in the page's
+// address opens that conversation.
 
 import { Bell } from './bell.mjs';
+import { Carry } from './carry.mjs';
 import { ChatWindow } from './chat-window.mjs';
+import { CompareView } from './compare.mjs';
 import { el, htmlToText } from './dom.mjs';
 import { LiveSocket } from './live-socket.mjs';
 import { translator } from './locales.mjs';
@@ -13,9 +17,12 @@ import { isReadonly, keyQuery, LockSwitch } from './moderation.mjs';
 import { newBroadcastId } from './ids.mjs';
 import { linkedChatId, NotificationCenter } from './notifications.mjs';
 import { normalizeOptions } from './options.mjs';
+import { RegionDraw } from './region-draw.mjs';
+import { KEY_STEP, MIN_REGION, outline, placeOutline, resized } from './regions.mjs';
 import { ResolvedSwitch } from './resolve.mjs';
 import { Rest } from './rest.mjs';
 import { Timers } from './timers.mjs';
+import { placeApplies, Versions, withoutPlace } from './versions.mjs';
 
 // After a failed list read: wait 3-5 s at first load (spread, so pages do not retry in
 // step), 2 s when reloading a widget already shown.
@@ -46,6 +53,7 @@ export class Widget {
     this.visitorsResolve = false; // the site lets every writer resolve conversations
     this.win = null; // the one open ChatWindow
     this.cross = { x: 50, y: 50 };
+    this.size = { w: 0, h: 0 }; // a region sized by keyboard from the cross-hair (Shift+arrows)
     this.lastCount = null;
     this.socket = null;
     this.channel = null;
@@ -75,12 +83,22 @@ export class Widget {
     this.tools = wrap.appendChild(el('div', 'ic-tools'));
     this.markers = new Markers(wrap, this.banner, this.t, (id) => this.toggle(id));
     this.resolvedSwitch = new ResolvedSwitch(this);
+    this.versions = new Versions(this);
+    this.carry = new Carry(this);
+    this.compare = new CompareView(this);
+    this.draftEl = wrap.insertBefore(outline('ic-draft ic-key-draft'), this.crossEl);
+    this.draftEl.hidden = true;
+    this.regionDraw = new RegionDraw(wrap, img, (r) => this.placeAt({ x: r.x, y: r.y }, r));
     this.moveCross(0, 0);
 
     wrap.addEventListener('click', (e) => {
       if (e.target === img) this.placeAt(percentAt(img.getBoundingClientRect(), e.clientX, e.clientY));
     });
     wrap.addEventListener('keydown', (e) => this.onWrapKey(e));
+    wrap.addEventListener('pointermove', (e) => {
+      if (e.target === img && !e.buttons) this.markers.hover(percentAt(img.getBoundingClientRect(), e.clientX, e.clientY));
+    });
+    wrap.addEventListener('pointerleave', () => this.markers.hover({ x: -1, y: -1 }));
     // Marker positions are percentages (pure CSS); only the open window needs placing again.
     this.resizeObs = new ResizeObserver(() => this.placeWindow());
     this.resizeObs.observe(img);
@@ -96,24 +114,50 @@ export class Widget {
     this.wrap.classList.toggle('ic-dark', this.opts.hasDarkBackground || document.body.classList.contains('dark'));
   }
 
-  // -- keyboard placement: arrows move a cross-hair, Enter places, Escape cancels.
+  // -- keyboard placement: arrows move a cross-hair (a region's top-left corner), Shift+arrows
+  // size a region from it, Enter places (a region once it has a size, else a point),
+  // Escape cancels the region, then the window.
   onWrapKey(e) {
     if (e.target !== this.wrap) return;
-    const step = e.shiftKey ? 10 : 2;
+    const step = KEY_STEP;
     const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
-    if (moves[e.key]) { e.preventDefault(); this.moveCross(moves[e.key][0], moves[e.key][1]); } else if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); this.placeAt({ x: this.cross.x, y: this.cross.y }); } else if (e.key === 'Escape') { this.closeWindow(); }
+    if (moves[e.key]) {
+      e.preventDefault();
+      if (e.shiftKey) this.sizeRegion(moves[e.key][0], moves[e.key][1]); else this.moveCross(moves[e.key][0], moves[e.key][1]);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      const pos = { x: this.cross.x, y: this.cross.y }, r = this.keyRegion();
+      this.sizeRegion(-this.size.w, -this.size.h);
+      if (!this.carry.takePlace(pos)) this.placeAt(pos, r);
+    } else if (e.key === 'Escape') {
+      if (this.size.w || this.size.h) this.sizeRegion(-this.size.w, -this.size.h); else if (!this.carry.cancelPlace()) this.closeWindow();
+    }
   }
 
   moveCross(dx, dy) {
     const c = this.cross;
     c.x = Math.min(100, Math.max(0, c.x + dx)); c.y = Math.min(100, Math.max(0, c.y + dy));
     this.crossEl.style.left = c.x + '%'; this.crossEl.style.top = c.y + '%';
+    this.sizeRegion(0, 0);
+  }
+
+  sizeRegion(dw, dh) {
+    this.size = resized(this.cross, this.size, dw, dh);
+    const r = this.keyRegion();
+    this.draftEl.hidden = !r;
+    if (r) placeOutline(this.draftEl, r);
+    if (r && (dw || dh)) this.announce(this.t('regionSize', { w: Math.round(r.w), h: Math.round(r.h) }));
+  }
+
+  keyRegion() {
+    const s = this.size, c = this.cross;
+    return s.w >= MIN_REGION && s.h >= MIN_REGION ? { shape: 'rect', x: c.x, y: c.y, w: s.w, h: s.h } : null;
   }
 
   // -- the list, then live events from its position on
   async load() {
     let list;
-    try { list = await this.rest.listChats(this.opts.urlId); } catch (e) {
+    try { list = await this.rest.listChats(this.opts.urlId, this.versions.wanted); } catch (e) {
       this.toast(this.t('errLoad', { reason: e.message }));
       this.timers.after(LOAD_RETRY_MS + Math.random() * LOAD_RETRY_SPREAD_MS, () => this.load());
       return;
@@ -131,6 +175,7 @@ export class Widget {
     const wanted = this.wantChat || linkedChatId(location.hash);
     if (wanted && (this.wantChat || this.markers.has(wanted))) this.showChat(wanted);
     this.wantChat = null;
+    this.versions.report();
   }
 
   takeList(list) {
@@ -142,6 +187,15 @@ export class Widget {
     this.markers.renderAll();
     this.markers.ids().forEach((id) => { if (!seen.has(id)) this.removeChat(id); });
     this.resolvedSwitch.render();
+    this.versions.took(list);
+    this.versions.render();
+    this.carryChanged();
+  }
+
+  // What carry-over shows changed: the "needs review" list, the compare button.
+  carryChanged() {
+    this.carry.render();
+    this.compare.render();
   }
 
   // Full reload after `resync-required` (or when the socket says we lag): the list is the truth.
@@ -149,8 +203,9 @@ export class Widget {
     const ch = this.channel;
     if (!ch.startReload()) return;
     let list;
+    const version = this.versions.wanted;
     try {
-      list = await this.rest.listChats(this.opts.urlId);
+      list = await this.rest.listChats(this.opts.urlId, version);
       this.takeList(list);
       if (this.win && this.win.chatId) this.win.load();
     } catch (e) {
@@ -160,6 +215,13 @@ export class Widget {
     }
     ch.endReload(list);
     this.setLive(true);
+    // The visitor picked another version while this one was read.
+    if (this.versions.wanted !== version) this.reload();
+  }
+
+  // Read the list again for the version now wanted (versions.mjs).
+  async reloadList() {
+    if (this.channel) await this.reload();
   }
 
   // -- what the live socket tells each image (see live-socket.mjs)
@@ -194,8 +256,12 @@ export class Widget {
         // it is this event's timestamp.
         if (ev.chat) {
           const before = this.markers.data(ev.chat._id);
-          this.upsertChat(before ? ev.chat : Object.assign({ createdAt: ev.timestamp }, ev.chat));
+          // Its place is the version's it is on (docs/protocol.md): another version's is not ours.
+          const fits = placeApplies(ev.chat, this.versions.shown, this.versions.latest);
+          if (!before && !fits) break;
+          this.upsertChat(Object.assign(before ? {} : { createdAt: ev.timestamp }, fits ? ev.chat : withoutPlace(ev.chat)));
           this.chatChanged(ev.chat._id);
+          if ((fits && ev.chat.carry !== undefined) || (before && before.carry === 'lost')) this.carryChanged();
           if (before && ev.chat.resolved !== undefined && !!before.resolved !== !!ev.chat.resolved) {
             const n = this.markers.index(ev.chat._id);
             this.announce(this.t(ev.chat.resolved ? 'announceResolved' : 'announceReopened', { n, name: ev.chat.resolvedBy || this.t('someone') }));
@@ -209,6 +275,9 @@ export class Widget {
       case 'updated-comment':
       case 'deleted-comment':
         this.applyComment(ev.type, ev.comment);
+        break;
+      case 'image-version':
+        this.versions.onEvent(ev);
         break;
       case 'image-locked':
         this.setLocked(!!ev.locked, true);
@@ -339,10 +408,14 @@ export class Widget {
   }
 
   // -- placing a new conversation (it only exists on the server once its first message is sent)
-  placeAt(pos) {
+  // `region`: a rectangle drawn or sized, `pos` its corner.
+  placeAt(pos, region) {
     if (this.readonly) { this.toast(this.t('readonly')); return; }
     if (this.refuseIfDown()) return;
-    this.markers.placePending(pos, this.t('pending'), () => this.openWindow(null));
+    if (this.carry.takePlace(pos)) return;
+    // New conversations are made on the latest version (the server refuses others).
+    if (!this.versions.onLatest) { this.toast(this.t('oldVersion')); return; }
+    this.markers.placePending(pos, this.t(region ? 'pendingRegion' : 'pending'), () => this.openWindow(null), region);
     if (!this.win || this.win.chatId) this.openWindow(null); else { this.placeWindow(); this.win.focusComposer(); }
   }
 
@@ -395,6 +468,10 @@ export class Widget {
     this.timers.cancelAll();
     this.resizeObs.disconnect();
     this.darkObs.disconnect();
+    this.regionDraw.destroy();
+    this.versions.destroy();
+    this.carry.destroy();
+    this.compare.destroy();
     removeEventListener('hashchange', this.onHash);
     if (this.bell) this.bell.destroy();
     this.bell = null;
