@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from imagechat.domain.clock import Clock
 from imagechat.outbound.images import FetchLimits
+from imagechat.services.annotations import AnnotationService
 from imagechat.services.comments import CommentService
 from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
@@ -47,6 +48,8 @@ class Services:
     users: UserService
     usage: UsageService
     webhooks: WebhookService
+    # The W3C Web Annotation Protocol over image_chats and comments.
+    annotations: AnnotationService
 
 
 # What an app without settings (the CLI, tests) fetches images with: the settings' defaults.
@@ -63,11 +66,12 @@ def build_services(db: Database, clock: Clock, sink: EventSink, *,
     tenant, when the demo is switched off)."""
     writer = Writer(db, clock, sink)
     versions = ImageVersionService(writer, images, ImageWork())
+    image_chats = ImageChatService(writer, versions)
+    comments = CommentService(writer)
     return Services(
         db=db, clock=clock, writer=writer,
         tenants=TenantService(db, clock, refused=refused_tenants),
-        image_chats=ImageChatService(writer, versions), image_versions=versions,
-        comments=CommentService(writer),
+        image_chats=image_chats, image_versions=versions, comments=comments,
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
         pages=PageService(db), reactions=ReactionService(writer),
@@ -75,4 +79,5 @@ def build_services(db: Database, clock: Clock, sink: EventSink, *,
         usage=UsageService(db),
         webhooks=WebhookService(writer, allow_private=outbound_allow_private,
                                 lease_ms=outbox_lease_ms),
+        annotations=AnnotationService(writer, image_chats, comments),
     )
