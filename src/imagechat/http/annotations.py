@@ -141,6 +141,9 @@ def _iris(request: Request, tenant: Tenant, url_id: str) -> Iris:
 
 async def _where(request: Request, tenant_id: str, url_id: str) -> tuple[Tenant, Iris]:
     tenant = await tenant_of(request, unquote(tenant_id))
+    # Reads too: an SSO token or API secret that does not verify for this tenant is a
+    # 401, as on every route, never silently a stranger's read.
+    _actor(request, tenant)
     # The container's own address names the urlId as cleaned: the same one the image's
     # conversations are listed under.
     return tenant, _iris(request, tenant, rules.clean_url_id(unquote(url_id)))

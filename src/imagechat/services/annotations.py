@@ -84,6 +84,12 @@ def _whole_image_threads(own: list[Comment]) -> list[AnnotationThread]:
     return threads
 
 
+def _in_order(thread: list[Comment]) -> list[Comment]:
+    """Oldest first; of comments made in the same millisecond, one that answers another
+    comes after the top-level one (the first is the conversation's own body)."""
+    return sorted(thread, key=lambda c: (c.created_at, c.parent_id is not None))
+
+
 def _created_at(thread: AnnotationThread) -> int:
     if thread.chat is not None:
         return thread.chat.chat.created_at
@@ -122,8 +128,8 @@ class AnnotationService:
         listing = await self.image_chats.list(tenant, raw_url_id)
         url_id = listing.url_id
         async with self.db.read() as conn:
-            threads = [AnnotationThread(p.chat.id, p, await comment_rows.in_thread(
-                conn, tenant.id, p.chat.window_url_id)) for p in listing.conversations]
+            threads = [AnnotationThread(p.chat.id, p, _in_order(await comment_rows.in_thread(
+                conn, tenant.id, p.chat.window_url_id))) for p in listing.conversations]
             threads.extend(_whole_image_threads(
                 await comment_rows.in_thread(conn, tenant.id, url_id)))
             latest = await image_versions.latest(conn, tenant.id, url_id)
