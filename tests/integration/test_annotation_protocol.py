@@ -305,6 +305,20 @@ async def test_put_needs_the_current_etag_then_moves_and_rewrites(
     again = await client.put(path_of(iri), json=changed, params=params,
                              headers={**ANNO, "If-Match": tag})
     assert again.status_code == 412
+    # What a client read comes back unchanged: its own id is no `via`, and nothing moves.
+    current = done.json()
+    same = await client.put(path_of(iri), json=current, params=params,
+                            headers={**ANNO, "If-Match": done.headers["etag"]})
+    assert same.status_code == 200, same.text
+    assert "via" not in same.json() and same.json()["target"] == current["target"]
+    # Once set, `canonical` stays.
+    renamed = await client.put(path_of(iri), json={**current, "canonical": "urn:x:3"},
+                               params=params, headers={**ANNO, "If-Match": same.headers["etag"]})
+    assert renamed.status_code == 400 and renamed.json()["code"] == "canonical-changed"
+    other_id = await client.put(path_of(iri), json={**current, "id": "urn:x:other"},
+                                params=params, headers={**ANNO, "If-Match": same.headers["etag"]})
+    assert other_id.status_code == 400 and other_id.json()["code"] == "id-mismatch"
+    assert (await client.get(path_of(iri))).json()["canonical"] == "urn:x:2"
 
 
 async def test_delete_answers_204_and_the_annotation_is_gone(
@@ -383,6 +397,10 @@ async def test_not_json_or_not_json_ld_is_refused(client: httpx.AsyncClient) -> 
     form = await client.post(CONTAINER, content=b"a=b", params=ANN,
                              headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert form.status_code == 415
+    for method, path in (("PUT", CONTAINER), ("PATCH", f"{CONTAINER}abc")):
+        refused = await client.request(method, path, json={})
+        assert refused.status_code == 405
+        assert "GET" in refused.headers["allow"] and method not in refused.headers["allow"]
     unknown = await client.get("/annotations/no-such-tenant/x/")
     assert unknown.status_code == 404
     missing = await client.get(f"{CONTAINER}0123456789abcdef01234567")

@@ -36,6 +36,19 @@ class Incoming:
     creator_name: str | None
 
 
+def keep_identity(stored: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """The new state of an annotation keeps its `canonical` and `via` once set (the
+    protocol: a server should refuse to change them); left out, they stay."""
+    kept = dict(document)
+    for key in ("canonical", "via"):
+        if key not in stored:
+            continue
+        if key in kept and kept[key] != stored[key]:
+            raise _bad(f"`{key}` cannot change once it is set.", f"{key}-changed")
+        kept[key] = stored[key]
+    return kept
+
+
 def _bad(reason: str, code: str = "invalid-annotation") -> BadInput:
     return BadInput(reason, code)
 
@@ -109,14 +122,19 @@ def _creator_name(doc: dict[str, Any]) -> str | None:
     return None
 
 
-def read(doc: Any) -> Incoming:
-    """Check a posted annotation and read it; bad input is a 400 that says why."""
+def read(doc: Any, own_iri: str | None = None) -> Incoming:
+    """Check a posted annotation (or, with `own_iri`, the new state of that one) and read
+    it; bad input is a 400 that says why."""
     doc = _check_envelope(doc)
     motivations = _as_list(doc.get("motivation"))
     targets = _as_list(doc["target"])
     kept = {k: v for k, v in doc.items() if k not in MANAGED}
-    if isinstance(doc.get("id"), str) and doc["id"]:
-        kept["via"] = [*_as_list(doc.get("via")), doc["id"]]
+    given = doc.get("id")
+    if isinstance(given, str) and given and given != own_iri:
+        if own_iri is not None:
+            raise _bad(f"The `id` of a replaced annotation is its own IRI, {own_iri}.",
+                       "id-mismatch")
+        kept["via"] = [*_as_list(doc.get("via")), given]
     if REPLYING in motivations:
         parent = _iri_of(targets[0])
         if parent is None:

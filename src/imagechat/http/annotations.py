@@ -18,9 +18,10 @@ from urllib.parse import unquote
 import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.routing import Match
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from imagechat.annotations import documents, incoming
 from imagechat.annotations.errors import NotAcceptable
@@ -68,6 +69,12 @@ class RawPathRoute(APIRoute):
         if scope.get("type") == "http" and isinstance(raw, bytes):
             scope = {**scope, "path": raw.decode("latin-1").split("?", 1)[0]}
         return super().matches(scope)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Each method has its own route here: a 405 names every method of the resource.
+        if self.methods and scope["method"] not in self.methods:
+            raise HTTPException(status_code=405, headers={"Allow": _ALLOWED[self.path]})
+        await super().handle(scope, receive, send)
 
 
 router = APIRouter(tags=["web annotations"], route_class=RawPathRoute,
@@ -163,7 +170,7 @@ def _writing(request: Request, tenant: Tenant) -> Writing:
                    commenter_name=query.get("commenterName") or None)
 
 
-async def _posted(request: Request) -> incoming.Incoming:
+async def _posted(request: Request, own_iri: str | None = None) -> incoming.Incoming:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media not in _JSON_TYPES:
         raise UnsupportedMedia(f"Send the annotation as {ANNO_MEDIA_TYPE}.",
@@ -172,7 +179,7 @@ async def _posted(request: Request) -> incoming.Incoming:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         raise BadInput("The request body is not valid JSON.", "malformed-json") from None
-    return incoming.read(body)
+    return incoming.read(body, own_iri)
 
 
 # --- OpenAPI ----------------------------------------------------------------------------
@@ -214,6 +221,7 @@ _POST_BODY = {"requestBody": {"required": True, "content": {"application/ld+json
 _CONTAINER = "/annotations/{tenantId}/{urlId}/"
 _ANNOTATION = "/annotations/{tenantId}/{urlId}/{annotationId}"
 _REPLY = "/annotations/{tenantId}/{urlId}/{annotationId}/replies/{replyId}"
+_ALLOWED = {_CONTAINER: CONTAINER_ALLOW, _ANNOTATION: ANNOTATION_ALLOW, _REPLY: ANNOTATION_ALLOW}
 
 
 # --- the container --------------------------------------------------------------------------
@@ -302,10 +310,11 @@ async def _put(request: Request, tenant_id: str, url_id: str, annotation_id: str
                reply_id: str | None) -> Response:
     tenant, iris = await _where(request, tenant_id, url_id)
     _accepted(request.headers.get("accept"))
-    posted = await _posted(request)
+    root, reply = unquote(annotation_id), unquote(reply_id) if reply_id else None
+    posted = await _posted(request, iris.reply(root, reply) if reply else iris.annotation(root))
     await services_of(request).annotations.replace(
-        tenant, iris, unquote(annotation_id), unquote(reply_id) if reply_id else None,
-        posted, request.headers.get("if-match"), _writing(request, tenant))
+        tenant, iris, root, reply, posted, request.headers.get("if-match"),
+        _writing(request, tenant))
     return await _annotation(request, tenant_id, url_id, annotation_id, reply_id)
 
 

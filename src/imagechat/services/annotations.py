@@ -9,6 +9,7 @@ describes succeeded.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from imagechat.annotations import documents
 from imagechat.annotations.documents import AnnotatedImage, AnnotationThread
 from imagechat.annotations.errors import PreconditionFailed, PreconditionRequired
-from imagechat.annotations.incoming import Incoming
+from imagechat.annotations.incoming import Incoming, keep_identity
 from imagechat.annotations.iris import Iris
 from imagechat.annotations.selectors import ImageSize, to_place
 from imagechat.domain.actor import Actor
@@ -202,6 +203,9 @@ class AnnotationService:
         (`If-Match`). Its place moves, its text changes, its document is replaced."""
         image = await self.image(tenant, iris.url_id)
         thread = _require_current(iris, image, root_id, reply_id, if_match, required=True)
+        stored = dict(image.documents.get(reply_id or root_id, {}))
+        incoming = dataclasses.replace(incoming,
+                                       document=keep_identity(stored, incoming.document))
         if reply_id is not None:
             if incoming.reply_to is None:
                 raise _kind_changed()
