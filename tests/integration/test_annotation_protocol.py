@@ -168,12 +168,23 @@ async def test_pixels_need_the_natural_size_and_are_served_beside_percent(
         await image_versions.add(conn, ImageVersion(
             tenant_id="demo", url_id=IMAGE, version=1, src=SRC, content_hash="0" * 64,
             width=1000, height=500, created_at=clock.now_ms()), None)
-    body = (await post(client, rect("xywh=pixel:100,50,200,100"))).json()
+    created = await post(client, rect("xywh=pixel:100,50,200,100"))
+    body = created.json()
     [chat] = await chats(client)
     assert chat["region"] == {"shape": "rect", "x": 10, "y": 10, "w": 20, "h": 20}
     # Pixels first (what pixel-only clients read), then percent (what is kept).
     assert [s["value"] for s in body["target"]["selector"]] == [
         "xywh=pixel:100,50,200,100", "xywh=percent:10,10,20,20"]
+    # A pixel-only client sends back a rounded rectangle: the same place, nothing moves.
+    body["target"]["selector"] = {"type": "FragmentSelector",
+                                  "value": "xywh=pixel:100.4,49.6,200,100"}
+    put = await client.put(path_of(body["id"]), json=body, headers={
+        **ANNO, "If-Match": created.headers["etag"]},
+        params={**ANN, "editKey": created.headers["imagechat-edit-key"]})
+    assert put.status_code == 200, put.text
+    assert (await chats(client))[0]["region"] == chat["region"]
+    events = (await client.get("/events/demo", params={"urlId": IMAGE, "since": 0})).json()
+    assert "image-chat-updated" not in [e["type"] for e in events["events"]]
 
 
 async def test_a_target_without_selector_is_kept_listed_and_has_no_marker(

@@ -36,7 +36,7 @@ from imagechat.store import annotation_documents, conversations, image_versions
 from imagechat.store import comments as comment_rows
 
 # Places closer than this (percent) are the same place: a PUT that sends back what it read
-# in pixels does not move the conversation by a rounding error.
+# does not move the conversation by a rounding error.
 _SAME_PLACE = 0.05
 
 
@@ -102,11 +102,16 @@ def _matches(if_match: str, current: str) -> bool:
     return "*" in tags or current in tags
 
 
-def _same_place(a: Place, b: Place) -> bool:
+def _same_place(a: Place, b: Place, size: ImageSize | None, unit: str) -> bool:
+    # Pixels were rounded when served: a pixel either way is the same place.
+    tolerance = _SAME_PLACE
+    if unit == "pixel" and size is not None:
+        tolerance = max(tolerance, 100 / min(size.width, size.height))
+
     def near(p: float | None, q: float | None) -> bool:
         if p is None or q is None:
             return p is None and q is None
-        return math.isclose(p, q, abs_tol=_SAME_PLACE)
+        return math.isclose(p, q, abs_tol=tolerance)
 
     return all(near(p, q) for p, q in ((a.x, b.x), (a.y, b.y), (a.w, b.w), (a.h, b.h)))
 
@@ -231,7 +236,8 @@ class AnnotationService:
             await require_writable(rec.conn, tenant.id, chat.url_id, who.actor)
             await annotation_documents.put(rec.conn, tenant.id, image.url_id, chat.id,
                                            incoming.document, rec.now_ms)
-        if not _same_place(place, Place(placed.x, placed.y, placed.region_w, placed.region_h)):
+        if not _same_place(place, Place(placed.x, placed.y, placed.region_w, placed.region_h),
+                           image.size, incoming.fragment.unit):
             region = place.region
             await self.image_chats.move(
                 tenant, who.actor, chat.id,
