@@ -437,3 +437,12 @@ async def test_allowed_origins_may_read_the_protocol_headers(
     assert {"ETag", "Link", "Allow", "Vary", "Location", "Content-Location"} <= exposed
     foreign = await client.get(container, headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403
+
+
+def test_the_openapi_document_lists_the_protocol_routes() -> None:
+    paths = create_app(Settings(database_url="sqlite+aiosqlite:///unused.db")).openapi()["paths"]
+    assert set(paths["/annotations/{tenantId}/{urlId}/"]) == {"get", "post"}
+    assert set(paths["/annotations/{tenantId}/{urlId}/{annotationId}"]) == {
+        "get", "put", "delete"}
+    assert set(paths["/annotations/{tenantId}/{urlId}/{annotationId}/replies/{replyId}"]) == {
+        "get", "put", "delete"}
