@@ -16,6 +16,7 @@ from imagechat.bus.base import Broker, channel_key, inbox_key
 from imagechat.bus.factory import broker_from_url
 from imagechat.domain.clock import Clock, SystemClock
 from imagechat.domain.models import StoredEvent
+from imagechat.http import annotations as web_annotations
 from imagechat.http import (
     comments,
     dashboard,
@@ -211,7 +212,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.add_middleware(RequestObserver, latency=metrics.http_latency if metrics else None)
     for module in (image_chats, image_versions, comments, moderation, notifications, users,
                    event_log, server_api, server_moderation, server_webhooks, widget, dashboard,
-                   docs, unsubscribe, image_export):
+                   docs, unsubscribe, image_export, web_annotations):
         app.include_router(module.router)
     app.include_router(image_versions.backend_router)
     if metrics is not None:

@@ -546,18 +546,22 @@ def export_image(
     file: Annotated[Path, typer.Argument(help="Where to write it; `-`: standard output.",
                                          dir_okay=False)],
     export_format: Annotated[str | None, typer.Option(
-        "--format", help="csv or pdf; default: FILE's extension.")] = None,
+        "--format", help="csv, pdf or jsonld; default: FILE's extension.")] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Write one image's conversations as CSV (one row per comment) or as the PDF review
-    report (the image with numbered markers, then every thread)."""
+    """Write one image's conversations as CSV (one row per comment), as the PDF review
+    report (the image with numbered markers, then every thread) or as its W3C
+    AnnotationCollection (JSON-LD; ids on IMAGECHAT_PUBLIC_URL)."""
     chosen = export_format or file.suffix.lstrip(".")
+    settings = _settings(database_url=database_url)
+    base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
 
     async def work(services: Services) -> bytes:
         tenant = await services.tenants.get(tenant_id)
-        return (await services.exports.export(tenant, url_id, chosen)).body
+        return (await services.exports.export(tenant, url_id, chosen,
+                                              base_url=base_url)).body
 
-    body = _with_services(_settings(database_url=database_url), work)
+    body = _with_services(settings, work)
     if str(file) == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.buffer.flush()

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
                     "refuses it like an unknown tenant, even if it exists")
     max_body_bytes: int = Field(default=64 * 1024, ge=1024,
                                 description="largest accepted request body")
+    annotation_page_size: int = Field(
+        default=100, ge=1, le=1000,
+        description="annotations per page of an image's W3C Web Annotation container")
 
     # Bounds of the live endpoint. Worst-case memory of a stuck connection is its send
     # buffer: 512 KiB holds about 1,000 typical events.

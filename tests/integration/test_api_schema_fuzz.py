@@ -244,7 +244,7 @@ def test_every_failure_is_documented_with_the_error_shape() -> None:
             statuses = set(operation["responses"])
             assert "422" not in statuses, (method, path)
             assert "413" in statuses, (method, path)
-            for status in statuses - {"200"}:
+            for status in {s for s in statuses if not s.startswith("2")}:
                 content = operation["responses"][status]["content"]
                 expected = other_shapes.get((path, status), error_ref)
                 assert content["application/json"]["schema"] == {"$ref": expected}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import os
 import re
 import shutil
@@ -287,11 +288,11 @@ async def test_api_export_needs_the_secret_and_says_what_is_wrong(
     key = {"X-API-Key": tenant.api_secret}
     by_query = await client.get(path, params=export_params("csv", API_KEY=tenant.api_secret))
     assert by_query.status_code == 200
-    for fmt in ("xlsx", "", "jsonld"):
+    for fmt in ("xlsx", "", "json-ld"):
         bad = await client.get(path, params=export_params(fmt), headers=key)
         assert bad.status_code == 400, bad.text
         assert bad.json() == {"status": "failed", "code": "export-format-unsupported",
-                              "reason": "`format` must be one of: csv, pdf."}
+                              "reason": "`format` must be one of: csv, jsonld, pdf."}
     unknown = await client.get(path, params={**export_params("pdf"), "urlId": "nope.png"},
                                headers=key)
     assert unknown.status_code == 404 and unknown.json()["code"] == "image-not-found"
@@ -301,6 +302,35 @@ async def test_api_export_needs_the_secret_and_says_what_is_wrong(
     missing = await client.get(path, params={"tenantId": TENANT, "urlId": URL_ID},
                                headers=key)
     assert missing.status_code == 400, missing.text
+
+
+async def test_jsonld_is_the_images_annotation_collection_as_its_container_serves_it(
+    app: FastAPI, client: httpx.AsyncClient, host: ImageHost
+) -> None:
+    await make_tenant(app, TENANT)
+    await review(app, client, host.put("/home.png", picture()))
+    exported = await api_export(app, client, "jsonld")
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"] == \
+        'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+    assert exported.headers["content-disposition"] == \
+        'attachment; filename="mockups-home-page.png.jsonld"'
+    document = exported.json()
+    assert document["@context"] == "http://www.w3.org/ns/anno.jsonld"
+    assert document["type"] == "AnnotationCollection"
+    items = document["first"]["items"]
+    container = await client.get(f"/annotations/{TENANT}/mockups%2Fhome%20page.png/",
+                                 headers={"Accept": "application/ld+json"})
+    assert container.status_code == 200, container.text
+    served = container.json()["first"]["items"]
+    # The same annotations, ids and all, as the protocol server answers the same client.
+    assert items == served and document["total"] == container.json()["total"]
+    motivations = sorted(item["motivation"] for item in items)
+    assert motivations == ["commenting"] * 3 + ["replying"]
+    selectors = [s["value"] for item in items if item["motivation"] == "commenting"
+                 for s in item["target"]["selector"]
+                 if s["value"].startswith("xywh=percent:")]
+    assert "xywh=percent:40,10,25,30" in selectors
 
 
 async def test_dashboard_downloads_one_image_and_every_image(
@@ -322,7 +352,7 @@ async def test_dashboard_downloads_one_image_and_every_image(
     assert len(list(csv.DictReader(io.StringIO(one.content.decode("utf-8-sig"))))) == 4
     bad = await client.get("/dashboard/images/export", params={"urlId": URL_ID,
                                                                 "format": "doc"})
-    assert bad.status_code == 400 and "must be one of: csv, pdf" in bad.text
+    assert bad.status_code == 400 and "must be one of: csv, jsonld, pdf" in bad.text
     every = await client.get("/dashboard/images/export.csv")
     assert every.status_code == 200
     assert every.headers["content-disposition"] == \
@@ -357,8 +387,17 @@ def test_cli_writes_the_csv_and_the_report(tmp_path: Path) -> None:
                                    str(report), *args])
     assert done.exit_code == 0, done.output
     assert report.read_bytes().startswith(b"%PDF-")
+    annotations = tmp_path / "home.jsonld"
+    done = runner.invoke(cli_app, ["export-image", TENANT, URL_ID, str(annotations), *args],
+                         env={"IMAGECHAT_PUBLIC_URL": "https://chat.acme.example/"})
+    assert done.exit_code == 0, done.output
+    [item] = json.loads(annotations.read_text())["first"]["items"]
+    assert item["id"].startswith(
+        f"https://chat.acme.example/annotations/{TENANT}/mockups%2Fhome%20page.png/")
+    bodies = item["body"] if isinstance(item["body"], list) else [item["body"]]
+    assert [b["value"] for b in bodies if b["type"] == "TextualBody"] == ["=1+1 cześć"]
     done = runner.invoke(cli_app, ["export-image", TENANT, "nope.png", str(out), *args])
     assert done.exit_code == 1 and "no image with that urlId" in done.output
     done = runner.invoke(cli_app, ["export-image", TENANT, URL_ID, str(tmp_path / "x.txt"),
                                    *args])
-    assert done.exit_code == 1 and "must be one of: csv, pdf" in done.output
+    assert done.exit_code == 1 and "must be one of: csv, jsonld, pdf" in done.output

@@ -24,6 +24,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -1150,6 +1151,129 @@ async def case_set_following(c: Ctx) -> None:
                              params=_bell(B, who, urlId=url_id, **page))
 
 
+# --- /annotations (the W3C Web Annotation Protocol) -----------------------------------------
+
+ANNO_TYPE = 'application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"'
+
+
+def _anno_path(tenant_id: str, url_id: str, *rest: str) -> str:
+    return f"/annotations/{tenant_id}/{quote(url_id, safe='')}/" + "/".join(rest)
+
+
+def _anno_doc(**extra: Any) -> dict[str, Any]:
+    return {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation",
+            "body": {"type": "TextualBody", "value": "intrusion"},
+            "target": {"source": "https://a.example/shared.png", "selector": {
+                "type": "FragmentSelector", "value": "xywh=percent:5,5,10,10"}}, **extra}
+
+
+async def _anno(c: Ctx, method: str, url: str, expected: int, *,
+                params: dict[str, Any] | None = None, json_body: Any = None,
+                headers: dict[str, str] | None = None) -> httpx.Response:
+    """One protocol request: its status, and nothing of B in what it answers."""
+    response = await c.client.request(method, url, params=params, json=json_body,
+                                      headers={"Content-Type": ANNO_TYPE, **(headers or {})})
+    c.attempts += 1
+    where = f"{method} {url} params={params}"
+    assert response.status_code == expected, f"{where}: {response.status_code} {response.text}"
+    for marker in c.w.leak_markers():
+        assert marker not in response.text, f"{where} leaked {marker!r}"
+    return response
+
+
+def _b_annotation_paths(w: World) -> list[str]:
+    """B's annotations, as they would be named under one tenant's path (filled in)."""
+    return [f"{w.b_chat1}", f"{w.b_chat2}", f"{w.b_chat1}/replies/{w.b_reply}"]
+
+
+async def case_annotation_reads(c: Ctx) -> None:
+    w = c.w
+    for who in w.a_visitors:
+        shared = await _anno(c, "GET", _anno_path(A, SHARED_IMAGE), 200, params=who.query)
+        items = shared.json()["first"]["items"]
+        assert [item["id"].rsplit("/", 1)[1] for item in items] == [w.a_chat, w.a_reply]
+        only_b = await _anno(c, "GET", _anno_path(A, B_ONLY_IMAGE), 200, params=who.query)
+        assert only_b.json()["total"] == 0
+        for rest in _b_annotation_paths(w):
+            for method in ("GET", "HEAD", "OPTIONS"):
+                for image in (SHARED_IMAGE, B_ONLY_IMAGE):
+                    await _anno(c, method, _anno_path(A, image, rest), 404, params=who.query)
+    for who in w.a_sso:
+        for method in ("GET", "HEAD", "OPTIONS"):
+            await _anno(c, method, _anno_path(B, SHARED_IMAGE), 401, params=who.query)
+            for rest in _b_annotation_paths(w):
+                await _anno(c, method, _anno_path(B, SHARED_IMAGE, rest), 401,
+                            params=who.query)
+    await _anno(c, "GET", _anno_path(B, SHARED_IMAGE), 401, headers=c.a_key)
+
+
+async def case_annotation_post(c: Ctx) -> None:
+    w = c.w
+    name = {"commenterName": "Ann A"}
+    for who in w.a_visitors:
+        for target in (f"http://testserver{_anno_path(A, SHARED_IMAGE, w.b_chat1)}",
+                       f"http://testserver{_anno_path(B, SHARED_IMAGE, w.b_chat1)}",
+                       f"http://testserver{_anno_path(A, SHARED_IMAGE, w.a_chat)}"
+                       f"/replies/{w.b_reply}"):
+            body = await _anno(c, "POST", _anno_path(A, SHARED_IMAGE), 400,
+                               params={**who.query, **name},
+                               json_body=_anno_doc(motivation="replying", target=target))
+            assert body.json()["code"] == "reply-target-unknown"
+        made = await _anno(c, "POST", _anno_path(A, B_ONLY_IMAGE), 201,
+                           params={**who.query, **name}, json_body=_anno_doc())
+        assert made.json()["id"].startswith(f"http://testserver{_anno_path(A, B_ONLY_IMAGE)}")
+    for who in w.a_sso:
+        await _anno(c, "POST", _anno_path(B, SHARED_IMAGE), 401, params=who.query,
+                    json_body=_anno_doc())
+    await _anno(c, "POST", _anno_path(B, SHARED_IMAGE), 401, headers=c.a_key,
+                json_body=_anno_doc())
+
+
+async def _annotation_writes(c: Ctx, method: str) -> None:
+    w = c.w
+    body = _anno_doc() if method == "PUT" else None
+    for rest in _b_annotation_paths(w):
+        reply = "/replies/" in rest
+        doc = _anno_doc(motivation="replying", target="x") if reply and body else body
+        for who in w.a_visitors:
+            await _anno(c, method, _anno_path(A, SHARED_IMAGE, rest), 404, params=who.query,
+                        json_body=doc, headers={"If-Match": "*"})
+        for who in w.a_sso:
+            await _anno(c, method, _anno_path(B, SHARED_IMAGE, rest), 401, params=who.query,
+                        json_body=doc, headers={"If-Match": "*"})
+        await _anno(c, method, _anno_path(B, SHARED_IMAGE, rest), 401, headers={
+            **c.a_key, "If-Match": "*"}, json_body=doc)
+    # A's edit key belongs to A's objects; it proves nothing about B's.
+    for key in w.a_edit_keys:
+        for rest in _b_annotation_paths(w)[::2]:
+            image = B_ONLY_IMAGE if w.b_chat2 in rest else SHARED_IMAGE
+            reply = "/replies/" in rest
+            doc = _anno_doc(motivation="replying", target="x") if reply and body else body
+            await _anno(c, method, _anno_path(B, image, rest), 403,
+                        params={"editKey": key, "anonUserId": "anon-a-author"},
+                        json_body=doc, headers={"If-Match": "*"})
+
+
+async def case_annotation_put(c: Ctx) -> None:
+    await _annotation_writes(c, "PUT")
+
+
+async def case_annotation_delete(c: Ctx) -> None:
+    await _annotation_writes(c, "DELETE")
+
+
+_CONTAINER_PATH = "/annotations/{tenantId}/{urlId}/"
+_ANNOTATION_PATH = "/annotations/{tenantId}/{urlId}/{annotationId}"
+_REPLY_PATH = "/annotations/{tenantId}/{urlId}/{annotationId}/replies/{replyId}"
+ANNOTATION_CASES: dict[tuple[str, str], Case] = {
+    **{(method, path): case_annotation_reads for method in ("GET", "HEAD", "OPTIONS")
+       for path in (_CONTAINER_PATH, _ANNOTATION_PATH, _REPLY_PATH)},
+    ("POST", _CONTAINER_PATH): case_annotation_post,
+    **{("PUT", path): case_annotation_put for path in (_ANNOTATION_PATH, _REPLY_PATH)},
+    **{("DELETE", path): case_annotation_delete for path in (_ANNOTATION_PATH, _REPLY_PATH)},
+}
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("GET", "/comment-image-chats/{tenantId}"): case_list_image_chats,
     ("POST", "/comment-image-chats/{tenantId}"): case_create_image_chat,
@@ -1203,6 +1327,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/user-notifications/{notificationId}/mark/{newStatus}"): case_mark_notification,
     ("POST", "/user-notifications/set-subscription-state/{subscribedOrUnsubscribed}"):
         case_set_following,
+    **ANNOTATION_CASES,
 }
 
 

@@ -25,7 +25,7 @@ from imagechat.domain.models import Tenant
 # First path segment of the routes whose second segment is a tenant id.
 TENANT_ROUTES = frozenset(
     {"comment-image-chats", "comments", "event-log", "events", "lock-image", "ban-user",
-     "user-search", "image-versions"})
+     "user-search", "image-versions", "annotations"})
 # First path segment of the routes that name their tenant in the query (`tenantId`), as
 # the reference's do.
 QUERY_TENANT_ROUTES = frozenset({"user-notifications"})
@@ -34,6 +34,13 @@ PUBLIC_PREFIXES = ("/js/", "/css/", "/demo", "/healthz")
 ALLOWED_METHODS = "GET, POST, DELETE"
 ALLOWED_HEADERS = frozenset({"content-type"})
 EXPOSED_HEADERS = "Retry-After"
+# The Web Annotation Protocol's routes take more methods and headers, and clients must read
+# the headers of their answers (ETag for If-Match, Link, Location, ...).
+ANNOTATION_PREFIX = "/annotations/"
+ANNOTATION_METHODS = "GET, HEAD, POST, PUT, DELETE"
+ANNOTATION_HEADERS = frozenset({"content-type", "accept", "prefer", "if-match"})
+ANNOTATION_EXPOSED = ("Retry-After, ETag, Link, Allow, Vary, Location, Content-Location, "
+                      "Accept-Post, Preference-Applied, ImageChat-Edit-Key")
 # Browsers may cache a preflight answer this long (seconds): origins change rarely.
 PREFLIGHT_MAX_AGE_SECS = 600
 
@@ -84,10 +91,12 @@ class TenantCORSMiddleware:
                           "origin-not-allowed")
             return
         allow = "*" if not tenant.allowed_origins or "*" in tenant.allowed_origins else origin
+        annotations = path.startswith(ANNOTATION_PREFIX)
         if preflight:
-            await self._preflight(headers, allow, send)
+            await self._preflight(headers, allow, send, annotations)
             return
-        await self.app(scope, receive, self._with_cors(send, allow))
+        await self.app(scope, receive, self._with_cors(
+            send, allow, ANNOTATION_EXPOSED if annotations else EXPOSED_HEADERS))
 
     async def _tenant(self, scope: Scope, tenant_id: str) -> Tenant | None:
         try:
@@ -98,18 +107,22 @@ class TenantCORSMiddleware:
             return None
         return tenant
 
-    async def _preflight(self, headers: Headers, allow: str, send: Send) -> None:
+    async def _preflight(self, headers: Headers, allow: str, send: Send,
+                         annotations: bool = False) -> None:
         method = headers["access-control-request-method"].upper()
         requested = {h.strip().lower() for h in
                      headers.get("access-control-request-headers", "").split(",") if h.strip()}
-        if method not in ALLOWED_METHODS.split(", ") or not requested <= ALLOWED_HEADERS:
+        methods = ANNOTATION_METHODS if annotations else ALLOWED_METHODS
+        allowed_headers = ANNOTATION_HEADERS if annotations else ALLOWED_HEADERS
+        if method not in methods.split(", ") or not requested <= allowed_headers:
             await _refuse(send, 400, "This method or header is not allowed cross-origin.",
                           "cors-not-allowed")
             return
         response_headers = [
             (b"access-control-allow-origin", allow.encode("latin-1")),
-            (b"access-control-allow-methods", ALLOWED_METHODS.encode()),
-            (b"access-control-allow-headers", b"Content-Type"),
+            (b"access-control-allow-methods", methods.encode()),
+            (b"access-control-allow-headers",
+             ", ".join(sorted(allowed_headers)).encode() if annotations else b"Content-Type"),
             (b"access-control-max-age", str(PREFLIGHT_MAX_AGE_SECS).encode()),
             (b"vary", b"Origin"),
             (b"content-length", b"0"),
@@ -117,11 +130,11 @@ class TenantCORSMiddleware:
         await send({"type": "http.response.start", "status": 200, "headers": response_headers})
         await send({"type": "http.response.body", "body": b""})
 
-    def _with_cors(self, send: Send, allow: str) -> Send:
+    def _with_cors(self, send: Send, allow: str, exposed: str = EXPOSED_HEADERS) -> Send:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = [(b"access-control-allow-origin", allow.encode("latin-1")),
-                         (b"access-control-expose-headers", EXPOSED_HEADERS.encode())]
+                         (b"access-control-expose-headers", exposed.encode())]
                 if allow != "*":
                     extra.append((b"vary", b"Origin"))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}

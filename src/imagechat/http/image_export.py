@@ -26,12 +26,15 @@ def attachment(found: ExportFile) -> Response:
     **failures(400, 401, 404, 429, 503)})
 async def export_image(
     request: Request, tenantId: str, urlId: str,
-    format: str = Query(description="`csv` (one row per comment) or `pdf` (the review "
-                        "report: the image with numbered markers, then every thread)."),
+    format: str = Query(description="`csv` (one row per comment), `pdf` (the review "
+                        "report: the image with numbered markers, then every thread) or "
+                        "`jsonld` (the W3C AnnotationCollection, as the annotation "
+                        "container serves it)."),
     x_api_key: str | None = Header(default=None),
 ) -> Response:
     """One image's conversations on its latest version, with every comment. A PDF draws
     the image, fetched like a version's (the site's origins only); when it cannot be
     fetched the report says why and shows the stored thumbnail, or no image."""
     tenant, _ = await backend_of(request, tenantId, x_api_key)
-    return attachment(await services_of(request).exports.export(tenant, urlId, format))
+    return attachment(await services_of(request).exports.export(
+        tenant, urlId, format, base_url=str(request.base_url)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from imagechat.domain.clock import Clock
 from imagechat.outbound.images import FetchLimits
+from imagechat.services.annotations import AnnotationService
 from imagechat.services.comments import CommentService
 from imagechat.services.dashboard import DashboardService
 from imagechat.services.history import HistoryService
@@ -49,6 +50,8 @@ class Services:
     usage: UsageService
     webhooks: WebhookService
     exports: ImageExportService
+    # The W3C Web Annotation Protocol over image_chats and comments.
+    annotations: AnnotationService
 
 
 # What an app without settings (the CLI, tests) fetches images with: the settings' defaults.
@@ -65,11 +68,13 @@ def build_services(db: Database, clock: Clock, sink: EventSink, *,
     tenant, when the demo is switched off)."""
     writer = Writer(db, clock, sink)
     versions = ImageVersionService(writer, images, ImageWork())
+    image_chats = ImageChatService(writer, versions)
+    comments = CommentService(writer)
+    annotations = AnnotationService(writer, image_chats, comments)
     return Services(
         db=db, clock=clock, writer=writer,
         tenants=TenantService(db, clock, refused=refused_tenants),
-        image_chats=ImageChatService(writer, versions), image_versions=versions,
-        comments=CommentService(writer),
+        image_chats=image_chats, image_versions=versions, comments=comments,
         votes=VoteService(writer), history=HistoryService(db),
         dashboard=DashboardService(db, clock), moderation=ModerationService(writer),
         pages=PageService(db), reactions=ReactionService(writer),
@@ -77,5 +82,6 @@ def build_services(db: Database, clock: Clock, sink: EventSink, *,
         usage=UsageService(db),
         webhooks=WebhookService(writer, allow_private=outbound_allow_private,
                                 lease_ms=outbox_lease_ms),
-        exports=ImageExportService(versions),
+        exports=ImageExportService(versions, annotations),
+        annotations=annotations,
     )

@@ -1,10 +1,12 @@
-"""Exports of an image that people read: a CSV of its comments and a PDF review report
-(README "Exports").
+"""Exports of an image: a CSV of its comments, a PDF review report, and its W3C
+AnnotationCollection (JSON-LD) for annotation tools (README "Exports").
 
 An export shows the image's latest version: every conversation placed on it (its point or
 region there, and how it got there), numbered 1, 2, ... in the order they were made, with
 its whole thread, reactions and resolved state. The formats are a table, `FORMATS`; each
-turns one `ImageReport` into bytes, so a format is one entry. The PDF also draws the image:
+turns one `ImageReport` into bytes, so a format is one entry. JSON-LD is the one format
+built from the image's annotations instead (docs/annotations.md): the very documents the
+protocol server serves, whose ids are addresses on this server. The PDF also draws the image:
 it is fetched like a version's image (outbound/images.fetch_image: the site's origins
 only, no private addresses, bounded), never kept. When it cannot be fetched the stored
 thumbnail of the version stands in for it, and without that the report says why the image
@@ -14,12 +16,16 @@ the image host is down.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from imagechat.annotations import collection
+from imagechat.annotations.iris import Iris
+from imagechat.annotations.vocabulary import ANNO_MEDIA_TYPE
 from imagechat.domain import rules
 from imagechat.domain.errors import (
     BadInput,
@@ -30,6 +36,7 @@ from imagechat.domain.errors import (
 )
 from imagechat.domain.models import Comment, Tenant
 from imagechat.services import export_csv, export_pdf, positions
+from imagechat.services.annotations import AnnotationService
 from imagechat.services.dashboard import image_address
 from imagechat.services.image_report import ImageReport, ReportImage, ReportThread
 from imagechat.services.image_versions import ImageVersionService
@@ -52,12 +59,14 @@ class ExportFormat:
     extension: str
     # The format draws the image: the service fetches it before rendering.
     draws_image: bool
-    render: Callable[[ImageReport], bytes]
+    # None: the format is the image's AnnotationCollection, not a rendering of the report.
+    render: Callable[[ImageReport], bytes] | None
 
 
 FORMATS: dict[str, ExportFormat] = {
     "csv": ExportFormat("text/csv; charset=utf-8", "csv", False, export_csv.render),
     "pdf": ExportFormat("application/pdf", "pdf", True, export_pdf.render),
+    "jsonld": ExportFormat(ANNO_MEDIA_TYPE, "jsonld", False, None),
 }
 
 
@@ -82,16 +91,23 @@ def file_name(url_id: str, extension: str) -> str:
 
 
 class ImageExportService:
-    def __init__(self, versions: ImageVersionService) -> None:
+    def __init__(self, versions: ImageVersionService, annotations: AnnotationService
+                 ) -> None:
         self.versions = versions
+        self.annotations = annotations
         self.db = versions.db
         self.clock = versions.writer.clock
 
-    async def export(self, tenant: Tenant, raw_url_id: Any, raw_format: Any) -> ExportFile:
+    async def export(self, tenant: Tenant, raw_url_id: Any, raw_format: Any, *,
+                     base_url: str) -> ExportFile:
         """One image in one format; 404 `image-not-found` for a urlId the site has no
-        image at."""
+        image at. `base_url`: this server's address, the start of the JSON-LD's ids."""
         chosen = require_format(raw_format)
         url_id = rules.clean_url_id(raw_url_id)
+        if chosen.render is None:
+            body = await self._collection(tenant, url_id, base_url)
+            return ExportFile(body=body, media_type=chosen.media_type,
+                              filename=file_name(url_id, chosen.extension))
         async with self.db.read() as conn:
             report = await _report(conn, tenant.id, url_id, self.clock.now_ms())
         if report is None:
@@ -101,6 +117,15 @@ class ImageExportService:
         body = await self.versions.work.run(chosen.render, report)
         return ExportFile(body=body, media_type=chosen.media_type,
                           filename=file_name(url_id, chosen.extension))
+
+    async def _collection(self, tenant: Tenant, url_id: str, base_url: str) -> bytes:
+        async with self.db.read() as conn:
+            if await images.get(conn, tenant.id, url_id) is None:
+                raise NotFound("This site has no image with that urlId.", "image-not-found")
+        image = await self.annotations.image(tenant, url_id)
+        document = collection(Iris(base=base_url.rstrip("/"), tenant_id=tenant.id,
+                                   url_id=url_id), image)
+        return json.dumps(document, ensure_ascii=False, indent=1).encode()
 
     async def site_csv(self, tenant: Tenant) -> AsyncIterator[bytes]:
         """Every image of the site in one CSV (the same columns, images in urlId order),

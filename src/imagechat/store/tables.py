@@ -418,3 +418,19 @@ moderation_log = Table(
     Column("created_at", BigInteger, nullable=False),
     Index("ix_moderation_log_tenant_created", "tenant_id", "created_at", "id"),
 )
+
+# What a Web Annotation client gave for a conversation or a comment (canonical, via,
+# creators, more bodies): kept as sent, merged with the server's properties when served.
+annotation_documents = Table(
+    "annotation_documents",
+    metadata,
+    Column("tenant_id", String(64), ForeignKey("tenants.id", ondelete="CASCADE"),
+           primary_key=True),
+    # A conversation's or a comment's id.
+    Column("id", String(32), primary_key=True),
+    # The image, so that a container is read in one query.
+    Column("url_id", String(1000), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_annotation_documents_tenant_url", "tenant_id", "url_id"),
+)

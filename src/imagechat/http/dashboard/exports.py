@@ -18,7 +18,7 @@ async def export_image(request: Request) -> Response:
     admin = await admin_of(request)
     found = await services(request).exports.export(
         admin.tenant, request.query_params.get("urlId", ""),
-        request.query_params.get("format", ""))
+        request.query_params.get("format", ""), base_url=str(request.base_url))
     return attachment(found)
 
 
