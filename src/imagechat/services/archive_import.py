@@ -1,0 +1,191 @@
+"""`imagechat import`: an archive (services/archive_format.py) back into a database, empty
+(the schema is created first) or in use.
+
+Rows keep their ids, threads, dates and authors. A row whose primary key is stored already
+is left as it is, never overwritten, which is what makes a second import of the same file
+change nothing. Lines are checked one by one: a bad line (not JSON, an unknown type, a
+missing or ill-typed field, a parent that is neither earlier in the archive nor stored, a
+clash with a stored row) is reported with its number and reason, and the others still load.
+
+Channels keep their `seq` and get a new `epoch`: the event log is not in the archive, so a
+client resuming from before the import is told to reload rather than resuming into a
+history that is not there (docs/protocol.md, "Resume"). A channel that was stored already
+gets a new epoch too when the import added anything to its tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from imagechat.domain.errors import BadInput
+from imagechat.domain.ids import new_secret
+from imagechat.services.archive_format import (
+    ArchiveRefused,
+    Header,
+    Record,
+    parse_record,
+    read_header,
+)
+from imagechat.store import archive
+from imagechat.store.database import Database
+from imagechat.store.migrate import SchemaNotReady, known_revisions, schema_state, upgrade
+from imagechat.store.tables import comments
+
+# Lines written per transaction: long enough to be fast, short enough that a running server
+# sharing an SQLite file is never kept waiting for long.
+BATCH_ROWS = 500
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ArchiveReport:
+    header: Header | None = None
+    loaded: dict[str, int] = field(default_factory=dict)
+    already_there: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    # Rows the archive had no secret for, which got a new one ("tenant demo").
+    new_secrets: list[str] = field(default_factory=list)
+    schema_created: bool = False
+
+
+@dataclass
+class _Run:
+    report: ArchiveReport
+    # Replies met before their parent; tried again at the end.
+    deferred: list[tuple[int, Record]] = field(default_factory=list)
+    # Channels stored before the import, and tenants the import added rows to.
+    stored_channels: list[tuple[str, str, int]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)
+
+
+class ArchiveImport:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def run(self, lines: Iterable[str], progress: Progress | None = None) -> ArchiveReport:
+        """Load the archive's lines (an open file streams: memory holds one batch)."""
+        numbered = ((n, line) for n, line in enumerate(lines, start=1) if line.strip())
+        first = next(numbered, None)
+        if first is None:
+            raise ArchiveRefused("the file is empty: not an ImageChat archive")
+        run = _Run(ArchiveReport(header=read_header(first[1], known_revisions())))
+        run.report.schema_created = await self._schema()
+        total = sum(v for v in run.report.header.counts.values() if isinstance(v, int)) \
+            if run.report.header else 0
+        batch: list[tuple[int, Record]] = []
+        done = 0
+        for number, line in numbered:
+            try:
+                batch.append((number, parse_record(line)))
+            except BadInput as exc:
+                run.report.bad.append((number, exc.reason))
+            if len(batch) >= BATCH_ROWS:
+                done += await self._write(run, batch)
+                batch = []
+                if progress is not None:
+                    progress(done, total)
+        done += await self._write(run, batch)
+        await self._retry_deferred(run)
+        await self._restart_channels(run)
+        if progress is not None:
+            progress(done, total)
+        run.report.bad.sort()
+        return run.report
+
+    async def _schema(self) -> bool:
+        """Create the schema in an empty database; refuse one that is not current."""
+        state = await schema_state(self.db.writer)
+        if state.empty:
+            await upgrade(self.db.writer, self.db.url)
+            return True
+        problem = state.problem()
+        if problem is not None:
+            raise SchemaNotReady(problem)
+        return False
+
+    async def _write(self, run: _Run, batch: list[tuple[int, Record]]) -> int:
+        if not batch:
+            return 0
+        async with self.db.write_in_thread() as conn:
+            for number, record in batch:
+                await self._one(conn, run, number, record, defer=True)
+        return len(batch)
+
+    async def _one(self, conn: AsyncConnection, run: _Run, number: int, record: Record, *,
+                   defer: bool) -> bool:
+        """Insert one record; False if it must wait for its parent."""
+        kind, values = record.kind, dict(record.values)
+        tenant_id = values["id"] if kind.name == "tenant" else values["tenant_id"]
+        parent = values.get("parent_id") if kind.name == "comment" else None
+        if parent is not None and not await archive.exists(conn, comments, id=parent,
+                                                           tenant_id=tenant_id):
+            if defer:
+                run.deferred.append((number, record))
+            return False
+        for name in record.missing_secrets:
+            values[name] = new_secret()
+        if kind.name == "channel":
+            values["epoch"] = archive.new_epoch()
+        try:
+            async with conn.begin_nested():
+                inserted = await archive.insert_absent(conn, kind, values)
+        except IntegrityError as exc:
+            run.report.bad.append((number, await _why(conn, kind, values, exc)))
+            return True
+        if not inserted:
+            run.report.already_there += 1
+            if kind.name == "channel":
+                run.stored_channels.append((tenant_id, values["url_id"], values["seq"]))
+            return True
+        run.report.loaded[kind.name] = run.report.loaded.get(kind.name, 0) + 1
+        run.touched.add(tenant_id)
+        if record.missing_secrets:
+            key = "/".join(str(values[c.name]) for c in archive.primary_key(kind))
+            run.report.new_secrets.append(f"{kind.name} {key}")
+        return True
+
+    async def _retry_deferred(self, run: _Run) -> None:
+        # A reply may come before its parent (dates edited by hand, another tool's
+        # archive): try again while any of them gets in.
+        while run.deferred:
+            waiting, run.deferred = run.deferred, []
+            async with self.db.write_in_thread() as conn:
+                still = [(n, r) for n, r in waiting
+                         if not await self._one(conn, run, n, r, defer=False)]
+            if len(still) == len(waiting):
+                for number, record in still:
+                    run.report.bad.append((number, (
+                        f"comment: its parent comment {record.values['parent_id']!r} is "
+                        "neither in the archive nor stored")))
+                return
+            run.deferred = still
+
+    async def _restart_channels(self, run: _Run) -> None:
+        restart = [c for c in run.stored_channels if c[0] in run.touched]
+        for start in range(0, len(restart), BATCH_ROWS):
+            async with self.db.write_in_thread() as conn:
+                for tenant_id, url_id, seq in restart[start : start + BATCH_ROWS]:
+                    await archive.restart_channel(conn, tenant_id, url_id, seq)
+
+
+async def _why(conn: AsyncConnection, kind: archive.Kind, values: dict[str, Any],
+               exc: IntegrityError) -> str:
+    """A readable reason for a refused row: the parent it names is missing, or it clashes
+    with a stored row on one of its unique keys."""
+    for fk in kind.table.foreign_keys:
+        value = values.get(fk.parent.name)
+        target = fk.column
+        if value is not None and not await archive.exists(conn, target.table,
+                                                          **{target.name: value}):
+            parent = next((k.name for k in archive.KINDS if k.table is target.table),
+                          target.table.name)
+            return (f"{kind.name}: its {parent} {value!r} is neither earlier in the archive "
+                    "nor stored")
+    detail = str(exc.orig).splitlines()[0] if exc.orig is not None else "a unique key"
+    return f"{kind.name}: clashes with a stored row ({detail})"
