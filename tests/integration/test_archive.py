@@ -1,0 +1,320 @@
+"""`imagechat export` and `imagechat import`: the archive of generated tenants with a row in
+every table, round trips between SQLite and PostgreSQL, idempotence, damaged archives, the
+version check, the tenant filter and the secrets (docs/data-model.md, "Archive")."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+from typer.testing import CliRunner, Result
+
+from imagechat.cli import app as cli
+from imagechat.store.archive import KINDS, LEFT_OUT
+from imagechat.store.tables import channels, metadata, tenants, webhook_endpoints
+from tests.archive_data import fill
+from tests.conftest import _empty_postgres, _pg_admin, _pg_url_for
+
+runner = CliRunner()
+CONVERSATIONS = 20
+
+
+def run(*args: str) -> Result:
+    return runner.invoke(cli, list(args))
+
+
+def export(url: str, path: Path, *extra: str) -> bytes:
+    result = run("export", str(path), "--database-url", url, *extra)
+    assert result.exit_code == 0, result.output
+    return path.read_bytes()
+
+
+def load(url: str, path: Path) -> Result:
+    return run("import", str(path), "--database-url", url)
+
+
+def records(data: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+async def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (epochs included)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return {table.name: sorted(map(tuple, await conn.execute(sa.select(table))),
+                                       key=repr)
+                    for table in metadata.sorted_tables}
+    finally:
+        await engine.dispose()
+
+
+def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    return asyncio.run(_snapshot(url))
+
+
+def filled(url: str) -> str:
+    if url.startswith("postgresql"):
+        asyncio.run(_empty_postgres(url))
+    assert run("migrate", "--database-url", url).exit_code == 0
+    asyncio.run(fill(url, "site-a", CONVERSATIONS, seed=1))
+    asyncio.run(fill(url, "site-b", CONVERSATIONS // 2, seed=2))
+    return url
+
+
+@pytest.fixture
+def source(database_url: str) -> str:
+    return filled(database_url)
+
+
+@pytest.fixture
+def new_pg_database(pg_database: str) -> Iterator[str]:
+    """A PostgreSQL database of its own with no schema at all (pg_database: skipped or
+    failed like every PostgreSQL test when the server is missing)."""
+    name = f"imagechat_archive_{secrets.token_hex(4)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _pg_url_for(name)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def sqlite_at(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def test_every_table_is_archived_or_left_out_with_a_reason() -> None:
+    archived = {kind.table.name for kind in KINDS}
+    assert archived.isdisjoint(LEFT_OUT)
+    assert archived | set(LEFT_OUT) - {"alembic_version"} == set(metadata.tables)
+
+
+@pytest.mark.postgres
+def test_round_trip_sqlite_postgres_sqlite_gives_identical_archives(
+    tmp_path: Path, new_pg_database: str
+) -> None:
+    first_db = filled(sqlite_at(tmp_path / "first.db"))
+    for flags in ((), ("--include-secrets",)):
+        name = "-".join(flags) or "plain"
+        original = export(first_db, tmp_path / f"{name}-1.jsonl", *flags)
+        kinds = {r["type"] for r in records(original)}
+        assert kinds == {"header"} | {kind.name for kind in KINDS}
+
+        # Into PostgreSQL with no schema yet: the import creates it.
+        pg = new_pg_database if not flags else _fresh_schema(new_pg_database)
+        loaded = load(pg, tmp_path / f"{name}-1.jsonl")
+        assert loaded.exit_code == 0, loaded.output
+        assert "0 already there, 0 bad lines" in loaded.output
+        assert export(pg, tmp_path / f"{name}-2.jsonl", *flags) == original
+
+        back = sqlite_at(tmp_path / f"{name}-back.db")
+        assert load(back, tmp_path / f"{name}-2.jsonl").exit_code == 0
+        assert export(back, tmp_path / f"{name}-3.jsonl", *flags) == original
+
+    # Seqs are kept, epochs are new: a client resuming from before must reload.
+    before = {(r[0], r[1]): r for r in snapshot(first_db)["channels"]}
+    after = {(r[0], r[1]): r for r in snapshot(back)["channels"]}
+    assert before.keys() == after.keys()
+    seq, epoch = list(channels.c.keys()).index("seq"), list(channels.c.keys()).index("epoch")
+    for key, row in before.items():
+        assert after[key][seq] == row[seq]
+        assert after[key][epoch] != row[epoch]
+
+
+def _fresh_schema(url: str) -> str:
+    asyncio.run(_pg_admin_reset(url))
+    return url
+
+
+async def _pg_admin_reset(url: str) -> None:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            await conn.execute(sa.text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+def test_import_twice_changes_nothing(tmp_path: Path, source: str) -> None:
+    archive = tmp_path / "all.jsonl"
+    original = export(source, archive)
+    target = sqlite_at(tmp_path / "target.db")
+    assert load(target, archive).exit_code == 0
+    once = snapshot(target)
+    again = load(target, archive)
+    assert again.exit_code == 0, again.output
+    total = len(records(original)) - 1
+    assert f"0 records loaded, {total} already there, 0 bad lines." in again.output
+    assert snapshot(target) == once
+
+    # Into the database it came from: everything is there already, nothing moves (not even
+    # an epoch).
+    before = snapshot(source)
+    into_itself = load(source, archive)
+    assert f"0 records loaded, {total} already there" in into_itself.output
+    assert snapshot(source) == before
+
+
+def test_a_stored_channel_gets_a_new_epoch_when_its_tenant_gains_rows(
+    tmp_path: Path, source: str
+) -> None:
+    archive = tmp_path / "all.jsonl"
+    export(source, archive)
+    lines = archive.read_text().splitlines()
+    # The database lacks a few comments of the archive (deleted since, say).
+    missing = [json.loads(x)["data"]["id"] for x in lines if '"type":"comment"' in x][-3:]
+    engine_url = source
+    asyncio.run(_delete_comments(engine_url, missing))
+    before = {(r[0], r[1]): r[3] for r in snapshot(source)["channels"]}
+    result = load(source, archive)
+    assert result.exit_code == 0, result.output
+    assert "  3 comment" in result.output
+    after = {(r[0], r[1]): r[3] for r in snapshot(source)["channels"]}
+    changed = {key for key in before if before[key] != after[key]}
+    assert changed and {tenant for tenant, _ in changed} == {"site-a"}
+
+
+async def _delete_comments(url: str, ids: list[str]) -> None:
+    from imagechat.store.tables import comments
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.delete(comments).where(comments.c.id.in_(ids)))
+    finally:
+        await engine.dispose()
+
+
+def _damage(lines: list[str]) -> tuple[list[str], dict[int, str]]:
+    """The archive with bad lines spread through it; returns them with line -> reason."""
+    vote = json.loads(next(x for x in lines if '"type":"vote"' in x))
+    comment = json.loads(next(x for x in lines if '"type":"comment"' in x))
+    orphan_vote = {**vote, "data": {**vote["data"], "id": "v-orphan",
+                                    "comment_id": "no-such-comment"}}
+    orphan_reply = {**comment, "data": {**comment["data"], "id": "c-orphan",
+                                        "parent_id": "no-such-parent"}}
+    no_name = {**comment, "data": {k: v for k, v in comment["data"].items()
+                                   if k != "commenter_name"} | {"id": "c-noname"}}
+    wrong_type = {**comment, "data": {**comment["data"], "id": "c-wrong", "votes_up": "3"}}
+    foreign_tenant = {**comment, "data": {**comment["data"], "id": "c-foreign",
+                                          "tenant_id": "nobody"}}
+    bad = [
+        ('{"type": "comment", "data": {"id": ', "not JSON"),
+        (json.dumps({"type": "gadget", "data": {}}), "unknown record type 'gadget'"),
+        (json.dumps(no_name), "the field 'commenter_name' is missing"),
+        (json.dumps(wrong_type), "the field 'votes_up' must be a whole number"),
+        (json.dumps(orphan_vote), "its comment 'no-such-comment' is neither earlier"),
+        (json.dumps(orphan_reply), "its parent comment 'no-such-parent' is neither"),
+        (json.dumps(foreign_tenant), "its tenant 'nobody' is neither earlier"),
+        ("[1, 2]", "not a JSON object"),
+    ]
+    out = list(lines)
+    for k, (line, _) in enumerate(bad):
+        out.insert(1 + (k + 1) * (len(lines) // (len(bad) + 1)), line)
+    expected = {n: reason for n, line in enumerate(out, start=1)
+                for bad_line, reason in bad if line == bad_line}
+    return out, expected
+
+
+def test_a_damaged_archive_loads_its_good_lines_and_names_the_bad_ones(
+    tmp_path: Path, source: str
+) -> None:
+    original = export(source, tmp_path / "all.jsonl")
+    damaged, expected = _damage(original.decode().splitlines())
+    assert len(expected) == 8
+    (tmp_path / "damaged.jsonl").write_text("\n".join(damaged) + "\n")
+    target = sqlite_at(tmp_path / "target.db")
+    result = load(target, tmp_path / "damaged.jsonl")
+    assert result.exit_code == 1, result.output
+    assert f"{len(records(original)) - 1} records loaded, 0 already there, 8 bad lines." \
+        in result.output
+    reported = [line for line in result.output.splitlines() if line.startswith("  line ")]
+    assert len(reported) == 8
+    for number, reason in expected.items():
+        assert any(line.startswith(f"  line {number}: ") and reason in line
+                   for line in reported), (number, reason, result.output)
+    # Everything good is in, exactly: the database exports the original archive.
+    assert export(target, tmp_path / "again.jsonl") == original
+
+
+@pytest.mark.parametrize(("header", "reason"), [
+    ({"version": 2}, "format version 2; this version of ImageChat reads up to 1"),
+    ({"schema": "9999"}, "schema revision '9999', which this version of ImageChat does not"),
+    ({"format": "something-else"}, "not the header of an ImageChat archive"),
+])
+def test_an_archive_of_another_version_is_refused_whole(
+    tmp_path: Path, sqlite_url: str, header: dict[str, Any], reason: str
+) -> None:
+    filled(sqlite_url)
+    lines = export(sqlite_url, tmp_path / "all.jsonl").decode().splitlines()
+    lines[0] = json.dumps({**json.loads(lines[0]), **header})
+    (tmp_path / "other.jsonl").write_text("\n".join(lines) + "\n")
+    target = tmp_path / "target.db"
+    result = load(sqlite_at(target), tmp_path / "other.jsonl")
+    assert result.exit_code == 1, result.output
+    assert reason in result.output
+    assert not target.exists() or snapshot(sqlite_at(target)).get("tenants") in (None, [])
+
+
+def test_a_file_that_is_not_an_archive_is_refused(tmp_path: Path, sqlite_url: str) -> None:
+    (tmp_path / "x.jsonl").write_text('{"id": "fc1", "comment": "from another tool"}\n')
+    result = load(sqlite_url, tmp_path / "x.jsonl")
+    assert result.exit_code == 1
+    assert "not the header of an ImageChat archive" in result.output
+
+
+def test_the_tenant_filter_exports_one_tenant_and_nothing_of_others(
+    tmp_path: Path, source: str
+) -> None:
+    data = export(source, tmp_path / "a.jsonl", "--tenant", "site-a")
+    rows = records(data)
+    assert rows[0]["tenant"] == "site-a"
+    assert {r["data"].get("tenant_id", r["data"].get("id")) for r in rows[1:]} == {"site-a"}
+    assert b"site-b" not in data
+    assert sum(rows[0]["counts"].values()) == len(rows) - 1
+    # Loaded next to the other tenant, it is that tenant's part of the whole.
+    target = sqlite_at(tmp_path / "target.db")
+    assert load(target, tmp_path / "a.jsonl").exit_code == 0
+    assert export(target, tmp_path / "a2.jsonl", "--tenant", "site-a") == data
+
+    unknown = run("export", str(tmp_path / "x.jsonl"), "--tenant", "nobody",
+                  "--database-url", source)
+    assert unknown.exit_code == 1
+    assert "no tenant 'nobody'" in unknown.output
+    assert not (tmp_path / "x.jsonl").exists()
+    assert not (tmp_path / "x.jsonl.partial").exists()
+
+
+def test_secrets_stay_out_unless_asked_for(tmp_path: Path, source: str) -> None:
+    plain = export(source, tmp_path / "plain.jsonl")
+    assert b"secret-site-a" not in plain and b"whsec-site-a" not in plain
+    for row in records(plain)[1:]:
+        assert "api_secret" not in row["data"] and "secret" not in row["data"]
+    assert records(plain)[0]["secrets"] is False
+    full = export(source, tmp_path / "full.jsonl", "--include-secrets")
+    assert b'"api_secret":"secret-site-a"' in full and b'"secret":"whsec-site-a"' in full
+
+    # Restored without them, tenants and endpoints get new secrets, and the output says so.
+    target = sqlite_at(tmp_path / "target.db")
+    result = load(target, tmp_path / "plain.jsonl")
+    assert result.exit_code == 0
+    assert "tenant site-a: the archive has no secret for it; it got a new one" in result.output
+    stored = snapshot(target)
+    secret_at = list(tenants.c.keys()).index("api_secret")
+    hook_secret_at = list(webhook_endpoints.c.keys()).index("secret")
+    assert all(len(r[secret_at]) >= 32 and not r[secret_at].startswith("secret-")
+               for r in stored["tenants"])
+    assert all(not r[hook_secret_at].startswith("whsec-") for r in stored["webhook_endpoints"])
+    # With them, they come back as they were.
+    restored = sqlite_at(tmp_path / "restored.db")
+    assert load(restored, tmp_path / "full.jsonl").exit_code == 0
+    assert {r[secret_at] for r in snapshot(restored)["tenants"]} == {"secret-site-a",
+                                                                     "secret-site-b"}
