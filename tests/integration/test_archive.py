@@ -6,42 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
-from typer.testing import CliRunner, Result
 
-from imagechat.cli import app as cli
 from imagechat.store.archive import KINDS, LEFT_OUT
 from imagechat.store.tables import channels, metadata, tenants, webhook_endpoints
 from tests.archive_data import fill
-from tests.conftest import _empty_postgres, _pg_admin, _pg_url_for
+from tests.conftest import _empty_postgres
+from tests.integration.archive_helpers import (  # noqa: F401 (a fixture)
+    export,
+    load,
+    new_pg_database,
+    records,
+    run,
+    sqlite_at,
+)
 
-runner = CliRunner()
 CONVERSATIONS = 20
-
-
-def run(*args: str) -> Result:
-    return runner.invoke(cli, list(args))
-
-
-def export(url: str, path: Path, *extra: str) -> bytes:
-    result = run("export", str(path), "--database-url", url, *extra)
-    assert result.exit_code == 0, result.output
-    return path.read_bytes()
-
-
-def load(url: str, path: Path) -> Result:
-    return run("import", str(path), "--database-url", url)
-
-
-def records(data: bytes) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in data.decode().splitlines()]
 
 
 async def _snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
@@ -74,22 +59,6 @@ def source(database_url: str) -> str:
     return filled(database_url)
 
 
-@pytest.fixture
-def new_pg_database(pg_database: str) -> Iterator[str]:
-    """A PostgreSQL database of its own with no schema at all (pg_database: skipped or
-    failed like every PostgreSQL test when the server is missing)."""
-    name = f"imagechat_archive_{secrets.token_hex(4)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _pg_url_for(name)
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def sqlite_at(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
 def test_every_table_is_archived_or_left_out_with_a_reason() -> None:
     archived = {kind.table.name for kind in KINDS}
     assert archived.isdisjoint(LEFT_OUT)
@@ -98,7 +67,7 @@ def test_every_table_is_archived_or_left_out_with_a_reason() -> None:
 
 @pytest.mark.postgres
 def test_round_trip_sqlite_postgres_sqlite_gives_identical_archives(
-    tmp_path: Path, new_pg_database: str
+    tmp_path: Path, new_pg_database: str,  # noqa: F811 (the fixture)
 ) -> None:
     first_db = filled(sqlite_at(tmp_path / "first.db"))
     for flags in ((), ("--include-secrets",)):
@@ -243,6 +212,23 @@ def test_a_damaged_archive_loads_its_good_lines_and_names_the_bad_ones(
                    for line in reported), (number, reason, result.output)
     # Everything good is in, exactly: the database exports the original archive.
     assert export(target, tmp_path / "again.jsonl") == original
+
+
+def test_a_record_never_lands_on_another_tenants_row(tmp_path: Path, source: str) -> None:
+    lines = export(source, tmp_path / "b.jsonl", "--tenant", "site-b").decode().splitlines()
+    taken = next(json.loads(x)["data"]["id"] for x in export(
+        source, tmp_path / "a.jsonl", "--tenant", "site-a").decode().splitlines()
+        if '"type":"comment"' in x)
+    at = next(n for n, x in enumerate(lines) if '"type":"comment"' in x)
+    forged = json.loads(lines[at])
+    forged["data"] = {**forged["data"], "id": taken, "comment": "forged"}
+    lines.insert(at, json.dumps(forged))
+    (tmp_path / "forged.jsonl").write_text("\n".join(lines) + "\n")
+    before = snapshot(source)
+    result = load(source, tmp_path / "forged.jsonl")
+    assert result.exit_code == 1
+    assert f"  line {at + 1}: comment: its id is another tenant's" in result.output
+    assert snapshot(source) == before
 
 
 @pytest.mark.parametrize(("header", "reason"), [

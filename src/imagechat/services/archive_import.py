@@ -139,6 +139,11 @@ class ArchiveImport:
             run.report.bad.append((number, await _why(conn, kind, values, exc)))
             return True
         if not inserted:
+            if await archive.owner(conn, kind, values) != tenant_id:
+                # Ids are random, so this is a forged or mixed-up archive: the row stays
+                # with its tenant, and nothing of it is counted as restored.
+                run.report.bad.append((number, f"{kind.name}: its id is another tenant's"))
+                return True
             run.report.already_there += 1
             if kind.name == "channel":
                 run.stored_channels.append((tenant_id, values["url_id"], values["seq"]))

@@ -156,11 +156,12 @@ async def insert_absent(conn: Connection, kind: Kind, values: dict[str, Any]) ->
     return bool((await conn.execute(stmt)).rowcount)
 
 
-async def stored_channel(conn: Connection, tenant_id: str, url_id: str) -> int | None:
-    """A channel's stored seq, or None when it has no row."""
-    row = (await conn.execute(select(channels.c.seq).where(
-        channels.c.tenant_id == tenant_id, channels.c.url_id == url_id))).first()
-    return None if row is None else int(row.seq)
+async def owner(conn: Connection, kind: Kind, values: dict[str, Any]) -> str | None:
+    """The tenant of the stored row with the record's primary key (None: no such row)."""
+    column = kind.tenant_column
+    row = (await conn.execute(select(column).where(
+        *(c == values[c.name] for c in primary_key(kind))))).first()
+    return None if row is None else str(row[0])
 
 
 async def restart_channel(conn: Connection, tenant_id: str, url_id: str, seq: int) -> None:
