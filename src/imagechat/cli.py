@@ -603,8 +603,8 @@ def import_archive(
                   f"{len(report.bad)} bad lines.", markup=False)
     for kind, n in report.loaded.items():
         console.print(f"  {n} {kind}", markup=False)
-    for what in report.new_secrets:
-        console.print(f"  {what}: the archive has no secret for it; it got a new one",
+    for what, secret in report.new_secrets:
+        console.print(f"  {what}: the archive has no secret for it; its new one: {secret}",
                       markup=False)
     for line, reason in report.bad:
         console.print(f"  line {line}: {reason}", markup=False, highlight=False)

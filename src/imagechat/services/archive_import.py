@@ -49,8 +49,9 @@ class ArchiveReport:
     loaded: dict[str, int] = field(default_factory=dict)
     already_there: int = 0
     bad: list[tuple[int, str]] = field(default_factory=list)
-    # Rows the archive had no secret for, which got a new one ("tenant demo").
-    new_secrets: list[str] = field(default_factory=list)
+    # Rows the archive had no secret for, and the new one each got (shown once, as
+    # `tenant create` and `webhook add` show theirs): ("tenant demo", secret).
+    new_secrets: list[tuple[str, str]] = field(default_factory=list)
     schema_created: bool = False
 
 
@@ -212,9 +213,9 @@ def _count(run: _Run, number: int, record: Record, outcome: _Outcome) -> None:
     else:
         run.report.loaded[kind.name] = run.report.loaded.get(kind.name, 0) + 1
         run.touched.add(tenant_id)
-        if record.missing_secrets:
-            key = "/".join(str(values[c.name]) for c in archive.primary_key(kind))
-            run.report.new_secrets.append(f"{kind.name} {key}")
+        key = "/".join(str(values[c.name]) for c in archive.primary_key(kind))
+        for name in record.missing_secrets:
+            run.report.new_secrets.append((f"{kind.name} {key}", values[name]))
 
 
 async def _why(conn: AsyncConnection, kind: archive.Kind, values: dict[str, Any],
