@@ -118,8 +118,7 @@ class ArchiveImport:
                 # Fast: the whole batch in one savepoint. A refused row undoes it, and the
                 # batch goes again row by row, each in its own savepoint, to name the bad one.
                 async with conn.begin_nested():
-                    outcomes = [await _insert(conn, record, guarded=False)
-                                for _, record in batch]
+                    outcomes = await _insert_batch(conn, [record for _, record in batch])
             except IntegrityError:
                 outcomes = [await _insert(conn, record, guarded=True) for _, record in batch]
         for (number, record), outcome in zip(batch, outcomes, strict=True):
@@ -200,6 +199,62 @@ async def _insert(conn: AsyncConnection, record: Record, *, guarded: bool) -> _O
         # tenant, and nothing of it counts as restored.
         return _Outcome(_BAD, values, f"{kind.name}: its id is another tenant's")
     return _Outcome(_THERE, values)
+
+
+async def _insert_batch(conn: AsyncConnection, records: list[Record]) -> list[_Outcome]:
+    """What `_insert` does for each record, with one INSERT per run of records of one type;
+    a refused row raises, for the caller to undo the batch."""
+    outcomes: list[_Outcome] = []
+    start = 0
+    while start < len(records):
+        end = start
+        while end < len(records) and records[end].kind is records[start].kind:
+            end += 1
+        outcomes += await _insert_run(conn, records[start:end])
+        start = end
+    return outcomes
+
+
+async def _insert_run(conn: AsyncConnection, records: list[Record]) -> list[_Outcome]:
+    kind = records[0].kind
+    waiting: set[int] = set()
+    if kind.name == "comment":
+        # A reply needs its parent stored, or earlier in this run (the same tenant's).
+        parents = {r.values["parent_id"] for r in records if r.values["parent_id"]}
+        known = await archive.stored_comments(conn, parents) if parents else set()
+        for n, record in enumerate(records):
+            parent, tenant_id = record.values["parent_id"], _tenant_of(record)
+            if parent is not None and (parent, tenant_id) not in known:
+                waiting.add(n)
+            else:
+                known.add((record.values["id"], tenant_id))
+    rows: list[dict[str, Any]] = []
+    for record in records:
+        values = dict(record.values)
+        for name in record.missing_secrets:
+            values[name] = new_secret()
+        if kind.name == "channel":
+            values["epoch"] = archive.new_epoch()
+        rows.append(values)
+    fresh = [row for n, row in enumerate(rows) if n not in waiting]
+    inserted = await archive.insert_many_absent(conn, kind, fresh) if fresh else set()
+    keys = [archive.key_of(kind, row) for row in rows]
+    stored = [key for n, key in enumerate(keys) if n not in waiting and key not in inserted]
+    owners = await archive.owners(conn, kind, stored) if stored else {}
+    outcomes = []
+    for n, (record, row, key) in enumerate(zip(records, rows, keys, strict=True)):
+        if n in waiting:
+            outcomes.append(_Outcome(_WAIT, row))
+        elif key in inserted:
+            # A second record with the same key in the run found this one stored.
+            inserted.discard(key)
+            owners[key] = _tenant_of(record)
+            outcomes.append(_Outcome(_NEW, row))
+        elif owners.get(key) != _tenant_of(record):
+            outcomes.append(_Outcome(_BAD, row, f"{kind.name}: its id is another tenant's"))
+        else:
+            outcomes.append(_Outcome(_THERE, row))
+    return outcomes
 
 
 def _count(run: _Run, number: int, record: Record, outcome: _Outcome) -> None:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, func, select, update
+from sqlalchemy import Column, Table, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -154,6 +154,45 @@ async def insert_absent(conn: Connection, kind: Kind, values: dict[str, Any]) ->
     stmt = insert(kind.table).values(**values).on_conflict_do_nothing(
         index_elements=primary_key(kind))
     return bool((await conn.execute(stmt)).rowcount)
+
+
+async def insert_many_absent(conn: Connection, kind: Kind,
+                             rows: list[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """`insert_absent` for many rows in one statement; returns the primary keys of the rows
+    it inserted."""
+    insert = sqlite_insert if conn.dialect.name == "sqlite" else pg_insert
+    key = primary_key(kind)
+    stmt = insert(kind.table).on_conflict_do_nothing(index_elements=key).returning(*key)
+    return {tuple(row) for row in await conn.execute(stmt, rows)}
+
+
+def key_of(kind: Kind, values: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(values[c.name] for c in primary_key(kind))
+
+
+async def owners(conn: Connection, kind: Kind,
+                 keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], str]:
+    """The tenant of each stored row among these primary keys."""
+    columns = primary_key(kind)
+    found: dict[tuple[Any, ...], str] = {}
+    for start in range(0, len(keys), STREAM_ROWS):
+        chunk = keys[start : start + STREAM_ROWS]
+        where = columns[0].in_([k[0] for k in chunk]) if len(columns) == 1 \
+            else tuple_(*columns).in_(chunk)
+        rows = await conn.execute(select(*columns, kind.tenant_column).where(where))
+        found.update({tuple(row[:-1]): str(row[-1]) for row in rows})
+    return found
+
+
+async def stored_comments(conn: Connection, ids: set[str]) -> set[tuple[str, str]]:
+    """(id, tenant) of the stored comments among these ids."""
+    found: set[tuple[str, str]] = set()
+    listed = sorted(ids)
+    for start in range(0, len(listed), STREAM_ROWS):
+        rows = await conn.execute(select(comments.c.id, comments.c.tenant_id).where(
+            comments.c.id.in_(listed[start : start + STREAM_ROWS])))
+        found.update((row.id, row.tenant_id) for row in rows)
+    return found
 
 
 async def owner(conn: Connection, kind: Kind, values: dict[str, Any]) -> str | None:
