@@ -180,9 +180,9 @@ def _damage(lines: list[str]) -> tuple[list[str], dict[int, str]]:
         (json.dumps({"type": "gadget", "data": {}}), "unknown record type 'gadget'"),
         (json.dumps(no_name), "the field 'commenter_name' is missing"),
         (json.dumps(wrong_type), "the field 'votes_up' must be a whole number"),
-        (json.dumps(orphan_vote), "its comment 'no-such-comment' is neither earlier"),
+        (json.dumps(orphan_vote), "its comment 'no-such-comment' is neither in the archive"),
         (json.dumps(orphan_reply), "its parent comment 'no-such-parent' is neither"),
-        (json.dumps(foreign_tenant), "its tenant 'nobody' is neither earlier"),
+        (json.dumps(foreign_tenant), "its tenant 'nobody' is neither in the archive"),
         ("[1, 2]", "not a JSON object"),
     ]
     out = list(lines)
@@ -211,6 +211,31 @@ def test_a_damaged_archive_loads_its_good_lines_and_names_the_bad_ones(
         assert any(line.startswith(f"  line {number}: ") and reason in line
                    for line in reported), (number, reason, result.output)
     # Everything good is in, exactly: the database exports the original archive.
+    assert export(target, tmp_path / "again.jsonl") == original
+
+
+def test_a_reply_before_its_parent_and_a_repeated_line_still_load(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    original = export(filled(sqlite_url), tmp_path / "all.jsonl")
+    lines = original.decode().splitlines()
+    reply = next(n for n, x in enumerate(lines) if '"type":"comment"' in x
+                 and '"parent_id":null' not in x)
+    parent_id = json.loads(lines[reply])["data"]["parent_id"]
+    parent = next(n for n, x in enumerate(lines) if f'"id":"{parent_id}"' in x)
+    # The reply moved to the top of the comments, a vote written twice.
+    first_comment = next(n for n, x in enumerate(lines) if '"type":"comment"' in x)
+    moved = lines.pop(reply)
+    lines.insert(first_comment, moved)
+    assert lines.index(moved) < parent + 1
+    vote = next(x for x in lines if '"type":"vote"' in x)
+    lines.insert(lines.index(vote), vote)
+    (tmp_path / "shuffled.jsonl").write_text("\n".join(lines) + "\n")
+    target = sqlite_at(tmp_path / "target.db")
+    result = load(target, tmp_path / "shuffled.jsonl")
+    assert result.exit_code == 0, result.output
+    assert f"{len(records(original)) - 1} records loaded, 1 already there, 0 bad lines." \
+        in result.output
     assert export(target, tmp_path / "again.jsonl") == original
 
 

@@ -39,6 +39,9 @@ from imagechat.store.tables import comments
 # Lines written per transaction: long enough to be fast, short enough that a running server
 # sharing an SQLite file is never kept waiting for long.
 BATCH_ROWS = 500
+# Rows kept back for what they point to, to try again at the end of the file; past this,
+# they are bad lines at once (memory stays bounded on a badly broken archive).
+MAX_WAITING = 50_000
 
 Progress = Callable[[int, int], None]
 
@@ -122,32 +125,31 @@ class ArchiveImport:
             except IntegrityError:
                 outcomes = [await _insert(conn, record, guarded=True) for _, record in batch]
         for (number, record), outcome in zip(batch, outcomes, strict=True):
-            if outcome.status == _WAIT:
+            if outcome.status == _WAIT and len(run.deferred) < MAX_WAITING:
                 run.deferred.append((number, record))
             else:
                 _count(run, number, record, outcome)
         return len(batch)
 
     async def _retry_deferred(self, run: _Run) -> None:
-        # A reply may come before its parent (dates edited by hand, another tool's
-        # archive): try again while any of them gets in.
+        # A row may come before what it points to (a reply before its parent, dates edited
+        # by hand, another tool's archive; then the reply's votes): try again, in file
+        # order, while any of them gets in.
         while run.deferred:
             waiting, run.deferred = run.deferred, []
-            still = []
+            still: list[tuple[int, Record, _Outcome]] = []
             async with self.db.write_in_thread() as conn:
                 for number, record in waiting:
                     outcome = await _insert(conn, record, guarded=True)
                     if outcome.status == _WAIT:
-                        still.append((number, record))
+                        still.append((number, record, outcome))
                     else:
                         _count(run, number, record, outcome)
             if len(still) == len(waiting):
-                for number, record in still:
-                    run.report.bad.append((number, (
-                        f"comment: its parent comment {record.values['parent_id']!r} is "
-                        "neither in the archive nor stored")))
+                for number, _, outcome in still:
+                    run.report.bad.append((number, outcome.reason))
                 return
-            run.deferred = still
+            run.deferred = [(number, record) for number, record, _ in still]
 
     async def _restart_channels(self, run: _Run) -> None:
         restart = [c for c in run.stored_channels if c[0] in run.touched]
@@ -179,7 +181,7 @@ async def _insert(conn: AsyncConnection, record: Record, *, guarded: bool) -> _O
     parent = values.get("parent_id") if kind.name == "comment" else None
     if parent is not None and not await archive.exists(conn, comments, id=parent,
                                                        tenant_id=tenant_id):
-        return _Outcome(_WAIT, values)
+        return _Outcome(_WAIT, values, _orphan(parent))
     for name in record.missing_secrets:
         values[name] = new_secret()
     if kind.name == "channel":
@@ -189,7 +191,8 @@ async def _insert(conn: AsyncConnection, record: Record, *, guarded: bool) -> _O
             async with conn.begin_nested():
                 inserted = await archive.insert_absent(conn, kind, values)
         except IntegrityError as exc:
-            return _Outcome(_BAD, values, await _why(conn, kind, values, exc))
+            reason, orphan = await _why(conn, kind, values, exc)
+            return _Outcome(_WAIT if orphan else _BAD, values, reason)
     else:
         inserted = await archive.insert_absent(conn, kind, values)
     if inserted:
@@ -244,7 +247,7 @@ async def _insert_run(conn: AsyncConnection, records: list[Record]) -> list[_Out
     outcomes = []
     for n, (record, row, key) in enumerate(zip(records, rows, keys, strict=True)):
         if n in waiting:
-            outcomes.append(_Outcome(_WAIT, row))
+            outcomes.append(_Outcome(_WAIT, row, _orphan(row["parent_id"])))
         elif key in inserted:
             # A second record with the same key in the run found this one stored.
             inserted.discard(key)
@@ -273,10 +276,14 @@ def _count(run: _Run, number: int, record: Record, outcome: _Outcome) -> None:
             run.report.new_secrets.append((f"{kind.name} {key}", values[name]))
 
 
+def _orphan(parent: str) -> str:
+    return f"comment: its parent comment {parent!r} is neither in the archive nor stored"
+
+
 async def _why(conn: AsyncConnection, kind: archive.Kind, values: dict[str, Any],
-               exc: IntegrityError) -> str:
-    """A readable reason for a refused row: the parent it names is missing, or it clashes
-    with a stored row on one of its unique keys."""
+               exc: IntegrityError) -> tuple[str, bool]:
+    """A readable reason for a refused row, and whether it is a missing parent (which may
+    still come later in the file) rather than a clash with a stored row."""
     for fk in kind.table.foreign_keys:
         value = values.get(fk.parent.name)
         target = fk.column
@@ -284,7 +291,7 @@ async def _why(conn: AsyncConnection, kind: archive.Kind, values: dict[str, Any]
                                                           **{target.name: value}):
             parent = next((k.name for k in archive.KINDS if k.table is target.table),
                           target.table.name)
-            return (f"{kind.name}: its {parent} {value!r} is neither earlier in the archive "
-                    "nor stored")
+            return (f"{kind.name}: its {parent} {value!r} is neither in the archive nor "
+                    "stored"), True
     detail = str(exc.orig).splitlines()[0] if exc.orig is not None else "a unique key"
-    return f"{kind.name}: clashes with a stored row ({detail})"
+    return f"{kind.name}: clashes with a stored row ({detail})", False
