@@ -9,14 +9,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from imagechat.app import create_app
+from imagechat.settings import Settings
 from imagechat.store.archive import KINDS, LEFT_OUT
 from imagechat.store.tables import channels, metadata, tenants, webhook_endpoints
 from tests.archive_data import fill
 from tests.conftest import _empty_postgres
+from tests.helpers import create_chat
 from tests.integration.archive_helpers import (  # noqa: F401 (a fixture)
     export,
     load,
@@ -335,3 +339,56 @@ def test_secrets_stay_out_unless_asked_for(tmp_path: Path, source: str) -> None:
     assert load(restored, tmp_path / "full.jsonl").exit_code == 0
     assert {r[secret_at] for r in snapshot(restored)["tenants"]} == {"secret-site-a",
                                                                      "secret-site-b"}
+
+
+async def _listing(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/comment-image-chats/demo", params={"urlId": "img-1"})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_made_through_the_api_restored_the_api_serves_it_and_clients_resync(
+    client: httpx.AsyncClient, database_url: str, tmp_path: Path
+) -> None:
+    chat = await create_chat(client, x=12.5, y=87.25, region={"shape": "rect", "x": 12.5,
+                                                              "y": 87.25, "w": 10, "h": 5})
+    thread = chat["chat"]["windowUrlId"]
+    reply = await client.post("/comments/demo", params={"urlId": thread}, json={
+        "comment": "a reply", "commenterName": "Bo", "anonUserId": "anon-bo-0001",
+        "parentId": chat["comment"]["_id"]})
+    assert reply.status_code == 200, reply.text
+    voted = await client.post(f"/comments/demo/{chat['comment']['_id']}/vote",
+                              params={"urlId": thread},
+                              json={"voteDir": "up", "anonUserId": "anon-bo-0001"})
+    assert voted.status_code == 200, voted.text
+    reacted = await client.post(f"/comments/demo/{chat['comment']['_id']}/reactions",
+                                json={"emoji": "👍", "on": True, "anonUserId": "anon-bo-0001"})
+    assert reacted.status_code == 200, reacted.text
+    before = await _listing(client)
+    comments_before = (await client.get("/comments/demo", params={"urlId": thread})).json()
+
+    archive = tmp_path / "api.jsonl"
+    # CliRunner runs its own event loop: keep it off this test's loop.
+    await asyncio.to_thread(export, database_url, archive)
+    target = sqlite_at(tmp_path / "restored.db")
+    loaded = await asyncio.to_thread(load, target, archive)
+    assert loaded.exit_code == 0, loaded.output
+
+    restored = create_app(Settings(database_url=target))
+    async with restored.router.lifespan_context(restored), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=restored), base_url="http://testserver"
+    ) as other:
+        after = await _listing(other)
+        assert after["conversations"] == before["conversations"]
+        assert after["seq"] == before["seq"] > 0
+        assert after["epoch"] != before["epoch"]
+        comments_after = (await other.get("/comments/demo", params={"urlId": thread})).json()
+        assert comments_after["comments"] == comments_before["comments"]
+        # A client that resumes with the old epoch is told to reload.
+        resumed = (await other.get("/events/demo", params={
+            "urlId": "img-1", "since": before["seq"], "epoch": before["epoch"]})).json()
+        assert resumed["resyncRequired"] is True
+        # Writing goes on from the kept seq.
+        await create_chat(other, x=50, y=50)
+        assert (await _listing(other))["seq"] > before["seq"]
