@@ -3,7 +3,7 @@
 Generates tenants of growing size on SQLite (tests/archive_data.py: a row in every table
 the archive holds, 14 records per conversation), then runs `imagechat export` and
 `imagechat import` (into a new database) on each as their own processes and reports their
-peak resident memory (ru_maxrss), time and the archive's size. Flat memory: the peak
+peak resident memory (VmHWM), time and the archive's size. Flat memory: the peak
 stays the same whatever the size, because rows stream through in batches.
 
 Run: `.venv/bin/python -m bench.archive_memory` (about 2 minutes;
@@ -24,9 +24,12 @@ from typing import Any
 
 from tests.archive_data import fill
 
-# Runs one `imagechat` command in this child process and prints its peak memory (KiB) last.
+# Runs one `imagechat` command in this child process and prints its peak memory (KiB) last:
+# VmHWM, the peak of this process's own memory since exec. (ru_maxrss would not do: Linux
+# carries it over from the parent through fork and exec, and the parent holds the
+# generated rows.)
 _MEASURED = """
-import resource, sys
+import sys
 from imagechat.cli import main
 sys.argv = ["imagechat", *sys.argv[1:]]
 try:
@@ -35,7 +38,9 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-print("maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+with open("/proc/self/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+print("peak", peak, file=sys.stderr)
 sys.exit(code)
 """
 
