@@ -598,6 +598,8 @@ def import_archive(
                 lines, lambda done, total: bar.update(task, completed=done, total=total))
 
     report = _run_on_database(_settings(database_url=database_url), job)
+    if report.schema_created:
+        console.print("The database was empty: its schema was created first.", markup=False)
     loaded = sum(report.loaded.values())
     console.print(f"{loaded} records loaded, {report.already_there} already there, "
                   f"{len(report.bad)} bad lines.", markup=False)

@@ -61,7 +61,7 @@ class ArchiveReport:
 @dataclass
 class _Run:
     report: ArchiveReport
-    # Replies met before their parent; tried again at the end.
+    # Rows met before what they point to; tried again at the end of the file.
     deferred: list[tuple[int, Record]] = field(default_factory=list)
     # Channels stored before the import, and tenants the import added rows to.
     stored_channels: list[tuple[str, str, int]] = field(default_factory=list)
@@ -80,8 +80,8 @@ class ArchiveImport:
             raise ArchiveRefused("the file is empty: not an ImageChat archive")
         run = _Run(ArchiveReport(header=read_header(first[1], known_revisions())))
         run.report.schema_created = await self._schema()
-        total = sum(v for v in run.report.header.counts.values() if isinstance(v, int)) \
-            if run.report.header else 0
+        counts = run.report.header.counts if run.report.header else {}
+        total = sum(v for v in counts.values() if isinstance(v, int))
         batch: list[tuple[int, Record]] = []
         done = 0
         for number, line in numbered:
@@ -123,7 +123,7 @@ class ArchiveImport:
                 async with conn.begin_nested():
                     outcomes = await _insert_batch(conn, [record for _, record in batch])
             except IntegrityError:
-                outcomes = [await _insert(conn, record, guarded=True) for _, record in batch]
+                outcomes = [await _insert(conn, record) for _, record in batch]
         for (number, record), outcome in zip(batch, outcomes, strict=True):
             if outcome.status == _WAIT and len(run.deferred) < MAX_WAITING:
                 run.deferred.append((number, record))
@@ -140,7 +140,7 @@ class ArchiveImport:
             still: list[tuple[int, Record, _Outcome]] = []
             async with self.db.write_in_thread() as conn:
                 for number, record in waiting:
-                    outcome = await _insert(conn, record, guarded=True)
+                    outcome = await _insert(conn, record)
                     if outcome.status == _WAIT:
                         still.append((number, record, outcome))
                     else:
@@ -173,9 +173,8 @@ def _tenant_of(record: Record) -> str:
     return str(record.values["id" if record.kind.name == "tenant" else "tenant_id"])
 
 
-async def _insert(conn: AsyncConnection, record: Record, *, guarded: bool) -> _Outcome:
-    """Insert one record, or say why not. `guarded`: in its own savepoint, a refusal is an
-    outcome; else it raises, for the caller to undo the batch."""
+async def _insert(conn: AsyncConnection, record: Record) -> _Outcome:
+    """Insert one record in its own savepoint, or say why not."""
     kind, values = record.kind, dict(record.values)
     tenant_id = _tenant_of(record)
     parent = values.get("parent_id") if kind.name == "comment" else None
@@ -186,15 +185,12 @@ async def _insert(conn: AsyncConnection, record: Record, *, guarded: bool) -> _O
         values[name] = new_secret()
     if kind.name == "channel":
         values["epoch"] = archive.new_epoch()
-    if guarded:
-        try:
-            async with conn.begin_nested():
-                inserted = await archive.insert_absent(conn, kind, values)
-        except IntegrityError as exc:
-            reason, orphan = await _why(conn, kind, values, exc)
-            return _Outcome(_WAIT if orphan else _BAD, values, reason)
-    else:
-        inserted = await archive.insert_absent(conn, kind, values)
+    try:
+        async with conn.begin_nested():
+            inserted = await archive.insert_absent(conn, kind, values)
+    except IntegrityError as exc:
+        reason, orphan = await _why(conn, kind, values, exc)
+        return _Outcome(_WAIT if orphan else _BAD, values, reason)
     if inserted:
         return _Outcome(_NEW, values)
     if await archive.owner(conn, kind, values) != tenant_id:
