@@ -33,12 +33,15 @@ from imagechat.domain.clock import SystemClock
 from imagechat.domain.errors import BadInput, ImageChatError, Unavailable
 from imagechat.domain.models import Tenant
 from imagechat.domain.webhooks import EVENT_TYPES
+from imagechat.services.archive_export import ArchiveExport
+from imagechat.services.archive_import import ArchiveImport, ArchiveReport
 from imagechat.services.container import Services, build_services
 from imagechat.services.fastcomments_import import FastCommentsImport, ImportReport, read_rows
 from imagechat.services.outbox import DeliveryWorker, OutboxPolicy
 from imagechat.services.readiness import reason_of
 from imagechat.services.recorder import NullSink
 from imagechat.settings import Settings
+from imagechat.store.backup import pg_dump, pg_dump_available, sqlite_copy
 from imagechat.store.database import Database
 from imagechat.store.migrate import (
     SchemaNotReady,
@@ -568,6 +571,112 @@ def export_image(
         return
     file.write_bytes(body)
     console.print(f"{file}: {len(body):,} bytes", markup=False, highlight=False)
+def _bar() -> Progress:
+    # Drawn on a terminal only: in a pipe or a log it would leave a stray line.
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=True,
+                    disable=not console.is_terminal)
+
+
+@app.command("export")
+def export_archive(
+    file: Annotated[Path, typer.Argument(help="The archive to write (JSON lines).",
+                                         dir_okay=False)],
+    tenant_id: Annotated[str | None, typer.Option(
+        "--tenant", help="Only this tenant (default: every tenant).")] = None,
+    include_secrets: Annotated[bool, typer.Option(
+        "--include-secrets", help="Also the tenants' API secrets and the webhook signing "
+                                  "secrets (keep such an archive as safe as they are).")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Write the data (tenants, images, conversations, comments, ...) as an archive that
+    `imagechat import` reads back, on SQLite or PostgreSQL."""
+    partial = file.with_name(file.name + ".partial")
+
+    async def job(db: Database) -> dict[str, int]:
+        with _bar() as bar, partial.open("w", encoding="utf-8", newline="\n") as out:
+            task = bar.add_task("exporting", total=None)
+            return await ArchiveExport(db).run(
+                out, tenant_id=tenant_id, secrets=include_secrets,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+    try:
+        counts = _run_on_database(_settings(database_url=database_url), job)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    # Only a complete archive takes the name: a failed export leaves no file that looks
+    # like one.
+    partial.replace(file)
+    listed = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+    console.print(f"{sum(counts.values())} records written to {file}"
+                  f"{': ' + listed if listed else ''}.", markup=False)
+
+
+@app.command("import")
+def import_archive(
+    file: Annotated[Path, typer.Argument(
+        help="An archive written by `imagechat export`.", exists=True, dir_okay=False,
+        readable=True)],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Load an archive into an empty database (the schema is created) or one in use;
+    stored rows are never overwritten, so running it again changes nothing."""
+
+    async def job(db: Database) -> ArchiveReport:
+        with _bar() as bar, file.open(encoding="utf-8") as lines:
+            task = bar.add_task("importing", total=None)
+            return await ArchiveImport(db).run(
+                lines, lambda done, total: bar.update(task, completed=done, total=total))
+
+    report = _run_on_database(_settings(database_url=database_url), job)
+    if report.schema_created:
+        console.print("The database was empty: its schema was created first.", markup=False)
+    loaded = sum(report.loaded.values())
+    console.print(f"{loaded} records loaded, {report.already_there} already there, "
+                  f"{len(report.bad)} bad lines.", markup=False)
+    for kind, n in report.loaded.items():
+        console.print(f"  {n} {kind}", markup=False)
+    for what, secret in report.new_secrets:
+        console.print(f"  {what}: the archive has no secret for it; its new one: {secret}",
+                      markup=False)
+    for line, reason in report.bad:
+        console.print(f"  line {line}: {reason}", markup=False, highlight=False)
+    if report.bad:
+        # The good lines are in; a script still learns that some were not.
+        raise typer.Exit(1)
+
+
+@app.command("backup")
+def backup(
+    file: Annotated[Path, typer.Argument(help="The copy to write (a new file).",
+                                         dir_okay=False)],
+    database_url: DatabaseOption = None,
+) -> None:
+    """A consistent copy of the database while the server runs: `VACUUM INTO` on SQLite,
+    pg_dump (custom format) on PostgreSQL."""
+    settings = _settings(database_url=database_url)
+    try:
+        if make_url(settings.database_url).get_backend_name() == "sqlite":
+            size = sqlite_copy(settings.database_url, file)
+            console.print(f"{file}: a consistent copy of the SQLite database, {size} bytes. "
+                          "Restore: stop the server, put the copy in place of the file "
+                          "(and remove any -wal and -shm files next to it).", markup=False)
+            return
+        dump = pg_dump(settings.database_url, file)
+    except ImageChatError as exc:
+        _fail(REFUSED, exc.reason)
+    if not pg_dump_available():
+        _fail(REFUSED, "PostgreSQL is backed up with pg_dump, which is not installed here; "
+              f"run it where it is: {dump.shown()} (with PGPASSWORD set)",
+              "restore with: pg_restore --clean --if-exists --no-owner --dbname=<url> FILE")
+    try:
+        dump.run()
+    except ImageChatError as exc:
+        _fail(BAD_SETUP, exc.reason, _DATABASE_HINT)
+    console.print(f"{file}: pg_dump of the database (custom format). Restore: "
+                  f"pg_restore --clean --if-exists --no-owner --dbname=<url> {file}",
+                  markup=False)
 
 
 def _safe_url(url: str) -> str:

@@ -136,7 +136,8 @@ def test_version() -> None:
 def test_commands_other_than_migrate_leave_the_schema_alone(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     url = ["--database-url", f"sqlite:///{path}"]
-    for command in (["tenant", "list"], ["tenant", "create", "Acme"], ["db", "current"]):
+    for command in (["tenant", "list"], ["tenant", "create", "Acme"], ["db", "current"],
+                    ["export", str(tmp_path / "all.jsonl")]):
         result = runner.invoke(app, [*command, *url])
         assert "no ImageChat schema yet: run `imagechat migrate`" in result.output, command
         assert result.exit_code == (0 if command[0] == "db" else 2), command
@@ -157,6 +158,13 @@ def test_a_schema_behind_is_refused_with_what_to_run(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"at revision 0004, this version needs {head_revision()}: run `imagechat migrate`" \
         in result.output
+    # An import too: it creates the schema in an empty database only.
+    archive = tmp_path / "a.jsonl"
+    archive.write_text(json.dumps({"type": "header", "format": "imagechat-archive",
+                                   "version": 1, "schema": head_revision()}) + "\n")
+    result = runner.invoke(app, ["import", str(archive), *url])
+    assert result.exit_code == 2
+    assert "at revision 0004" in result.output
 
 
 @pytest.mark.parametrize(("url", "said"), [

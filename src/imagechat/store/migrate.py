@@ -147,3 +147,10 @@ async def _sqlite_pragma(conn: AsyncConnection, pragma: str) -> None:
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     await driver.execute(f"PRAGMA {pragma}")
+
+
+def known_revisions() -> set[str]:
+    """Every revision this version of ImageChat knows (an archive names the one it was made
+    on; a newer one is refused)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {r.revision for r in script.walk_revisions()}
