@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 SCENARIOS = ("throughput", "latency", "memory", "wire", "batching")
-PEERS = ("imagechat", "websockets", "socketio")
+PEERS = ("imagechat", "websockets", "socketio", "picows")
 
 
 @dataclass
@@ -69,5 +69,6 @@ def subscriber_target(url_id: str, *, batch: bool = False) -> str:
 
 REFERENCE_TARGETS = {
     "websockets": "/sub",
+    "picows": "/sub",
     "socketio": "/socket.io/?EIO=4&transport=websocket",
 }

@@ -117,7 +117,12 @@ class Hub:
         await self.subscriptions.join(conn, admitted.url_id, admitted.since, admitted.epoch)
         if conn.closing:
             return
-        for message in conn.admitted_now():
+        early = conn.admitted_now()
+        for key in conn.channel_keys:  # its state changed: the fan-out may write directly
+            channel = self.registry.channels.get(key)
+            if channel is not None:
+                channel.changed()
+        for message in early:
             self.on_text(conn, message)
 
     async def _on_message(self, key: str, payload: bytes) -> None:
