@@ -56,9 +56,22 @@ def raise_open_files(needed: int) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-async def held_connections(lab: Lab, size: int, config: Config) -> dict[str, Any]:
-    """RSS per connection and fan-out latency with `size` subscribers on one node."""
-    peer = Peer.start(lab, "imagechat", config, f"scale-{size}")
+async def held_connections(lab: Lab, size: int, config: Config,
+                           workers: int = 1) -> dict[str, Any]:
+    """RSS per connection and fan-out latency with `size` subscribers on one node (with
+    `workers` > 1: `serve --workers`, one port, the Redis broker; RSS of all its processes)."""
+    if workers == 1:
+        peer = Peer.start(lab, "imagechat", config, f"scale-{size}")
+        return await _held(lab, peer, size, config)
+    with scratch_redis(config.redis_url) as redis_url:
+        server = lab.imagechat(lab.sqlite_url(), redis_url=redis_url, workers=workers)
+        result = await _held(lab, Peer("imagechat", server, config.url_id(f"scale-{size}")),
+                             size, config)
+        result["workers"] = workers
+        return result
+
+
+async def _held(lab: Lab, peer: Peer, size: int, config: Config) -> dict[str, Any]:
     pool = None
     try:
         await _warm_up(peer)
@@ -120,8 +133,15 @@ async def run(lab: Lab, args: argparse.Namespace, results: dict[str, Any]) -> No
                   redis_url=args.redis_url)
     if "connections" in args.parts:
         for size in args.sizes:
+            # One process holds at most its open-files limit; where this machine's hard
+            # limit is lower than the size (and cannot be raised without root's
+            # CAP_SYS_RESOURCE), the node runs as many workers as it takes, on one port.
+            workers = -(-(size + FILES_SLACK) // args.files_limit)
+            label = f"{size:,} connections on one node" + (
+                f" (--workers {workers}: {args.files_limit} open files per process)"
+                if workers > 1 else "")
             results[f"connections_{size}"] = await _step(
-                f"{size:,} connections on one node", held_connections(lab, size, base))
+                label, held_connections(lab, size, base, workers))
     if "workers" in args.parts:
         config = replace(base, client_processes=2, subscribers=1000, throughput_secs=6.0)
         for workers in (1, 2, 2, 1):  # in turn: neither gets the warmer machine each time
@@ -165,8 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     args.parts = {x.strip() for x in args.parts.split(",") if x.strip()}
     args.sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
-    limit = raise_open_files(max(args.sizes, default=0) + FILES_SLACK)
-    print(f"open files limit: {limit}", flush=True)
+    args.files_limit = raise_open_files(max(args.sizes, default=0) + FILES_SLACK)
+    print(f"open files limit: {args.files_limit}", flush=True)
     results: dict[str, Any] = {"command": " ".join(["python -m bench.scale",
                                                     *(argv or sys.argv[1:])])}
     lab = Lab()
@@ -192,7 +212,9 @@ def render(results: dict[str, Any]) -> str:
              "| missing | lost |", "|---:|---:|---:|---:|---:|"]
     for key, r in results.items():
         if key.startswith("connections_") and "error" not in r:
-            lines.append(f"| {r['connections']:,} | {r['kib_per_connection']} KiB "
+            shown = f"{r['connections']:,}" + (f" (--workers {r['workers']})"
+                                               if r.get("workers") else "")
+            lines.append(f"| {shown} | {r['kib_per_connection']} KiB "
                          f"| {r.get('fanout_all_p50_ms')} / {r.get('fanout_all_p99_ms')} / "
                          f"{r.get('fanout_all_max_ms')} ms | {r.get('fanout_missing')} "
                          f"| {r.get('fanout_connections_lost')} |")
