@@ -23,6 +23,7 @@ class Config:
     events_per_post: int = 2  # 2 = conversation + first comment per POST
     post_workers: int = 4  # concurrent POSTs when driving ImageChat as fast as it goes
     fanout_only: bool = True  # also ImageChat's hub alone, events injected through Redis
+    posts: bool = True  # ImageChat's throughput with events from POSTs
     # 2. latency
     latency_rate: float = 20.0
     latency_secs: float = 10.0

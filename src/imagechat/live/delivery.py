@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 
 import orjson
@@ -34,6 +35,7 @@ from imagechat.live.tasks import BackgroundTasks
 from imagechat.services.history import HistoryService
 
 log = logging.getLogger("imagechat.live")
+_os_write = os.write
 
 
 class Delivery:
@@ -134,10 +136,24 @@ class Delivery:
         """Every subscriber is live: the same frame bytes straight to the transports of
         the plan, and through `write` to the others."""
         frame = text_frame(payload)
+        size = len(frame)
         sent = len(plan.direct)
         backed_up: list[DirectSubscriber] = []
-        for sub, transport in plan.direct:
-            transport.write(frame)
+        os_write = _os_write
+        for sub, transport, fd in plan.direct:
+            # write_frame, inlined (fanout_plan.py): one send() while nothing is queued.
+            if fd < 0 or transport.get_write_buffer_size():
+                transport.write(frame)
+            else:
+                try:
+                    written = os_write(fd, frame)
+                except (BlockingIOError, InterruptedError):
+                    written = 0
+                except OSError:
+                    written = -1
+                if written == size:
+                    continue
+                transport.write(frame if written < 0 else frame[written:])
             # Usually 0 (the kernel took it all); the bound is checked only when not.
             if transport.get_write_buffer_size():
                 backed_up.append(sub)
