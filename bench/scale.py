@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import resource
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -63,6 +64,16 @@ async def held_connections(lab: Lab, size: int, config: Config,
     if workers == 1:
         peer = Peer.start(lab, "imagechat", config, f"scale-{size}")
         return await _held(lab, peer, size, config)
+    return await _held_by_workers(lab, size, config, workers)
+
+
+async def held_by_peer(lab: Lab, kind: str, size: int, config: Config) -> dict[str, Any]:
+    """The same with a reference server (`picows`): ImageChat's own events, relayed."""
+    return await _held(lab, Peer.start(lab, kind, config, f"scale-{size}"), size, config)
+
+
+async def _held_by_workers(lab: Lab, size: int, config: Config,
+                           workers: int) -> dict[str, Any]:
     with scratch_redis(config.redis_url) as redis_url:
         server = lab.imagechat(lab.sqlite_url(), redis_url=redis_url, workers=workers)
         result = await _held(lab, Peer("imagechat", server, config.url_id(f"scale-{size}")),
@@ -142,6 +153,10 @@ async def run(lab: Lab, args: argparse.Namespace, results: dict[str, Any]) -> No
                 if workers > 1 else "")
             results[f"connections_{size}"] = await _step(
                 label, held_connections(lab, size, base, workers))
+            if args.peer and size + FILES_SLACK <= args.files_limit:
+                results[f"connections_{size}_{args.peer}"] = await _step(
+                    f"{size:,} connections on {args.peer}",
+                    held_by_peer(lab, args.peer, size, base))
     if "workers" in args.parts:
         config = replace(base, client_processes=2, subscribers=1000, throughput_secs=6.0)
         for workers in (1, 2, 2, 1):  # in turn: neither gets the warmer machine each time
@@ -174,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="connections held on one node, comma-separated")
     p.add_argument("--client-processes", type=int, default=4,
                    help="subscriber processes for the connection sizes")
+    p.add_argument("--peer", default="picows", choices=("picows", "websockets", ""),
+                   help="also hold each size on this reference server ('' for none)")
     p.add_argument("--rate", type=float, default=2.0,
                    help="fan-outs (POSTs) per second while the connections are held")
     p.add_argument("--secs", type=float, default=10.0, help="how long the fan-outs go on")
@@ -190,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"command": " ".join(["python -m bench.scale",
                                                     *(argv or sys.argv[1:])])}
     lab = Lab()
+    # A polite stop (SIGTERM) unwinds like Ctrl-C, so every process is stopped by PID.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
     try:
         import uvloop
@@ -213,7 +232,8 @@ def render(results: dict[str, Any]) -> str:
     for key, r in results.items():
         if key.startswith("connections_") and "error" not in r:
             shown = f"{r['connections']:,}" + (f" (--workers {r['workers']})"
-                                               if r.get("workers") else "")
+                                               if r.get("workers") else "") + (
+                f" {key.rsplit('_', 1)[1]}" if key.count("_") == 2 else " ImageChat")
             lines.append(f"| {shown} | {r['kib_per_connection']} KiB "
                          f"| {r.get('fanout_all_p50_ms')} / {r.get('fanout_all_p99_ms')} / "
                          f"{r.get('fanout_all_max_ms')} ms | {r.get('fanout_missing')} "
