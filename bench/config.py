@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 SCENARIOS = ("throughput", "latency", "memory", "wire", "batching")
-PEERS = ("imagechat", "websockets", "socketio")
+PEERS = ("imagechat", "websockets", "socketio", "picows")
 
 
 @dataclass
@@ -23,6 +23,7 @@ class Config:
     events_per_post: int = 2  # 2 = conversation + first comment per POST
     post_workers: int = 4  # concurrent POSTs when driving ImageChat as fast as it goes
     fanout_only: bool = True  # also ImageChat's hub alone, events injected through Redis
+    posts: bool = True  # ImageChat's throughput with events from POSTs
     # 2. latency
     latency_rate: float = 20.0
     latency_secs: float = 10.0
@@ -69,5 +70,6 @@ def subscriber_target(url_id: str, *, batch: bool = False) -> str:
 
 REFERENCE_TARGETS = {
     "websockets": "/sub",
+    "picows": "/sub",
     "socketio": "/socket.io/?EIO=4&transport=websocket",
 }

@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     p.add_argument("--no-fanout-only", action="store_true",
                    help="skip the steps that inject events through Redis (fan-out-only throughput, "
                         "batching at the full rate)")
+    p.add_argument("--no-posts", action="store_true",
+                   help="throughput: skip ImageChat's step with events from POSTs (keep the "
+                        "fan-out-only step, the like-for-like one against the peers)")
     p.add_argument("--no-pg-control", action="store_true",
                    help="skip the one-node PostgreSQL latency control")
     p.add_argument("--pg-url", help="PostgreSQL server (a scratch database is made on it)")
@@ -91,6 +94,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     config.two_nodes = config.two_nodes and not args.no_two_nodes
     config.pg_control = config.pg_control and not args.no_pg_control
     config.fanout_only = config.fanout_only and not args.no_fanout_only
+    config.posts = not args.no_posts
     if args.rerun_disturbed:
         config.disturbed_percent = args.rerun_disturbed
     if args.baseline_src:
@@ -184,8 +188,9 @@ async def run(lab: Lab, config: Config, results: dict[str, Any]) -> None:
         part = results["throughput"] = {}
         for kind in config.peers:
             if kind == "imagechat":
-                await ours(part, kind, f"deliveries/s {kind}",
-                           lambda: throughput.deliveries_per_second(lab, "imagechat", config))
+                if config.posts:
+                    await ours(part, kind, f"deliveries/s {kind}", lambda: (
+                        throughput.deliveries_per_second(lab, "imagechat", config)))
             else:
                 part[kind] = await step(f"deliveries/s {kind}",
                                         throughput.deliveries_per_second(lab, kind, config))

@@ -53,6 +53,11 @@ class Peer:
         if self.kind == "imagechat":
             return PostPublisher(self.server.base_url, self.url_id, with_comment=with_comment,
                                  connections=connections)
+        if self.kind == "picows":
+            # The same /pub protocol; ImageChat's own events, as its fan-out-only step sends.
+            from imagechat.domain.rules import clean_url_id
+
+            return await WebsocketsPublisher.open(self.server.port, clean_url_id(self.url_id))
         if self.kind == "websockets":
             return await WebsocketsPublisher.open(self.server.port)
         return await SocketioPublisher.open(self.server.port)
@@ -70,8 +75,10 @@ class CpuMeter:
         out = {}
         for name, process in self.processes.items():
             # With `--workers`, the work is the workers': a supervisor counts its children.
-            out[name] = sum(times.user + times.system for times in (
-                p.cpu_times() for p in (process, *process.children(recursive=True))))
+            times = [p.cpu_times() for p in (process, *process.children(recursive=True))]
+            out[name] = sum(t.user + t.system for t in times)
+            # User space alone: the server's own work, without the kernel's socket sends.
+            out[f"{name}_user"] = sum(t.user for t in times)
         return out
 
     def start(self) -> None:
@@ -82,7 +89,7 @@ class CpuMeter:
         """% of one core per process, and `machine`: % of all cores busy (anyone's work)."""
         end = self._now()
         out = {name: round(100 * (end[name] - self._start[name]) / wall_secs, 1)
-               for name in end}
+               for name in end if not name.endswith("_user") or name == "server_user"}
         now = psutil.cpu_times()
         idle = (now.idle + now.iowait) - (self._machine.idle + self._machine.iowait)
         total = sum(now) - sum(self._machine)

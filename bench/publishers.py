@@ -82,6 +82,16 @@ def reference_event(event_id: str, seq: int) -> dict[str, Any]:
                      "commentCount": 0, "resolved": False, "createdAt": 0, "userId": None}}
 
 
+def imagechat_event(event_id: str, seq: int, url_id: str) -> dict[str, Any]:
+    """A real-shaped `new-image-chat` event: what ImageChat's fan-out sends (~330 bytes)."""
+    chat_id = uuid.uuid4().hex[:24]
+    now = time.time_ns() // 1_000_000
+    return {"type": "new-image-chat", "timestamp": now, "broadcastId": event_id, "seq": seq,
+            "chat": {"_id": chat_id, "urlId": url_id, "windowUrlId": f"chat-{chat_id}",
+                     "x": 21.57, "y": 21.71, "commentCount": 0, "resolved": False,
+                     "createdAt": now, "userId": None, "anonUserId": None}}
+
+
 class RedisInjector:
     """Publishes real-shaped `new-image-chat` events straight into an ImageChat channel's
     Redis topic, with consecutive seqs from 1 (a fresh channel), as another node would.
@@ -104,14 +114,8 @@ class RedisInjector:
 
     async def publish(self, event_id: str) -> None:
         self.seq += 1
-        chat_id = uuid.uuid4().hex[:24]
-        now = time.time_ns() // 1_000_000
-        event = {"type": "new-image-chat", "timestamp": now, "broadcastId": event_id,
-                 "seq": self.seq,
-                 "chat": {"_id": chat_id, "urlId": self.url_id, "windowUrlId": f"chat-{chat_id}",
-                          "x": 21.57, "y": 21.71, "commentCount": 0, "resolved": False,
-                          "createdAt": now, "userId": None, "anonUserId": None}}
-        await self.redis.publish(self.topic, orjson.dumps(event))
+        await self.redis.publish(self.topic, orjson.dumps(
+            imagechat_event(event_id, self.seq, self.url_id)))
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -122,17 +126,22 @@ class WebsocketsPublisher:
 
     events_per_publish = 1
 
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, url_id: str = "") -> None:
         self.ws = ws
         self.sent = 0
+        # Set: ImageChat's own event for this urlId (byte for byte the size ImageChat's
+        # fan-out sends), else the issue's ~250-byte reference event.
+        self.url_id = url_id
 
     @classmethod
-    async def open(cls, port: int) -> WebsocketsPublisher:
-        return cls(await connect(f"ws://127.0.0.1:{port}/pub", compression=None))
+    async def open(cls, port: int, url_id: str = "") -> WebsocketsPublisher:
+        return cls(await connect(f"ws://127.0.0.1:{port}/pub", compression=None), url_id)
 
     async def publish(self, event_id: str) -> None:
         self.sent += 1
-        await self.ws.send(orjson.dumps(reference_event(event_id, self.sent)).decode())
+        event = (imagechat_event(event_id, self.sent, self.url_id) if self.url_id
+                 else reference_event(event_id, self.sent))
+        await self.ws.send(orjson.dumps(event).decode())
 
     async def close(self) -> None:
         await self.ws.close()

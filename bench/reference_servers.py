@@ -5,12 +5,15 @@
 - `socketio`: a python-socketio `AsyncServer` on aiohttp; subscribers join one room on
   connect, and every `publish` event from the publisher (query `role=pub`) is emitted to the
   room (what a Python user would otherwise pick).
+- `picows`: the fastest Python WebSocket server (Cython, on uvloop); the same `/sub` and
+  `/pub` as `websockets`, each message from `/pub` sent to every subscriber with
+  `WSTransport.send` (picows has no broadcast: a loop over the subscribers is the idiom).
 
-Both send a small `hello` event to each subscriber once it is subscribed, so that the
+Each sends a small `hello` event to each subscriber once it is subscribed, so that the
 benchmark's clients know when every subscription is in place. Both run on uvloop, as
 ImageChat does under uvicorn.
 
-Run: python -m bench.reference_servers {websockets,socketio} --port PORT
+Run: python -m bench.reference_servers {websockets,socketio,picows} --port PORT
 """
 
 from __future__ import annotations
@@ -75,16 +78,62 @@ async def serve_socketio(host: str, port: int) -> None:
         await runner.cleanup()
 
 
+async def serve_picows(host: str, port: int) -> None:
+    from picows import (
+        WSFrame,
+        WSListener,
+        WSMsgType,
+        WSTransport,
+        WSUpgradeRequest,
+        ws_create_server,
+    )
+
+    subscribers: set[WSTransport] = set()
+    text = WSMsgType.TEXT
+
+    class Subscriber(WSListener):  # type: ignore[misc]
+        def on_ws_connected(self, transport: WSTransport) -> None:
+            subscribers.add(transport)
+            transport.send(text, HELLO.encode())
+
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            if frame.msg_type == WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code())
+                transport.disconnect()
+
+        def on_ws_disconnected(self, transport: WSTransport) -> None:
+            subscribers.discard(transport)
+
+    class Publisher(WSListener):  # type: ignore[misc]
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            if frame.msg_type == WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code())
+                transport.disconnect()
+                return
+            message = frame.get_payload_as_bytes()
+            for subscriber in subscribers:
+                subscriber.send(text, message)
+
+    def listener(request: WSUpgradeRequest) -> WSListener:
+        return Publisher() if request.path.startswith(b"/pub") else Subscriber()
+
+    server = await ws_create_server(listener, host, port, backlog=2048)
+    async with server:
+        await server.serve_forever()
+
+
+SERVERS = {"websockets": serve_websockets, "socketio": serve_socketio, "picows": serve_picows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["websockets", "socketio"])
+    parser.add_argument("kind", choices=sorted(SERVERS))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     import uvloop
 
-    serve = serve_websockets if args.kind == "websockets" else serve_socketio
-    uvloop.run(serve(args.host, args.port))
+    uvloop.run(SERVERS[args.kind](args.host, args.port))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ def machine() -> dict[str, Any]:
         pass
     versions = {}
     for name in ("imagechat", "uvicorn", "uvloop", "websockets", "python-socketio",
-                 "python-engineio", "aiohttp"):
+                 "python-engineio", "aiohttp", "picows"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -131,7 +131,7 @@ def figures(results: dict[str, Any]) -> list[tuple[str, str]]:
     for variant in ("imagechat", "imagechat_fanout_only"):
         ours = _get(results, "throughput", variant, "deliveries_per_sec")
         cpu = _get(results, "throughput", variant, "server_cpu_us_per_delivery")
-        for peer in ("websockets", "socketio"):
+        for peer in ("websockets", "socketio", "picows"):
             r = ratio(ours, _get(results, "throughput", peer, "deliveries_per_sec"))
             if r is not None:
                 lines.append((f"ratio {variant}/{peer}", f"{r}x"))

@@ -91,6 +91,8 @@ async def _drive(server: Server, pool: ClientPool,
             # Server CPU (all its threads, user + system) per delivery: what one delivery
             # costs whatever limited the rate.
             "server_cpu_us_per_delivery": round(usage["server"] / 100 / rate * 1e6, 2),
+            "server_user_cpu_us_per_delivery": round(
+                usage["server_user"] / 100 / rate * 1e6, 2),
         }
         if isinstance(publisher, PostPublisher):
             result["post_failures"] = publisher.failures

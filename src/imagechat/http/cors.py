@@ -64,6 +64,11 @@ class TenantCORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Most requests carry no Origin (same-origin pages, servers): one scan of the raw
+        # headers settles those without building a Headers mapping.
+        if not any(name == b"origin" for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
         if origin is None or same_host(origin, headers.get("host")):

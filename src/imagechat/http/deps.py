@@ -70,7 +70,7 @@ _ID_SCHEMA = {"pattern": rules.ID_PATTERN, "maxLength": limits.MAX_ID_CHARS}
 # in the JSON body instead, where the route has one.
 
 
-def _visitor_query(
+async def _visitor_query(
     sso: str | None = Query(None, description="Secure or Simple SSO token, as JSON text."),
     anonUserId: str | None = Query(None, description="The anonymous visitor's id.",
                                    json_schema_extra=_ID_SCHEMA),
@@ -78,7 +78,7 @@ def _visitor_query(
     """Read by `actor_of`."""
 
 
-def _broadcast_query(
+async def _broadcast_query(
     broadcastId: str | None = Query(None, description="The writing client's UUID: events of "
                                     "this write carry it, so that client can skip them.",
                                     json_schema_extra=_ID_SCHEMA),
@@ -86,14 +86,14 @@ def _broadcast_query(
     """Read by `broadcast_id_of`."""
 
 
-def _edit_key_query(
+async def _edit_key_query(
     editKey: str | None = Query(None, description="The key an anonymous author received "
                                 "with what it created."),
 ) -> None:
     """Read by `edit_key_of`."""
 
 
-def _url_id_query(
+async def _url_id_query(
     urlId: str | None = Query(None, description="The conversation's windowUrlId."),
 ) -> None:
     """Read by the comment routes (the body's `urlId` is the fallback)."""

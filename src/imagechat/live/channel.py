@@ -14,6 +14,7 @@ from __future__ import annotations
 from enum import Enum
 
 from imagechat.live.batching import SharedBatch
+from imagechat.live.fanout_plan import FanoutPlan, plan_for
 from imagechat.live.subscriber import Subscriber
 
 # Events held back waiting for a gap to fill; past this the hub fills from the log at once.
@@ -53,7 +54,7 @@ LIVE = Subscription(_LIVE)
 
 
 class Channel:
-    __slots__ = ("_waiting", "epoch", "held", "key", "last_seq", "ready", "shared",
+    __slots__ = ("_plan", "_waiting", "epoch", "held", "key", "last_seq", "ready", "shared",
                  "subscribers", "tenant_id", "url_id")
 
     def __init__(self, key: str, tenant_id: str, url_id: str) -> None:
@@ -64,6 +65,8 @@ class Channel:
         # Subscriptions that are not LIVE: while none is, the fan-out takes every subscriber
         # without looking at their states.
         self._waiting = 0
+        # Whom the fan-out writes to directly (fanout_plan.py); None: to be worked out.
+        self._plan: FanoutPlan | None = None
         # The last seq delivered here; meaningful once `ready` (read from the database).
         self.last_seq = 0
         self.epoch = ""
@@ -89,6 +92,7 @@ class Channel:
         subscription = self.subscribers.pop(sub, None)
         if subscription is None:
             return False
+        self._plan = None
         if subscription.state is not _LIVE:
             self._waiting -= 1
         if self.shared is not None:
@@ -120,6 +124,20 @@ class Channel:
         if subscription.state is not _LIVE:
             self._waiting += 1
         self.subscribers[sub] = subscription
+        self._plan = None
+
+    def changed(self) -> None:
+        """A subscriber's connection changed state (its handshake completed)."""
+        self._plan = None
+
+    def plan(self) -> FanoutPlan | None:
+        """The fan-out plan while every subscriber is live (the usual case); None while
+        some are catching up or ahead, whose events `receivers` sorts out one by one."""
+        if self._waiting:
+            return None
+        if self._plan is None:
+            self._plan = plan_for(self.subscribers)
+        return self._plan
 
     def receivers(self, seq: int, payload: bytes) -> list[Subscriber]:
         """The subscribers that get logged event `seq` now (the hot path). Those catching up
@@ -138,6 +156,7 @@ class Channel:
                     continue  # this client had it from the log already
                 subscribers[sub] = LIVE  # assigning an existing key is safe while iterating
                 self._waiting -= 1
+                self._plan = None
             out.append(sub)
         return out
 

@@ -75,8 +75,7 @@ class ConnectionState(Enum):
     CLOSED = "closed"
 
 
-_ADMITTING = ConnectionState.ADMITTING
-_OPEN = ConnectionState.OPEN
+_ADMITTING, _OPEN = ConnectionState.ADMITTING, ConnectionState.OPEN
 _WRITABLE = (_ADMITTING, _OPEN)
 _CLOSING = (ConnectionState.CLOSING, ConnectionState.CLOSED)
 
@@ -265,10 +264,20 @@ class LiveConnection(asyncio.Protocol):
                 return False
             self._send_accept()  # before the first frame (a resume's replay, a pong)
         transport.write(frame)
-        if transport.get_write_buffer_size() > self._max_send_buffer and self.hub is not None:
-            self.hub.stats["slow_consumer_disconnects"] += 1
-            self.close(CloseCode.SLOW_CONSUMER, "Too far behind; reconnect and resume.")
+        return not self.overflowed()
+
+    @property
+    def direct_transport(self) -> asyncio.Transport | None:
+        """Where the fan-out may write frames itself (live/fanout_plan.py)."""
+        return self.transport if self.state is _OPEN and self.batch is None else None
+
+    def overflowed(self) -> bool:
+        """After a write: past the send buffer's bound, close as a slow consumer (True)."""
+        if self.transport is None or self.hub is None or (
+                self.transport.get_write_buffer_size() <= self._max_send_buffer):
             return False
+        self.hub.stats["slow_consumer_disconnects"] += 1
+        self.close(CloseCode.SLOW_CONSUMER, "Too far behind; reconnect and resume.")
         return True
 
     def close(self, code: int, reason: str) -> None:

@@ -7,13 +7,15 @@ Guarantees (docs/protocol.md, "Order and resume"), and where they are enforced:
   holds early events and drops repeats; gaps are filled from the event log (`_fill_gap`),
   and when the log cannot fill one, every subscriber is told `resync-required`;
 - after the broker link returns, every channel catches up from the log (`on_reconnect`).
-Each event is encoded once, and the same frame goes to every socket (`_send`).
+Each event is encoded once, and the same frame goes to every socket (`_send`); while every
+subscriber is live, straight to the transports of the channel's plan (`_send_planned`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 
 import orjson
@@ -23,6 +25,7 @@ from imagechat.domain.clock import Clock
 from imagechat.live import replay
 from imagechat.live.batching import BatchScheduler
 from imagechat.live.channel import MAX_HELD_EVENTS, Channel, Delivered
+from imagechat.live.fanout_plan import DirectSubscriber, FanoutPlan
 from imagechat.live.frames import text_frame
 from imagechat.live.histogram import BROKER_LAG_BOUNDS_SECS, Histogram
 from imagechat.live.meter import UsageMeter
@@ -32,6 +35,7 @@ from imagechat.live.tasks import BackgroundTasks
 from imagechat.services.history import HistoryService
 
 log = logging.getLogger("imagechat.live")
+_os_write = os.write
 
 
 class Delivery:
@@ -121,18 +125,58 @@ class Delivery:
     def _deliver(self, channel: Channel, ready: Delivered) -> None:
         for seq, payload in ready:
             # The hot path: one event to every subscriber that should get it now.
-            self.stats["events_delivered"] += self._send(
-                channel, channel.receivers(seq, payload), payload)
+            plan = channel.plan()
+            if plan is None:
+                sent = self._send(channel, channel.receivers(seq, payload), payload)
+            else:
+                sent = self._send_planned(channel, plan, payload)
+            self.stats["events_delivered"] += sent
+
+    def _send_planned(self, channel: Channel, plan: FanoutPlan, payload: bytes) -> int:
+        """Every subscriber is live: the same frame bytes straight to the transports of
+        the plan, and through `write` to the others."""
+        frame = text_frame(payload)
+        size = len(frame)
+        sent = len(plan.direct)
+        backed_up: list[DirectSubscriber] = []
+        os_write = _os_write
+        for sub, transport, fd in plan.direct:
+            # write_frame, inlined (fanout_plan.py): one send() while nothing is queued.
+            if fd < 0 or transport.get_write_buffer_size():
+                transport.write(frame)
+            else:
+                try:
+                    written = os_write(fd, frame)
+                except (BlockingIOError, InterruptedError):
+                    written = 0
+                except OSError:
+                    written = -1
+                if written == size:
+                    continue
+                transport.write(frame if written < 0 else frame[written:])
+            # Usually 0 (the kernel took it all); the bound is checked only when not.
+            if transport.get_write_buffer_size():
+                backed_up.append(sub)
+        for sub in backed_up:
+            if sub.overflowed():
+                sent -= 1  # closed as a slow consumer: that frame was its last
+        if sent:
+            self.meter.count(channel.tenant_id, sent, sent * len(frame))
+        if plan.others:
+            sent += self._send(channel, plan.others, payload, frame)
+        return sent
 
     def fanout_live(self, channel: Channel, payload: bytes) -> None:
         """Unlogged events (presence, resync notices): to every subscriber, no seq."""
         self._send(channel, list(channel.subscribers), payload)
 
-    def _send(self, channel: Channel, receivers: list[Subscriber], payload: bytes) -> int:
+    def _send(self, channel: Channel, receivers: list[Subscriber], payload: bytes,
+              frame: bytes | None = None) -> int:
         """How many subscribers the event went to (written now or batched)."""
         # Encoded once; the same bytes go to every socket. A write may close a slow
         # connection, which unsubscribes it: hence a list, not the live dict.
-        frame = text_frame(payload)
+        if frame is None:
+            frame = text_frame(payload)
         sent = 0
         batched = 0
         shared: list[Subscriber] = []

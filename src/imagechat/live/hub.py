@@ -24,6 +24,7 @@ Where each guarantee is enforced is written at the top of the module that enforc
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 from imagechat.bus.base import Broker, channel_key
@@ -44,6 +45,8 @@ from imagechat.live.tasks import BackgroundTasks
 from imagechat.live.upkeep import Upkeep
 from imagechat.rate_limit.policy import RateLimits
 from imagechat.services.container import Services
+
+log = logging.getLogger("imagechat.live")
 
 
 class Hub:
@@ -99,7 +102,14 @@ class Hub:
             self.tasks.spawn(self._admit(conn, request))
 
     async def _admit(self, conn: Connection, request: Request) -> None:
-        admitted = await self.admission.check(conn, request)
+        try:
+            admitted = await self.admission.check(conn, request)
+        except Exception:
+            # A database that does not answer (or a pool with no connection free): the
+            # client is told to come back, rather than left waiting for its 101.
+            log.warning("admission failed", exc_info=True)
+            conn.close(CloseCode.UNAVAILABLE, "The database is not available; retry.")
+            return
         if admitted is None:
             return
         conn.tenant = admitted.tenant
@@ -117,7 +127,12 @@ class Hub:
         await self.subscriptions.join(conn, admitted.url_id, admitted.since, admitted.epoch)
         if conn.closing:
             return
-        for message in conn.admitted_now():
+        early = conn.admitted_now()
+        for key in conn.channel_keys:  # its state changed: the fan-out may write directly
+            channel = self.registry.channels.get(key)
+            if channel is not None:
+                channel.changed()
+        for message in early:
             self.on_text(conn, message)
 
     async def _on_message(self, key: str, payload: bytes) -> None:

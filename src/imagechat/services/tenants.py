@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -39,6 +40,7 @@ class TenantService:
         # Looked up as if they did not exist, whatever the database holds.
         self.refused = frozenset(refused)
         self._cache: dict[str, tuple[float, Tenant]] = {}
+        self._reading: dict[str, asyncio.Future[Tenant]] = {}
 
     async def create(
         self, name: str, *, tenant_id: str | None = None, origins: Sequence[str] = (),
@@ -79,10 +81,25 @@ class TenantService:
     async def get(self, tenant_id: str) -> Tenant:
         if tenant_id in self.refused:
             raise NotFound(f"No site with tenant id {tenant_id!r}.", "tenant-not-found")
-        now = time.monotonic()
         cached = self._cache.get(tenant_id)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        # One read per tenant at a time: 10,000 viewers connecting at once must not queue
+        # 10,000 reads for the same row (they would exhaust the connection pool).
+        reading = self._reading.get(tenant_id)
+        if reading is None:
+            reading = self._reading[tenant_id] = asyncio.ensure_future(self._read(tenant_id))
+            reading.add_done_callback(lambda done: self._read_done(tenant_id, done))
+        return await asyncio.shield(reading)
+
+    def _read_done(self, tenant_id: str, done: asyncio.Future[Tenant]) -> None:
+        if self._reading.get(tenant_id) is done:
+            del self._reading[tenant_id]
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter may have gone meanwhile
+
+    async def _read(self, tenant_id: str) -> Tenant:
+        now = time.monotonic()
         async with self.db.read() as conn:
             tenant = await tenant_rows.get_tenant(conn, tenant_id)
         if tenant is None:

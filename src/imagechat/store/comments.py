@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 
 from imagechat.domain.models import Comment, Mention
 from imagechat.store.database import Connection
@@ -89,14 +89,14 @@ async def page_for_url_id(
     return [_to_comment(r) for r in rows]
 
 
+# Run on every create: built once (see store/conversations.py, _BY_WINDOW_URL_ID).
+_COUNT_FOR_URL_ID = select(func.count()).select_from(comments).where(
+    comments.c.tenant_id == bindparam("tenant_id"), comments.c.url_id == bindparam("url_id"))
+
+
 async def count_for_url_id(conn: Connection, tenant_id: str, url_id: str) -> int:
-    value = (
-        await conn.execute(
-            select(func.count()).select_from(comments).where(
-                comments.c.tenant_id == tenant_id, comments.c.url_id == url_id
-            )
-        )
-    ).scalar()
+    value = (await conn.execute(_COUNT_FOR_URL_ID, {"tenant_id": tenant_id,
+                                                    "url_id": url_id})).scalar()
     return int(value or 0)
 
 

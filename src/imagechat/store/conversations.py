@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from imagechat.domain.models import Conversation
 from imagechat.store.database import Connection
@@ -70,17 +70,18 @@ async def get_conversation(
     return _to_conversation(row) if row else None
 
 
+# Run on every create: built once (building a statement and its cache key costs more than
+# running it on SQLite).
+_BY_WINDOW_URL_ID = select(conversations).where(
+    conversations.c.tenant_id == bindparam("tenant_id"),
+    conversations.c.window_url_id == bindparam("window_url_id"))
+
+
 async def by_window_url_id(
     conn: Connection, tenant_id: str, window_url_id: str
 ) -> Conversation | None:
-    row = (
-        await conn.execute(
-            select(conversations).where(
-                conversations.c.tenant_id == tenant_id,
-                conversations.c.window_url_id == window_url_id,
-            )
-        )
-    ).first()
+    row = (await conn.execute(_BY_WINDOW_URL_ID, {"tenant_id": tenant_id,
+                                                  "window_url_id": window_url_id})).first()
     return _to_conversation(row) if row else None
 
 

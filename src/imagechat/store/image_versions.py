@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -53,9 +53,14 @@ async def list_versions(conn: Connection, tenant_id: str, url_id: str) -> list[I
     return [_version(r) for r in rows]
 
 
+# Run on every create: built once (see store/conversations.py, _BY_WINDOW_URL_ID).
+_LATEST = (_select().where(_V.tenant_id == bindparam("tenant_id"),
+                           _V.url_id == bindparam("url_id"))
+           .order_by(_V.version.desc()).limit(1))
+
+
 async def latest(conn: Connection, tenant_id: str, url_id: str) -> ImageVersion | None:
-    row = (await conn.execute(_select().where(_V.tenant_id == tenant_id, _V.url_id == url_id)
-                              .order_by(_V.version.desc()).limit(1))).first()
+    row = (await conn.execute(_LATEST, {"tenant_id": tenant_id, "url_id": url_id})).first()
     return _version(row) if row else None
 
 

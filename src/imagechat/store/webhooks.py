@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from imagechat.domain.models import WebhookEndpoint
 from imagechat.store.database import Connection
@@ -34,10 +34,15 @@ async def add(conn: Connection, endpoint: WebhookEndpoint) -> None:
 
 async def listening(conn: Connection, tenant_id: str) -> list[tuple[str, tuple[str, ...]]]:
     """(id, event types; empty: all) of the tenant's endpoints that are not disabled."""
-    c = webhook_endpoints.c
-    rows = await conn.execute(select(c.id, c.events).where(
-        c.tenant_id == tenant_id, c.disabled_at.is_(None)).order_by(c.created_at, c.id))
+    rows = await conn.execute(_LISTENING, {"tenant_id": tenant_id})
     return [(r.id, tuple(orjson.loads(r.events or "[]"))) for r in rows]
+
+
+# Run at the end of every write: built once (see store/conversations.py, _BY_WINDOW_URL_ID).
+_LISTENING = (select(webhook_endpoints.c.id, webhook_endpoints.c.events)
+              .where(webhook_endpoints.c.tenant_id == bindparam("tenant_id"),
+                     webhook_endpoints.c.disabled_at.is_(None))
+              .order_by(webhook_endpoints.c.created_at, webhook_endpoints.c.id))
 
 
 async def of_tenant(conn: Connection, tenant_id: str) -> list[WebhookEndpoint]:

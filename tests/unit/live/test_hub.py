@@ -266,3 +266,21 @@ async def test_a_connection_past_its_send_buffer_closes_with_4001() -> None:
         assert len(hub.connections) == 1
     finally:
         await hub.stop()
+
+
+async def test_an_admission_the_database_fails_closes_with_4503() -> None:
+    hub, _broker, _log = build_hub()
+
+    async def down(tenant_id: str) -> object:
+        raise TimeoutError("QueuePool limit reached")  # what a drained pool raises
+
+    hub.admission.tenants.get = down  # type: ignore[method-assign]
+    try:
+        transport = connected(hub, stuck=False)
+        await settle(lambda: transport.closed)
+        frames = transport.frames()
+        assert frames[-1][1] == OP_CLOSE
+        assert parse_close(frames[-1][2])[0] == CloseCode.UNAVAILABLE
+        assert hub.connections == set()
+    finally:
+        await hub.stop()
