@@ -18,11 +18,19 @@ IMAGECHAT_BIN = str(Path(sys.executable).with_name("imagechat"))
 STARTUP_TIMEOUT_SECS = 30
 
 
+# Ports handed out by this process: the kernel may give a just-released port again, and a
+# test that asks for two (a server and a receiver) must not get the same one twice.
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port: int = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -54,11 +55,16 @@ def listening(command: list[str], port: int, *, stdout: Path | None = None) -> I
     """Run a process that listens on `port` until the block ends; its output to `stdout`."""
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(stdout.open("wb")) if stdout else subprocess.DEVNULL
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        # Its errors, to say why when it exits early.
+        errors = stack.enter_context(tempfile.TemporaryFile())
+        process = subprocess.Popen(command, stdout=out, stderr=errors)
         try:
             deadline = time.monotonic() + 10
             while True:
-                assert process.poll() is None, "the receiver exited"
+                if process.poll() is not None:
+                    errors.seek(0)
+                    why = errors.read().decode(errors="replace")[-2000:]
+                    raise AssertionError(f"the receiver exited ({process.returncode}):\n{why}")
                 with contextlib.suppress(OSError), socket.create_connection(
                         ("127.0.0.1", port), timeout=0.2):
                     break

@@ -65,8 +65,9 @@ def test_rows_quote_what_needs_quoting() -> None:
 
 def test_formats_and_file_names() -> None:
     assert require_format(" PDF ").extension == "pdf"
-    with pytest.raises(Exception, match="one of: csv, pdf") as caught:
-        require_format("jsonld")
+    assert require_format("jsonld").extension == "jsonld"
+    with pytest.raises(Exception, match="one of: csv, jsonld, pdf") as caught:
+        require_format("xlsx")
     assert getattr(caught.value, "code", None) == "export-format-unsupported"
     assert file_name("example.com/a b/ż.png", "csv") == "example.com-a-b-.png.csv"
     assert file_name("///", "pdf") == "image.pdf"
