@@ -14,7 +14,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.test_widget_review import TENANT, open_review, token, viewer
+from tests.e2e.test_widget_review import (
+    TENANT,
+    open_conversation,
+    open_review,
+    token,
+    viewer,
+)
 from tests.integration.test_email import (  # noqa: F401 (smtp_sink is a fixture)
     Sink,
     address,
@@ -48,17 +54,18 @@ def mail_server(tmp_path: Path, smtp_sink: Sink) -> Iterator[tuple[str, str]]:  
         yield base, found.group(1)
 
 
-def mention_bea(page: Page, text: str) -> None:
-    """Pick Bea from the suggestions with the keyboard, as a reviewer would, and send."""
+def mention_bea(page: Page, text: str, messages: int) -> None:
+    """Pick Bea from the suggestions with the keyboard, as a reviewer would, and send
+    (`messages`: how many the conversation has before; waited for, as the window loads)."""
     win = page.locator("#review .ic-win")
     composer = win.locator(".ic-text")
-    before = win.locator(".ic-msg").count()
+    expect(win.locator(".ic-msg")).to_have_count(messages)
     composer.press_sequentially("@Be")
     expect(win.locator("[role=listbox] [role=option]")).to_have_text(["Bea Brown"])
     composer.press("Enter")
     composer.press_sequentially(text)
     composer.press("Enter")
-    expect(win.locator(".ic-msg")).to_have_count(before + 1)
+    expect(win.locator(".ic-msg")).to_have_count(messages + 1)
     expect(win.locator(".ic-msg").last.locator("span.mention")).to_have_text("@Bea Brown")
 
 
@@ -76,17 +83,13 @@ def test_a_mention_in_the_browser_is_one_email_that_links_back_and_unsubscribes(
     bea_address = address("bea")
     ann = token(secret, "ann", "Ann Lee")
     bea = token(secret, "bea", "Bea Brown", email=bea_address)
-    created = httpx.post(f"{server}/comment-image-chats/{TENANT}", json={
-        "urlId": "review/one", "x": 40, "y": 30, "comment": "Is the header too tall?",
-        "sso": bea})
-    created.raise_for_status()
-    chat_id = created.json()["chat"]["_id"]
+    chat_id = open_conversation(server, bea)
     errors: list[str] = []
     ann_ctx, bea_ctx = viewer(browser, ann), viewer(browser, bea)
     try:
         a = open_review(ann_ctx, f"{server}/demo?review=one", errors)
         a.locator("#review .ic-marker").click()
-        mention_bea(a, "please check the logo")
+        mention_bea(a, "please check the logo", 1)
 
         # One email, once the window has passed (and not a second one after it).
         wait_for_emails(smtp_sink, bea_address, 1)
@@ -117,7 +120,7 @@ def test_a_mention_in_the_browser_is_one_email_that_links_back_and_unsubscribes(
         # link reads nothing; her page is now closed, so nothing can read it), but no email
         # follows.
         b.close()
-        mention_bea(a, "and the footer")
+        mention_bea(a, "and the footer", 2)
         time.sleep(3 * WINDOW_SECS)
         count = httpx.get(f"{server}/user-notifications/get-count",
                           params={"tenantId": TENANT, "sso": bea}).json()["count"]

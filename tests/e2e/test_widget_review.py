@@ -65,6 +65,16 @@ def token(secret: str, user_id: str, name: str, **extra: str) -> str:
                                  int(time.time() * 1000)))
 
 
+def open_conversation(server: str, sso: str) -> str:
+    """Through the API, as the signed-in user: a conversation on image one; its id."""
+    created = httpx.post(f"{server}/comment-image-chats/{TENANT}", json={
+        "urlId": "review/one", "x": 40, "y": 30, "comment": "Is the header too tall?",
+        "sso": sso})
+    created.raise_for_status()
+    chat_id: str = created.json()["chat"]["_id"]
+    return chat_id
+
+
 def viewer(browser: Browser, sso: str) -> BrowserContext:
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     config = json.dumps({"tenantId": TENANT, "sso": sso, "locale": "en"})
@@ -86,11 +96,7 @@ def test_a_mention_reaches_the_other_bell_live_and_the_review_goes_live_both_way
     server, secret = review_server
     ann, bea = token(secret, "ann", "Ann Lee"), token(secret, "bea", "Bea Brown")
     # Bea opened a conversation on image one (so the site knows her: she can be mentioned).
-    created = httpx.post(f"{server}/comment-image-chats/{TENANT}", json={
-        "urlId": "review/one", "x": 40, "y": 30, "comment": "Is the header too tall?",
-        "sso": bea})
-    created.raise_for_status()
-    chat_id = created.json()["chat"]["_id"]
+    chat_id = open_conversation(server, bea)
     errors: list[str] = []
     ann_ctx, bea_ctx = viewer(browser, ann), viewer(browser, bea)
     try:

@@ -8,7 +8,7 @@ in what differs).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from imagechat.app import create_app
 from imagechat.domain.clock import FixedClock
 from imagechat.settings import Settings
 from tests.conftest import _empty_postgres
+from tests.integration.cluster import RedisServer
 from tests.live_server import LIVE_PATHS, serve
 
 
@@ -99,3 +100,21 @@ async def start_app(tmp_path: Path) -> AsyncIterator[AppFactory]:
     yield start
     for lifespan in started:
         await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis server of the test's own (nodes share live events through it), stopped after."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+async def shared_database(pg_database: str) -> AsyncIterator[str]:
+    """The run's PostgreSQL database, emptied: the one store several node processes share."""
+    await _empty_postgres(pg_database)
+    yield pg_database

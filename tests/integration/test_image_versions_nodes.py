@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from imagechat.app import create_app
@@ -26,16 +25,6 @@ from tests.mockups import make_pair
 IMAGE = "mockups/home.png"
 
 
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
 @contextlib.asynccontextmanager
 async def two_nodes(database_url: str, redis_url: str, clock: FixedClock
                     ) -> AsyncIterator[list[tuple[FastAPI, str]]]:
@@ -49,10 +38,10 @@ async def two_nodes(database_url: str, redis_url: str, clock: FixedClock
 
 
 async def test_every_viewer_on_every_node_sees_the_pins_move(
-    database_url: str, redis: RedisServer, clock: FixedClock
+    database_url: str, redis_server: RedisServer, clock: FixedClock
 ) -> None:
     pair = make_pair(1006, anchors=10)
-    async with two_nodes(database_url, redis.url, clock) as nodes, image_host() as host:
+    async with two_nodes(database_url, redis_server.url, clock) as nodes, image_host() as host:
         (app1, one), (_, two) = nodes
         v1 = host.put("/v1.png", pair.old)
         async with httpx.AsyncClient(base_url=f"http://{one}") as http1, \

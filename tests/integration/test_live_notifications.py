@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 
 from imagechat.app import create_app
@@ -27,16 +26,6 @@ from tests.live_server import LiveClient, live_client, serve
 BOTH_LIVE_PATHS = True
 
 SECRET = "live-notes-secret"
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
 
 
 @contextlib.asynccontextmanager
@@ -63,9 +52,9 @@ async def next_notice(client: LiveClient) -> dict[str, Any]:
 
 
 async def test_a_notification_reaches_only_its_visitor_on_every_node(
-    database_url: str, redis: RedisServer, clock: FixedClock, live_path: str
+    database_url: str, redis_server: RedisServer, clock: FixedClock, live_path: str
 ) -> None:
-    async with two_nodes(database_url, redis.url, clock, live_path) as nodes:
+    async with two_nodes(database_url, redis_server.url, clock, live_path) as nodes:
         (app1, one), (_, two) = nodes
         await make_tenant(app1, "studio", api_secret=SECRET)
         await make_tenant(app1, "other", api_secret="other-secret")
@@ -108,9 +97,9 @@ async def test_a_notification_reaches_only_its_visitor_on_every_node(
 
 
 async def test_a_signed_in_visitor_who_connects_can_be_mentioned(
-    database_url: str, redis: RedisServer, clock: FixedClock
+    database_url: str, redis_server: RedisServer, clock: FixedClock
 ) -> None:
-    async with two_nodes(database_url, redis.url, clock) as nodes:
+    async with two_nodes(database_url, redis_server.url, clock) as nodes:
         (app1, one), _ = nodes
         await make_tenant(app1, "studio", api_secret=SECRET)
         async with live_client(one, tenantIdWS="studio", urlId="a.png",

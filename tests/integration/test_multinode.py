@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 
 import httpx
-import pytest
 
-from tests.conftest import _empty_postgres
 from tests.integration.cluster import (
     Node,
     RedisServer,
@@ -26,22 +24,6 @@ CLIENTS = 30
 WRITES_PER_CLIENT = 4
 CONVERGE_TIMEOUT_SECS = 40
 IMAGE = "board.png"
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture
-async def shared_database(pg_database: str) -> AsyncIterator[str]:
-    await _empty_postgres(pg_database)
-    yield pg_database
 
 
 async def _burst(nodes: list[Node], chaos: Callable[[], None] | None = None) -> None:

@@ -12,12 +12,9 @@ import itertools
 import random
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Iterator
 
 import httpx
-import pytest
 
-from tests.conftest import _empty_postgres
 from tests.integration.cluster import Node, RedisServer, WidgetClient, cluster, wait_until
 from tests.integration.nginx import Nginx, nginx_binary
 
@@ -29,22 +26,6 @@ WRITER_ADDRESSES = [f"10.200.0.{i}" for i in range(1, 41)]
 SETTLE_SECS = 2.0  # of writes between two restarts
 STOP_TIMEOUT_SECS = 20
 TEST_TIMEOUT_SECS = 300
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture
-async def shared_database(pg_database: str) -> AsyncIterator[str]:
-    await _empty_postgres(pg_database)
-    yield pg_database
 
 
 class Writer:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +19,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.conftest import _empty_postgres
 from tests.integration.cluster import Node, RedisServer, cluster
 from tests.integration.webhook_helpers import eventually, new_receiver, running
 from tests.server_process import IMAGECHAT_BIN
@@ -43,22 +41,6 @@ NODE_ENV = {
     "IMAGECHAT_RATE_LIMIT_WRITES_PER_VISITOR": "0",
     "IMAGECHAT_RATE_LIMIT_WRITES_PER_TENANT": "0",
 }
-
-
-@pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture
-async def shared_database(pg_database: str) -> AsyncIterator[str]:
-    await _empty_postgres(pg_database)
-    yield pg_database
 
 
 async def _add_endpoint(database_url: str, url: str) -> str:

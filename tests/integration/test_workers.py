@@ -12,11 +12,10 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from typer.testing import CliRunner
 
 from imagechat.cli import app
@@ -36,16 +35,6 @@ def test_more_than_one_worker_without_a_shared_broker_is_refused(tmp_path: Path)
     assert result.exit_code == 2
     assert "needs a shared broker" in result.output
     assert "IMAGECHAT_REDIS_URL" in result.output
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
 
 
 class Supervisor:
@@ -130,9 +119,9 @@ async def seqs(client: LiveClient, count: int) -> list[int]:
 
 
 async def test_workers_share_one_port_and_a_dead_one_is_started_again(
-    tmp_path: Path, redis: RedisServer
+    tmp_path: Path, redis_server: RedisServer
 ) -> None:
-    server = Supervisor(tmp_path, redis.url)
+    server = Supervisor(tmp_path, redis_server.url)
     try:
         await server.until("two workers up", lambda: server.started() == 2)
         async with httpx.AsyncClient(base_url=f"http://{server.address}", timeout=10) as http:

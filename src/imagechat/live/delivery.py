@@ -141,7 +141,7 @@ class Delivery:
         backed_up: list[DirectSubscriber] = []
         os_write = _os_write
         for sub, transport, fd in plan.direct:
-            # write_frame, inlined (fanout_plan.py): one send() while nothing is queued.
+            # One send() while nothing is queued on the transport (fanout_plan.py says why).
             if fd < 0 or transport.get_write_buffer_size():
                 transport.write(frame)
             else:

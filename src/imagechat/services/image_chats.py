@@ -217,12 +217,7 @@ class ImageChatService:
         chat_id = rules.require_id(chat_id, "chatId")
         wanted = None if data.version in (None, "") else require_version(data.version)
         async with self.writer.transaction() as rec:
-            chat = await conversations.get_conversation(rec.conn, tenant.id, chat_id)
-            if chat is None:
-                raise NotFound("No image chat with that id.", "chat-not-found")
-            require_change(actor, "image chat", owner_user_id=chat.user_id,
-                           edit_key_hash=chat.edit_key_hash, edit_key=edit_key)
-            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
+            chat = await _chat_to_change(rec.conn, tenant, actor, chat_id, edit_key)
             latest = await image_versions.latest_number(rec.conn, tenant.id, chat.url_id)
             on = wanted if wanted is not None else latest
             if on is not None and (latest is None or on > latest or on < (chat.version or 1)):
@@ -290,12 +285,7 @@ class ImageChatService:
     ) -> Conversation:
         chat_id = rules.require_id(chat_id, "chatId")
         async with self.writer.transaction() as rec:
-            chat = await conversations.get_conversation(rec.conn, tenant.id, chat_id)
-            if chat is None:
-                raise NotFound("No image chat with that id.", "chat-not-found")
-            require_change(actor, "image chat", owner_user_id=chat.user_id,
-                           edit_key_hash=chat.edit_key_hash, edit_key=edit_key)
-            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
+            chat = await _chat_to_change(rec.conn, tenant, actor, chat_id, edit_key)
             await remove_chat(rec, chat, broadcast_id)
             if acts_as_moderator(actor, chat.user_id):
                 await record_action(rec.conn, tenant.id, actor, "delete-conversation",
@@ -326,6 +316,19 @@ def require_resolver(tenant: Tenant, actor: Actor, chat: Conversation,
         return
     raise Forbidden("Only the conversation's author, a moderator or an admin may resolve or "
                     "reopen it.", "not-allowed-to-resolve")
+
+
+async def _chat_to_change(conn: Connection, tenant: Tenant, actor: Actor, chat_id: str,
+                          edit_key: str | None) -> Conversation:
+    """The conversation a write changes (moves, deletes): it exists, the actor may change
+    it (its author, by edit key or user; moderators; admins), and its image is writable."""
+    chat = await conversations.get_conversation(conn, tenant.id, chat_id)
+    if chat is None:
+        raise NotFound("No image chat with that id.", "chat-not-found")
+    require_change(actor, "image chat", owner_user_id=chat.user_id,
+                   edit_key_hash=chat.edit_key_hash, edit_key=edit_key)
+    await require_writable(conn, tenant.id, chat.url_id, actor)
+    return chat
 
 
 async def remove_chat(rec: EventRecorder, chat: Conversation, broadcast_id: str | None) -> None:
