@@ -213,3 +213,27 @@ async def test_a_lock_reaches_viewers_and_comes_back_on_resume(live: Live) -> No
         replayed = await back.events(2)
         assert [(e["type"], e.get("locked")) for e in replayed] == [("image-locked", True),
                                                                    ("resumed", None)]
+
+
+async def test_frames_and_bytes_sent_are_metered_per_tenant(live: Live) -> None:
+    tenant = await services(live.app).tenants.create("Metered", tenant_id="metered")
+    async with live_client(live.address, urlId="img-1", tenantIdWS="metered") as a, \
+            live_client(live.address, urlId="img-1", tenantIdWS="metered") as b:
+        await asyncio.sleep(0.1)
+        await live.http.post("/comment-image-chats/metered", json={
+            "urlId": "img-1", "x": 1, "y": 1, "comment": "hello", "commenterName": "A"})
+        sizes = []
+        for client in (a, b):
+            for _ in range(2):
+                raw = await asyncio.wait_for(client.ws.recv(), 5)
+                assert isinstance(raw, str)
+                sizes.append(len(raw.encode()) + 2)  # + the 2-byte frame header
+        await live.app.state.hub.meter.flush()
+    usage = (await live.http.get("/api/v1/usage", params={"tenantId": "metered"},
+                                 headers={"X-API-Key": tenant.api_secret})).json()["usage"]
+    assert len(usage) == 1
+    bucket = usage[0]
+    assert bucket["conversationCreateCount"] == 1
+    # Two clients, two events each (presence may add frames of its own).
+    assert bucket["pubSubMessageCount"] >= 4
+    assert bucket["pubSubBandwidth"] >= sum(sizes)

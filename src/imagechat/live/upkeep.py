@@ -1,7 +1,8 @@
 """The hub's background loops: liveness, the channel audit, history trim, usage writes.
 
 - Liveness (docs/protocol.md, "Liveness and backpressure"): a connection silent for a
-  heartbeat is pinged; one silent past the idle timeout is closed with 4408.
+  heartbeat is pinged; one silent past the idle timeout is closed with 4408 (not right
+  after the server itself stalled: its peers' answers are then still unread).
 - The audit catches up every channel whose log is ahead of what this node delivered: an
   event committed but never published (its writer died in between) still arrives.
 - The history bounds are applied by `HistoryService.trim`; the loop only calls it.
@@ -59,16 +60,26 @@ class Upkeep:
                 await task
 
     async def _heartbeat_loop(self) -> None:
-        ping = encode_frame(OP_PING, b"")
+        period = self.limits.heartbeat_interval_secs / 2
+        due = time.monotonic() + period
         while True:
-            await asyncio.sleep(self.limits.heartbeat_interval_secs / 2)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
             now = time.monotonic()
-            for conn in list(self.registry.connections):
-                silent = now - conn.last_received
-                if silent > self.limits.idle_timeout_secs:
-                    conn.close(CloseCode.HEARTBEAT_TIMEOUT, "No traffic for too long.")
-                elif silent > self.limits.heartbeat_interval_secs:
-                    conn.write(ping)
+            # Woken a heartbeat late: this process stalled (a long blocking call, a pause),
+            # and the pongs peers sent meanwhile are still unread in their sockets.
+            self.check_liveness(now, stalled=now - due > self.limits.heartbeat_interval_secs)
+            due = now + period
+
+    def check_liveness(self, now: float, *, stalled: bool = False) -> None:
+        """Ping every connection silent for a heartbeat; close one silent past the idle
+        timeout, unless this round follows a stall of our own (then only ping)."""
+        ping = encode_frame(OP_PING, b"")
+        for conn in list(self.registry.connections):
+            silent = now - conn.last_received
+            if silent > self.limits.idle_timeout_secs and not stalled:
+                conn.close(CloseCode.HEARTBEAT_TIMEOUT, "No traffic for too long.")
+            elif silent > self.limits.heartbeat_interval_secs:
+                conn.write(ping)
 
     async def _audit_loop(self) -> None:
         while True:

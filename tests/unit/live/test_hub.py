@@ -12,7 +12,7 @@ import pytest
 from imagechat.live.channel import SubscriberState
 from imagechat.live.close_codes import CloseCode
 from imagechat.live.connection import LiveConnection
-from imagechat.live.frames import OP_CLOSE, OP_TEXT, parse_close
+from imagechat.live.frames import OP_CLOSE, OP_PING, OP_TEXT, encode_frame, parse_close
 from imagechat.live.hub import Hub
 from imagechat.live.limits import LiveLimits
 from tests.unit.live.client_frames import server_frames
@@ -284,3 +284,27 @@ async def test_an_admission_the_database_fails_closes_with_4503() -> None:
         assert hub.connections == set()
     finally:
         await hub.stop()
+
+
+# --- liveness ----------------------------------------------------------------------------
+
+
+async def test_a_silent_connection_is_pinged_then_closed_but_not_after_our_own_stall(
+    lab: Lab,
+) -> None:
+    hub, _broker, _log = lab
+    quiet, talking = await joined(hub), await joined(hub)
+    beat, idle = hub.upkeep.limits.heartbeat_interval_secs, hub.upkeep.limits.idle_timeout_secs
+    now = 10_000.0
+    quiet.last_received, talking.last_received = now - beat - 0.01, now
+    before, heard = len(quiet.frames), len(talking.frames)
+    hub.upkeep.check_liveness(now)
+    assert quiet.frames[before:] == [encode_frame(OP_PING, b"")] and quiet.closed_with is None
+    assert len(talking.frames) == heard  # heard from just now: left alone
+    # Past the idle timeout, but this process was the one that stalled: pinged, kept.
+    later = now + idle
+    hub.upkeep.check_liveness(later, stalled=True)
+    assert quiet.closed_with is None and quiet.frames[-1] == encode_frame(OP_PING, b"")
+    hub.upkeep.check_liveness(later)
+    assert quiet.closed_with is not None and quiet.closed_with[0] == CloseCode.HEARTBEAT_TIMEOUT
+    assert talking.closed_with is None  # silent for the idle timeout exactly, not past it
