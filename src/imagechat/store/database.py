@@ -20,6 +20,7 @@ Waiting for the lock never blocks the loop: the transaction starts with a non-wa
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
@@ -87,6 +88,10 @@ class Database:
             self.writer = engine
             self.blocking_writer = None
         self._write_lock = asyncio.Lock() if self.sqlite else None
+        # SQLite's one writer connection, kept open between writes (only one write runs at a
+        # time, under the lock): checking a connection out of a pool and back in, with the
+        # pool's reset, cost as much as two of the write's statements.
+        self._held: BlockingSQLAlchemyConnection | None = None
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Connection]:
@@ -97,15 +102,49 @@ class Database:
             return
         assert self._write_lock is not None
         async with self._write_lock, _unavailable_on_failure():
-            blocking = await _begin_immediate(self.blocking_writer)
+            blocking = await self._begin_immediate(self.blocking_writer)
             try:
                 yield BlockingConnection(blocking)
                 blocking.commit()
             except BaseException:
-                blocking.rollback()
+                self._roll_back()
                 raise
-            finally:
-                blocking.close()
+
+    async def _begin_immediate(self, engine: Engine) -> BlockingSQLAlchemyConnection:
+        """Take SQLite's write lock without ever blocking the loop while someone else holds
+        it (`BEGIN IMMEDIATE` without a busy timeout, retried after short sleeps)."""
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = SQLITE_LOCK_RETRY_MIN_SECS
+        while True:
+            if self._held is None or self._held.closed or self._held.invalidated:
+                self._held = engine.connect()
+            self._held.begin()
+            try:
+                # Straight to the driver: through SQLAlchemy's execution path this one
+                # statement cost as much as a third of the whole commit.
+                self._held.connection.driver_connection.execute(  # type: ignore[union-attr]
+                    "BEGIN IMMEDIATE")
+                return self._held
+            except sqlite3.OperationalError as exc:
+                self._roll_back()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, SQLITE_LOCK_RETRY_MAX_SECS)
+
+    def _roll_back(self) -> None:
+        """Roll the held connection's transaction back; one that cannot is let go."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        try:
+            held.rollback()
+            if not held.invalidated:
+                self._held = held
+                return
+        except DBAPIError:
+            pass
+        held.close()
 
     @asynccontextmanager
     async def write_in_thread(self) -> AsyncIterator[AsyncConnection]:
@@ -125,25 +164,11 @@ class Database:
         await self.reader.dispose()
         if self.writer is not self.reader:
             await self.writer.dispose()
+        if self._held is not None:
+            self._held.close()
+            self._held = None
         if self.blocking_writer is not None:
             self.blocking_writer.dispose()
-
-
-async def _begin_immediate(engine: Engine) -> BlockingSQLAlchemyConnection:
-    """Take SQLite's write lock without ever blocking the loop while someone else holds it."""
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    pause = SQLITE_LOCK_RETRY_MIN_SECS
-    while True:
-        conn = engine.connect()
-        try:
-            conn.begin()
-            return conn
-        except OperationalError as exc:
-            conn.close()
-            if "locked" not in str(exc.orig) or time.monotonic() > deadline:
-                raise
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, SQLITE_LOCK_RETRY_MAX_SECS)
 
 
 @asynccontextmanager
@@ -180,11 +205,12 @@ def _blocking_sqlite_engine(url: str, *, echo: bool) -> Engine:
     # database must fail at once (and be retried asynchronously), never block the loop.
     engine = create_engine(url.replace("+aiosqlite", "", 1), echo=echo,
                            connect_args={"check_same_thread": False})
-    _configure_sqlite(engine, immediate=True, busy_timeout_ms=0)
+    _configure_sqlite(engine, immediate=None, busy_timeout_ms=0)
     return engine
 
 
-def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: Engine, *, immediate: bool | None, busy_timeout_ms: int) -> None:
+    """`immediate`: how a transaction begins (None: the caller issues BEGIN itself)."""
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves; pysqlite's implicit transactions are off.
@@ -195,6 +221,9 @@ def _configure_sqlite(engine: Engine, *, immediate: bool, busy_timeout_ms: int) 
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    if immediate is None:
+        return
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
