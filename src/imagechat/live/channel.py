@@ -139,6 +139,10 @@ class Channel:
             self._plan = plan_for(self.subscribers)
         return self._plan
 
+    def keeps(self, plan: FanoutPlan) -> bool:
+        """Whether `plan` is still this channel's: nobody has come, gone or changed since."""
+        return self._plan is plan
+
     def receivers(self, seq: int, payload: bytes) -> list[Subscriber]:
         """The subscribers that get logged event `seq` now (the hot path). Those catching up
         have it parked, for after their replay; those ahead skip what the log gave them."""

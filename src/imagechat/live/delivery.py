@@ -9,6 +9,14 @@ Guarantees (docs/protocol.md, "Order and resume"), and where they are enforced:
 - after the broker link returns, every channel catches up from the log (`on_reconnect`).
 Each event is encoded once, and the same frame goes to every socket (`_send`); while every
 subscriber is live, straight to the transports of the channel's plan (`_send_planned`).
+
+Frames for a plan are held until the loop's current turn ends and then written together,
+one `send()` per subscriber for all the events of that turn (`_uncork`). Under load the
+broker's socket holds several events at once, and each would otherwise cost every
+subscriber a system call of its own; when events are sparse, a turn holds one, so nothing
+waits. Anything else sent on the channel (presence, a resync notice, an event while some
+subscriber catches up) writes out what is held first, so each subscriber's order stays
+that of `seq`.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import asyncio
 import logging
 import os
 from collections import Counter
+from dataclasses import dataclass, field
 
 import orjson
 
@@ -38,6 +47,13 @@ log = logging.getLogger("imagechat.live")
 _os_write = os.write
 
 
+@dataclass(slots=True)
+class _Held:
+    """Frames of one channel for one plan, to be written at the end of the loop's turn."""
+    plan: FanoutPlan
+    frames: list[bytes] = field(default_factory=list)
+
+
 class Delivery:
     def __init__(self, registry: Registry, broker: Broker, history: HistoryService,
                  clock: Clock, meter: UsageMeter, stats: Counter[str], gap_wait_secs: float,
@@ -56,8 +72,11 @@ class Delivery:
         self.broker_lag = Histogram(BROKER_LAG_BOUNDS_SECS)
         self._starting: dict[str, asyncio.Task[None]] = {}
         self._gap_tasks: dict[str, asyncio.Task[None]] = {}
+        self._held: dict[Channel, _Held] = {}
+        self._uncork_scheduled = False
 
     def stop(self) -> None:
+        self._uncork_all()
         for task in list(self._gap_tasks.values()):
             task.cancel()
         self.batches.stop()
@@ -127,47 +146,83 @@ class Delivery:
             # The hot path: one event to every subscriber that should get it now.
             plan = channel.plan()
             if plan is None:
+                self._uncork(channel)
                 sent = self._send(channel, channel.receivers(seq, payload), payload)
             else:
                 sent = self._send_planned(channel, plan, payload)
             self.stats["events_delivered"] += sent
 
     def _send_planned(self, channel: Channel, plan: FanoutPlan, payload: bytes) -> int:
-        """Every subscriber is live: the same frame bytes straight to the transports of
-        the plan, and through `write` to the others."""
+        """Every subscriber is live: the frame is held for the plan's transports (written
+        at the end of this turn, with the turn's other events), and goes through `write`
+        to the others now."""
         frame = text_frame(payload)
-        size = len(frame)
+        held = self._held.get(channel)
+        if held is None or held.plan is not plan:
+            if held is not None:
+                self._uncork(channel)
+            held = self._held[channel] = _Held(plan)
+            if not self._uncork_scheduled:
+                self._uncork_scheduled = True
+                asyncio.get_running_loop().call_soon(self._uncork_all)
+        held.frames.append(frame)
         sent = len(plan.direct)
+        if plan.others:
+            sent += self._send(channel, plan.others, payload, frame)
+        return sent
+
+    def _uncork_all(self) -> None:
+        self._uncork_scheduled = False
+        while self._held:
+            self._uncork(next(iter(self._held)))
+
+    def _uncork(self, channel: Channel) -> None:
+        """Write what is held for the channel: its frames, as one piece, straight to each
+        transport of their plan."""
+        held = self._held.pop(channel, None)
+        if held is None:
+            return
+        frames = held.frames
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        size = len(data)
+        # Somebody left or changed since: a transport may be closing, and its socket must
+        # not be written to (its descriptor may even be another connection's by now).
+        look = not channel.keeps(held.plan)
+        written_to = len(held.plan.direct)
         backed_up: list[DirectSubscriber] = []
         os_write = _os_write
-        for sub, transport, fd in plan.direct:
+        for sub, transport, fd in held.plan.direct:
+            if look and transport.is_closing():
+                written_to -= 1
+                continue
             # One send() while nothing is queued on the transport (fanout_plan.py says why).
             if fd < 0 or transport.get_write_buffer_size():
-                transport.write(frame)
+                transport.write(data)
             else:
                 try:
-                    written = os_write(fd, frame)
+                    written = os_write(fd, data)
                 except (BlockingIOError, InterruptedError):
                     written = 0
                 except OSError:
                     written = -1
                 if written == size:
                     continue
-                transport.write(frame if written < 0 else frame[written:])
+                transport.write(data if written < 0 else data[written:])
             # Usually 0 (the kernel took it all); the bound is checked only when not.
             if transport.get_write_buffer_size():
                 backed_up.append(sub)
         for sub in backed_up:
             if sub.overflowed():
-                sent -= 1  # closed as a slow consumer: that frame was its last
-        if sent:
-            self.meter.count(channel.tenant_id, sent, sent * len(frame))
-        if plan.others:
-            sent += self._send(channel, plan.others, payload, frame)
-        return sent
+                written_to -= 1  # closed as a slow consumer: those frames were its last
+        lost = len(held.plan.direct) - written_to
+        if lost:
+            self.stats["events_delivered"] -= lost * len(frames)
+        if written_to:
+            self.meter.count(channel.tenant_id, written_to * len(frames), written_to * size)
 
     def fanout_live(self, channel: Channel, payload: bytes) -> None:
         """Unlogged events (presence, resync notices): to every subscriber, no seq."""
+        self._uncork(channel)
         self._send(channel, list(channel.subscribers), payload)
 
     def _send(self, channel: Channel, receivers: list[Subscriber], payload: bytes,

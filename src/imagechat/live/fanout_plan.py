@@ -8,9 +8,9 @@ transports, to which the same frame bytes go with nothing in between, and the ot
 drops its plan whenever its subscribers or their states change; the hub drops it when a
 subscriber's handshake completes.
 
-`Delivery._send_planned` sends a frame to a plain TCP socket with one `send()` while the
-transport has nothing queued, as picows does: the event loop's `transport.write` costs more user
-space than the system call it makes. What the kernel does not take, and every frame while
+`Delivery._uncork` sends the frames of the loop's turn to a plain TCP socket with one
+`send()` while the transport has nothing queued: the event loop's `transport.write` costs
+more user space than the system call it makes. What the kernel does not take, and every frame while
 something is queued, goes through the transport, so bytes stay in order; a socket error
 is left to the transport to find and report. TLS transports always go through the
 transport.

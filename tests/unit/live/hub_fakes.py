@@ -67,10 +67,12 @@ class FakeBroker:
         return local_count
 
     async def deliver(self, *payloads: bytes, key: str = KEY) -> None:
-        """Bytes in: the payloads as another node published them, in this order."""
+        """Bytes in: the payloads as another node published them, in this order, read at
+        once (as from one read of the broker's socket); then the loop's turn ends."""
         assert self._handler is not None
         for payload in payloads:
             await self._handler(key, payload)
+        await asyncio.sleep(0)
 
 
 class Gate:

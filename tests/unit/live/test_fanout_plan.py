@@ -28,11 +28,14 @@ async def test_admitted_subscribers_are_written_directly_and_each_gets_every_eve
     try:
         transports = [connected(hub, stuck=False) for _ in range(3)]
         await settle(lambda: all(b"101" in t.written for t in transports))
+        before = [t.writes for t in transports]
         await broker.deliver(*log.commit(3))
         plan = hub.channels[KEY].plan()
         assert plan is not None
         assert len(plan.direct) == 3 and plan.others == []  # all of them, no one by write
         assert all(text_seqs(t) == [1, 2, 3] for t in transports)
+        # The three events that came in one turn went to each transport in one write.
+        assert [t.writes - b for t, b in zip(transports, before, strict=True)] == [1, 1, 1]
         assert hub.stats["events_delivered"] == 9
     finally:
         await hub.stop()
@@ -75,8 +78,10 @@ async def test_a_direct_write_past_the_send_buffer_closes_only_that_subscriber()
         assert [op for _f, op, _p in frames].count(OP_CLOSE) == 1
         assert text_seqs(healthy) == list(range(1, 31))
         assert hub.stats["slow_consumer_disconnects"] == 1
-        # Every frame written counted once, the one that overflowed not.
-        assert hub.stats["events_delivered"] == 30 + len(text_seqs(stuck)) - 1
+        # The 30 events came in one turn: one write each; the stuck one's overflowed, so its
+        # frames are not counted as delivered.
+        assert text_seqs(stuck) == list(range(1, 31))
+        assert hub.stats["events_delivered"] == 30
     finally:
         await hub.stop()
 
@@ -152,5 +157,43 @@ async def test_a_peer_gone_from_under_a_direct_write_is_dropped_quietly() -> Non
         assert [json.loads(p)["seq"] for _f, op, p in server_frames(rest)
                 if op == OP_TEXT and b'"seq"' in p] == [1, 2, 3]
         staying.close()
+    finally:
+        await hub.stop()
+
+
+async def test_what_is_held_for_the_turn_goes_out_before_anything_else_on_the_channel() -> None:
+    hub, broker, log = build_hub()
+    try:
+        transport = connected(hub, stuck=False)
+        await settle(lambda: b"101" in transport.written)
+        handler = broker._handler
+        assert handler is not None
+        for payload in log.commit(2):
+            await handler(KEY, payload)  # held until the turn ends...
+        assert text_seqs(transport) == []
+        # ...unless something else is sent on the channel first: then it goes out first.
+        hub.delivery.fanout_live(hub.channels[KEY], b'{"type":"resync-required","seq":3}')
+        types = [json.loads(p)["type"] for _f, op, p in transport.frames() if op == OP_TEXT]
+        assert types == ["new-vote", "new-vote", "resync-required"]
+    finally:
+        await hub.stop()
+
+
+async def test_a_subscriber_that_closes_before_the_turn_ends_gets_nothing_after_its_close(
+) -> None:
+    hub, broker, log = build_hub()
+    try:
+        leaving, staying = connected(hub, stuck=False), connected(hub, stuck=False)
+        await settle(lambda: all(b"101" in t.written for t in (leaving, staying)))
+        handler = broker._handler
+        assert handler is not None
+        await handler(KEY, log.commit(1)[0])
+        conn = next(c for c in hub.connections
+                    if isinstance(c, LiveConnection) and c.transport is leaving)
+        conn.close(1000, "")
+        await asyncio.sleep(0)  # the turn ends: the held frame is written
+        assert [op for _f, op, _p in leaving.frames()] == [OP_CLOSE]
+        assert text_seqs(staying) == [1]
+        assert hub.stats["events_delivered"] == 1
     finally:
         await hub.stop()

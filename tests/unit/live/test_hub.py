@@ -211,10 +211,12 @@ class Transport:
     def __init__(self, *, stuck: bool) -> None:
         self.stuck = stuck
         self.written = bytearray()
+        self.writes = 0
         self.closed = False
 
     def write(self, data: bytes) -> None:
         self.written += data
+        self.writes += 1
 
     def get_write_buffer_size(self) -> int:
         return len(self.written) if self.stuck else 0
@@ -255,7 +257,8 @@ async def test_a_connection_past_its_send_buffer_closes_with_4001() -> None:
     try:
         stuck, healthy = connected(hub, stuck=True), connected(hub, stuck=False)
         await settle(lambda: len(hub.connections) == 2 and b"101" in healthy.written)
-        await broker.deliver(*log.commit(20))  # about 100 bytes each
+        for payload in log.commit(20):  # about 100 bytes each, each in a turn of its own
+            await broker.deliver(payload)
         frames = stuck.frames()
         assert frames[-1][1] == OP_CLOSE
         assert parse_close(frames[-1][2])[0] == CloseCode.SLOW_CONSUMER
