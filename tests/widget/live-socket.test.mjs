@@ -196,9 +196,11 @@ describe('which image an event is for', () => {
     assert.deepEqual(a.widget.applied(), []);
   });
 
-  test('a marker event from a server that named the image only in chat.urlId', () => {
-    server.last.deliver({ type: 'new-image-chat', seq: 1, chat: { _id: 'k3', urlId: 'img-a', windowUrlId: 'chat-k3' } });
-    assert.deepEqual(a.widget.applied(), ['new-image-chat:1']);
+  test('a conversation in an event is placed by its thread, which events name urlId', () => {
+    a.channel.track({ _id: 'k3', windowUrlId: 'img-a::1:2' });
+    server.last.deliver({ type: 'image-chat-updated', seq: 1, chat: { _id: 'other', urlId: 'img-a::1:2' } });
+    assert.deepEqual(a.widget.applied(), ['image-chat-updated:1']);
+    assert.deepEqual(b.widget.applied(), []);
   });
 
   test('late events of an image that was left go nowhere, even with one image left', () => {

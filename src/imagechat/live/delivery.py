@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -34,7 +33,7 @@ from imagechat.domain.clock import Clock
 from imagechat.live import replay
 from imagechat.live.batching import BatchScheduler
 from imagechat.live.channel import MAX_HELD_EVENTS, Channel, Delivered
-from imagechat.live.fanout_plan import DirectSubscriber, FanoutPlan
+from imagechat.live.fanout_plan import FanoutPlan, write_direct
 from imagechat.live.frames import text_frame
 from imagechat.live.histogram import BROKER_LAG_BOUNDS_SECS, Histogram
 from imagechat.live.meter import UsageMeter
@@ -44,7 +43,6 @@ from imagechat.live.tasks import BackgroundTasks
 from imagechat.services.history import HistoryService
 
 log = logging.getLogger("imagechat.live")
-_os_write = os.write
 
 
 @dataclass(slots=True)
@@ -184,41 +182,13 @@ class Delivery:
             return
         frames = held.frames
         data = frames[0] if len(frames) == 1 else b"".join(frames)
-        size = len(data)
-        # Somebody left or changed since: a transport may be closing, and its socket must
-        # not be written to (its descriptor may even be another connection's by now).
-        look = not channel.keeps(held.plan)
-        written_to = len(held.plan.direct)
-        backed_up: list[DirectSubscriber] = []
-        os_write = _os_write
-        for sub, transport, fd in held.plan.direct:
-            if look and transport.is_closing():
-                written_to -= 1
-                continue
-            # One send() while nothing is queued on the transport (fanout_plan.py says why).
-            if fd < 0 or transport.get_write_buffer_size():
-                transport.write(data)
-            else:
-                try:
-                    written = os_write(fd, data)
-                except (BlockingIOError, InterruptedError):
-                    written = 0
-                except OSError:
-                    written = -1
-                if written == size:
-                    continue
-                transport.write(data if written < 0 else data[written:])
-            # Usually 0 (the kernel took it all); the bound is checked only when not.
-            if transport.get_write_buffer_size():
-                backed_up.append(sub)
-        for sub in backed_up:
-            if sub.overflowed():
-                written_to -= 1  # closed as a slow consumer: those frames were its last
+        # Somebody left or changed since: a transport may be closing (see `write_direct`).
+        written_to = write_direct(held.plan, data, look=not channel.keeps(held.plan))
         lost = len(held.plan.direct) - written_to
         if lost:
             self.stats["events_delivered"] -= lost * len(frames)
         if written_to:
-            self.meter.count(channel.tenant_id, written_to * len(frames), written_to * size)
+            self.meter.count(channel.tenant_id, written_to * len(frames), written_to * len(data))
 
     def fanout_live(self, channel: Channel, payload: bytes) -> None:
         """Unlogged events (presence, resync notices): to every subscriber, no seq."""

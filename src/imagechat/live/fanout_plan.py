@@ -8,7 +8,7 @@ transports, to which the same frame bytes go with nothing in between, and the ot
 drops its plan whenever its subscribers or their states change; the hub drops it when a
 subscriber's handshake completes.
 
-`Delivery._uncork` sends the frames of the loop's turn to a plain TCP socket with one
+`write_direct` sends the frames of the loop's turn to a plain TCP socket with one
 `send()` while the transport has nothing queued: the event loop's `transport.write` costs
 more user space than the system call it makes. What the kernel does not take, and every frame while
 something is queued, goes through the transport, so bytes stay in order; a socket error
@@ -19,11 +19,14 @@ transport.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, cast
 
 from imagechat.live.subscriber import Subscriber
+
+_os_write = os.write
 
 
 class DirectSubscriber(Subscriber, Protocol):
@@ -68,3 +71,40 @@ def socket_fd(transport: asyncio.BaseTransport) -> int:
         return int(sock.fileno()) if sock is not None else -1
     except (AttributeError, OSError, ValueError):
         return -1
+
+
+def write_direct(plan: FanoutPlan, data: bytes, *, look: bool) -> int:
+    """`data` to every transport of the plan; how many it went to (not those closing, nor
+    those it took past their send buffer, which have closed themselves).
+
+    `look`: the plan has changed since the data was made for it, so a transport may be
+    closing, and its socket must not be written to (its descriptor may even be another
+    connection's by now)."""
+    size = len(data)
+    written_to = len(plan.direct)
+    backed_up: list[DirectSubscriber] = []
+    os_write = _os_write
+    for sub, transport, fd in plan.direct:
+        if look and transport.is_closing():
+            written_to -= 1
+            continue
+        # One send() while nothing is queued on the transport (see the module's doc).
+        if fd < 0 or transport.get_write_buffer_size():
+            transport.write(data)
+        else:
+            try:
+                written = os_write(fd, data)
+            except (BlockingIOError, InterruptedError):
+                written = 0
+            except OSError:
+                written = -1
+            if written == size:
+                continue
+            transport.write(data if written < 0 else data[written:])
+        # Usually 0 (the kernel took it all); the bound is checked only when not.
+        if transport.get_write_buffer_size():
+            backed_up.append(sub)
+    for sub in backed_up:
+        if sub.overflowed():
+            written_to -= 1  # closed as a slow consumer: that data was its last
+    return written_to

@@ -82,9 +82,10 @@ def region_json(p: Positioned) -> dict[str, Any] | None:
 
 def chat_json(c: Conversation | Positioned) -> dict[str, Any]:
     """A conversation as events carry it. Kept small (a `new-image-chat` frame stays under
-    350 bytes for usual urlIds): its creation time is the event's `timestamp`, its image is
-    the event's `urlId`, and unset author ids are left out. Its own `urlId` is its thread's,
-    as in the reference's listing.
+    350 bytes for urlIds of up to about 50 bytes): its creation time is the event's
+    `timestamp`, its image is the event's `urlId`, and unset author ids are left out. Its
+    own `urlId` is its thread's, as in the reference's listing; REST answers also name that
+    `windowUrlId`, events do not repeat it.
 
     `x`, `y` (and `region`) are its place on the latest version of its image. On images
     with versions it has `version` (made on), and `carry` and `positionVersion` when they
@@ -94,7 +95,6 @@ def chat_json(c: Conversation | Positioned) -> dict[str, Any]:
     data: dict[str, Any] = {
         "_id": chat.id,
         "urlId": chat.window_url_id,
-        "windowUrlId": chat.window_url_id,
         "x": p.x,
         "y": p.y,
         "commentCount": chat.comment_count,
@@ -125,6 +125,7 @@ def chat_detail_json(c: Conversation | Positioned) -> dict[str, Any]:
     chat = p.chat
     return {
         **chat_json(p),
+        "windowUrlId": chat.window_url_id,
         "region": region_json(p),
         "version": chat.version,
         "carry": p.carry,

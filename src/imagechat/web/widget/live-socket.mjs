@@ -226,11 +226,11 @@ export class LiveSocket {
   // votes and presence already do); an event that does not is placed by the conversation
   // or thread it concerns, which this page has seen.
   channelOf(ev) {
-    const named = ev.urlId != null ? ev.urlId : legacyImageOf(ev);
+    const named = ev.urlId;
     if (named != null && this.channels.has(named)) return this.channels.get(named);
     const obj = ev.chat || ev.comment || ev.vote;
     if (obj) {
-      const thread = ev.chat ? obj.windowUrlId : obj.urlId;
+      const thread = obj.urlId; // a conversation's and a comment's: the thread
       const urlId = this.threads.get(thread) || this.threads.get(obj.chatId || obj._id);
       if (urlId !== undefined) return this.channels.get(urlId) || null;
     }
@@ -264,12 +264,4 @@ export class LiveSocket {
     if (ev.broadcastId && isOwnBroadcast(ev.broadcastId)) return;
     ch.listener.event(ev);
   }
-}
-
-// Today's marker events name their image only in `chat.urlId`, a field that is to become
-// the thread's windowUrlId (as in the marker listing), and so it is read as the image only
-// for events that carry no `urlId`. Remove this once the server sends `urlId` on every
-// logged event: the widget is served by its own server, so no widget meets one without.
-function legacyImageOf(ev) {
-  return ev.chat && ev.chat.urlId != null ? ev.chat.urlId : null;
 }

@@ -343,6 +343,8 @@ export class Widget {
 
   // -- conversations
   upsertChat(data, later) {
+    // Events name a conversation's thread once, as `urlId` (REST answers also as windowUrlId).
+    if (data.windowUrlId === undefined && data.urlId !== undefined) data = Object.assign({}, data, { windowUrlId: data.urlId });
     if (this.channel) this.channel.track(data);
     const merged = this.markers.upsert(data, later);
     this.reportCount();
