@@ -160,10 +160,10 @@ class Delivery:
             if held is not None:
                 self._uncork(channel)
             held = self._held[channel] = _Held(plan)
-            if not self._uncork_scheduled:
-                self._uncork_scheduled = True
-                asyncio.get_running_loop().call_soon(self._uncork_all)
         held.frames.append(frame)
+        if not self._uncork_scheduled:
+            self._uncork_scheduled = True
+            asyncio.get_running_loop().call_soon(self._uncork_all)
         sent = len(plan.direct)
         if plan.others:
             sent += self._send(channel, plan.others, payload, frame)
