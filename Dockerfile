@@ -1,20 +1,23 @@
-# syntax=docker/dockerfile:1
 # ImageChat in a container: `docker build -t imagechat .`, then
 # `docker run -p 8000:8000 -v imagechat-data:/data imagechat` (SQLite in the volume), or
 # `docker compose up` for PostgreSQL, Redis, two nodes and nginx (compose.yaml).
 # tests/integration/test_wheel_install.py runs the same install steps (a wheel, installed
 # into a clean environment, then `imagechat serve` until /readyz answers) without Docker.
+# scripts/container-check builds and runs this image, and checks it becomes healthy.
 ARG PYTHON_VERSION=3.11
+# Any image with that Python, pip, apt and useradd (container-check uses a Debian stand-in
+# where Docker Hub cannot be reached).
+ARG BASE_IMAGE=python:${PYTHON_VERSION}-slim
 
 # --- build: the wheels of ImageChat and of everything it needs, Redis client included ---
-FROM python:${PYTHON_VERSION}-slim AS build
+FROM ${BASE_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
 RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[redis]"
 
 # --- run: those wheels only, as a user without privileges ---
-FROM python:${PYTHON_VERSION}-slim
+FROM ${BASE_IMAGE}
 # DejaVu Sans: the PDF review report's font, for every language's letters.
 RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*

@@ -1,6 +1,7 @@
-"""The container files hold together: no Docker engine runs where the tests run, so what
-can be checked without one is checked here (tests/integration/test_wheel_install.py runs
-the Dockerfile's install steps for real). compose.yaml, deploy/nginx.conf and the
+"""The container files hold together: the test run needs no Docker engine, so what can be
+checked without one is checked here (tests/integration/test_wheel_install.py runs the
+Dockerfile's install steps for real; scripts/container-check builds and runs the image
+where a Docker daemon can run). compose.yaml, deploy/nginx.conf and the
 Dockerfile name the same nodes, settings and checks."""
 
 from __future__ import annotations
