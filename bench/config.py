@@ -24,6 +24,8 @@ class Config:
     post_workers: int = 4  # concurrent POSTs when driving ImageChat as fast as it goes
     fanout_only: bool = True  # also ImageChat's hub alone, events injected through Redis
     posts: bool = True  # ImageChat's throughput with events from POSTs
+    # Also the fan-out-only step with the app under plain uvicorn (the ASGI route of /sub).
+    asgi: bool = False
     # 2. latency
     latency_rate: float = 20.0
     latency_secs: float = 10.0

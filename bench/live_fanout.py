@@ -61,6 +61,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     p.add_argument("--no-posts", action="store_true",
                    help="throughput: skip ImageChat's step with events from POSTs (keep the "
                         "fan-out-only step, the like-for-like one against the peers)")
+    p.add_argument("--asgi", action="store_true",
+                   help="also the fan-out-only step under plain uvicorn (the ASGI route)")
     p.add_argument("--no-pg-control", action="store_true",
                    help="skip the one-node PostgreSQL latency control")
     p.add_argument("--pg-url", help="PostgreSQL server (a scratch database is made on it)")
@@ -95,6 +97,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespac
     config.pg_control = config.pg_control and not args.no_pg_control
     config.fanout_only = config.fanout_only and not args.no_fanout_only
     config.posts = not args.no_posts
+    config.asgi = args.asgi
     if args.rerun_disturbed:
         config.disturbed_percent = args.rerun_disturbed
     if args.baseline_src:
@@ -198,6 +201,10 @@ async def run(lab: Lab, config: Config, results: dict[str, Any]) -> None:
             await ours(part, "imagechat_fanout_only",
                        "deliveries/s imagechat, fan-out only (events injected into Redis)",
                        lambda: throughput.fanout_only(lab, config))
+        if mine and config.fanout_only and config.asgi:
+            await ours(part, "imagechat_asgi_fanout_only",
+                       "deliveries/s imagechat under plain uvicorn (the ASGI route), fan-out only",
+                       lambda: throughput.fanout_only(lab, config, asgi=True))
     if "latency" in config.scenarios:
         part = results["latency"] = {}
         for kind in config.peers:

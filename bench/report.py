@@ -128,7 +128,7 @@ def figures(results: dict[str, Any]) -> list[tuple[str, str]]:
                       f"{r['deliveries_per_sec']:,} ({r['events_per_sec']} events/s x "
                       f"{r['subscribers']}; server CPU {r['server_cpu_us_per_delivery']} us "
                       f"per delivery; cpu% {r['cpu_percent']})"))
-    for variant in ("imagechat", "imagechat_fanout_only"):
+    for variant in ("imagechat", "imagechat_fanout_only", "imagechat_asgi_fanout_only"):
         ours = _get(results, "throughput", variant, "deliveries_per_sec")
         cpu = _get(results, "throughput", variant, "server_cpu_us_per_delivery")
         for peer in ("websockets", "socketio", "picows"):

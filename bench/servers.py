@@ -129,9 +129,11 @@ class Lab:
             self._source = previous
 
     def imagechat(self, database_url: str, *, redis_url: str = "",
-                  port: int | None = None, workers: int = 1) -> Server:
+                  port: int | None = None, workers: int = 1, asgi: bool = False) -> Server:
         """`imagechat serve`; with `workers` > 1, that many worker processes on the one port
-        (they need `redis_url`), measured together (CPU and RSS include the workers)."""
+        (they need `redis_url`), measured together (CPU and RSS include the workers). With
+        `asgi`, the app under plain uvicorn instead (`uvicorn --factory`), so that `/sub`
+        is served through the standard ASGI WebSocket route."""
         port = port or free_port()
         env = {**os.environ, "IMAGECHAT_LOG_LEVEL": SERVER_LOG_LEVEL,
                "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_DATABASE_URL": database_url,
@@ -142,6 +144,11 @@ class Lab:
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (self._source, os.environ.get("PYTHONPATH", "")) if p)
             name = "imagechat-baseline"
+        if asgi:
+            argv = [sys.executable, "-m", "uvicorn", "--factory", "imagechat.app:create_app",
+                    "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
+                    "--no-access-log", "--log-level", "warning"]
+            return self._start(Server(name + "-asgi", argv, port, env, self.tmp), "/healthz")
         argv = [IMAGECHAT_BIN, "serve", "--host", "127.0.0.1", "--port", str(port),
                 "--database-url", database_url]
         if redis_url:

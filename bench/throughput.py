@@ -40,9 +40,9 @@ async def deliveries_per_second(lab: Lab, kind: str, config: Config) -> dict[str
         lab.stop(peer.server)
 
 
-async def fanout_only(lab: Lab, config: Config) -> dict[str, Any]:
+async def fanout_only(lab: Lab, config: Config, *, asgi: bool = False) -> dict[str, Any]:
     with scratch_redis(config.redis_url) as redis_url:
-        server = lab.imagechat(lab.sqlite_url(), redis_url=redis_url)
+        server = lab.imagechat(lab.sqlite_url(), redis_url=redis_url, asgi=asgi)
         try:
             peer = Peer("imagechat", server, config.url_id("fanout"))
             pool = peer.subscribers(config.subscribers, config.client_processes, "count")
