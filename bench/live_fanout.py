@@ -18,7 +18,6 @@ import asyncio
 import json
 import math
 import multiprocessing
-import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -32,7 +31,7 @@ from bench import batching, latency, memory, throughput, wire
 from bench.config import PEERS, SCENARIOS, Config
 from bench.load import LoadWatcher
 from bench.report import machine, render
-from bench.servers import Lab
+from bench.servers import Lab, run_in_lab
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Config, argparse.Namespace]:
@@ -251,23 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {json.dumps(results['machine'])}")
     print(f"note: servers and subscriber processes share these {results['machine']['nproc']} "
           "cores; figures are lower bounds of what a server alone could do.", flush=True)
-    lab = Lab()
-    # A polite stop (SIGTERM) unwinds like Ctrl-C, so every process is stopped by PID.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
     try:
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(asyncio.wait_for(run(lab, config, results), args.max_minutes * 60))
-    except (KeyboardInterrupt, TimeoutError) as exc:
-        results["aborted"] = type(exc).__name__
-        print(f"aborted: {type(exc).__name__}", file=sys.stderr)
+        aborted = run_in_lab(lambda lab: run(lab, config, results), args.max_minutes * 60)
     finally:
-        lab.close()
         for child in multiprocessing.active_children():
             child.terminate()
             child.join(5)
+    if aborted:
+        results["aborted"] = aborted
+        print(f"aborted: {aborted}", file=sys.stderr)
     results["elapsed_secs"] = round(time.monotonic() - started, 1)
     print(render(results))
     print(f"\nelapsed: {results['elapsed_secs']} s")

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import resource
-import signal
 import sys
 import time
 from dataclasses import replace
@@ -36,7 +35,7 @@ from bench.load import LoadWatcher
 from bench.memory import KIB, _warm_up
 from bench.peers import READY_TIMEOUT_SECS, Peer
 from bench.publishers import PostPublisher, Publisher
-from bench.servers import Lab, scratch_redis
+from bench.servers import Lab, run_in_lab, scratch_redis
 
 # Sockets of the server: every subscriber, plus the database, the broker and some slack.
 FILES_SLACK = 1024
@@ -206,19 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"open files limit: {args.files_limit}", flush=True)
     results: dict[str, Any] = {"command": " ".join(["python -m bench.scale",
                                                     *(argv or sys.argv[1:])])}
-    lab = Lab()
-    # A polite stop (SIGTERM) unwinds like Ctrl-C, so every process is stopped by PID.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
-    try:
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(asyncio.wait_for(run(lab, args, results), args.max_minutes * 60))
-    except (KeyboardInterrupt, TimeoutError) as exc:
-        results["aborted"] = type(exc).__name__
-    finally:
-        lab.close()
+    aborted = run_in_lab(lambda lab: run(lab, args, results), args.max_minutes * 60)
+    if aborted:
+        results["aborted"] = aborted
     results["elapsed_secs"] = round(time.monotonic() - started, 1)
     print(render(results))
     if args.json:

@@ -7,16 +7,18 @@ database is flushed.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -228,3 +230,22 @@ def scratch_redis(url: str) -> Iterator[str]:
     finally:
         client.flushdb()
         client.close()
+
+
+def run_in_lab(work: Callable[[Lab], Awaitable[None]], max_secs: float) -> str | None:
+    """`work` on uvloop with a Lab of its own, for `max_secs` at most; every process it
+    started is stopped by PID afterwards, also after Ctrl-C or SIGTERM. Returns what cut it
+    short ("KeyboardInterrupt", "TimeoutError"), or None when it ran to its end."""
+    import uvloop
+
+    lab = Lab()
+    # A polite stop (SIGTERM) unwinds like Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(asyncio.wait_for(work(lab), max_secs))
+    except (KeyboardInterrupt, TimeoutError) as exc:
+        return type(exc).__name__
+    finally:
+        lab.close()
+    return None

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from bench.config import Config
 from bench.load import LoadWatcher
 from bench.peers import CpuMeter
 from bench.publishers import PostPublisher
-from bench.servers import Lab
+from bench.servers import Lab, run_in_lab
 
 
 async def measure(lab: Lab, *, with_comment: bool, concurrency: int, warmup_secs: float,
@@ -138,11 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--baseline-src {args.baseline_src}: no imagechat package there")
         variants.append(("baseline", str(args.baseline_src.resolve())))
     results: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
-    lab = Lab()
-    # A polite stop (SIGTERM) unwinds like Ctrl-C, so every process is stopped by PID.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-
-    async def run() -> None:
+    async def run(lab: Lab) -> None:
         for round_no in range(args.rounds):
             order = variants if round_no % 2 == 0 else variants[::-1]
             for name, src in order:
@@ -155,20 +150,16 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].append(result)
                 print(f"{name}: {json.dumps(result)}", flush=True)
 
-    try:
-        import uvloop
-
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(asyncio.wait_for(run(), 30 * 60))
-    finally:
-        lab.close()
+    aborted = run_in_lab(run, 30 * 60)
+    if aborted:
+        print(f"aborted: {aborted}", file=sys.stderr)
     print(report(results))
     if args.profile is not None and args.profile.is_file():
         with contextlib.suppress(OSError, ValueError):
             print(summarize_profile(args.profile))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    return 0
+    return 1 if aborted else 0
 
 
 def report(results: dict[str, list[dict[str, Any]]]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +22,20 @@ STARTUP_TIMEOUT_SECS = 30
 # Ports handed out by this process: the kernel may give a just-released port again, and a
 # test that asks for two (a server and a receiver) must not get the same one twice.
 _handed_out: set[int] = set()
+
+
+def tenant_database(path: Path, name: str, tenant_id: str) -> tuple[str, str]:
+    """A new SQLite database at `path`, migrated, with one tenant made by the CLI: its URL
+    and the tenant's API secret (the CLI prints it once)."""
+    database_url = f"sqlite+aiosqlite:///{path}"
+    subprocess.run([IMAGECHAT_BIN, "migrate", "--database-url", database_url],
+                   capture_output=True, check=True)
+    made = subprocess.run([IMAGECHAT_BIN, "tenant", "create", name, "--id", tenant_id,
+                           "--database-url", database_url],
+                          capture_output=True, text=True, check=True)
+    found = re.search(r"API secret:\s*(\S+)", made.stdout)
+    assert found, made.stdout
+    return database_url, found.group(1)
 
 
 def free_port() -> int:

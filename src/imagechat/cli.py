@@ -15,7 +15,7 @@ import json
 import logging
 import logging.config
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -535,10 +535,15 @@ def import_fastcomments(
     report = _with_services(_settings(database_url=database_url), work, create_if_empty=True)
     console.print(f"{report.loaded} comments loaded, {report.already_there} already there, "
                   f"{report.conversations} conversations made, {len(report.bad)} bad rows.")
-    for line, reason in report.bad:
+    _name_bad_lines(report.bad)
+
+
+def _name_bad_lines(bad: Sequence[tuple[int, str]]) -> None:
+    """After an import: each line that was not loaded, and why; then exit 1 if there was
+    one. The good lines are in; a script still learns that some were not."""
+    for line, reason in bad:
         console.print(f"  line {line}: {reason}", markup=False, highlight=False)
-    if report.bad:
-        # The good rows are in; a script still learns that some were not.
+    if bad:
         raise typer.Exit(1)
 
 
@@ -640,11 +645,7 @@ def import_archive(
     for what, secret in report.new_secrets:
         console.print(f"  {what}: the archive has no secret for it; its new one: {secret}",
                       markup=False)
-    for line, reason in report.bad:
-        console.print(f"  line {line}: {reason}", markup=False, highlight=False)
-    if report.bad:
-        # The good lines are in; a script still learns that some were not.
-        raise typer.Exit(1)
+    _name_bad_lines(report.bad)
 
 
 @app.command("backup")

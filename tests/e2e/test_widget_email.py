@@ -5,7 +5,6 @@ in the widget, and its one-click unsubscribe stops the next one."""
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ from tests.integration.test_email import (  # noqa: F401 (smtp_sink is a fixture
     text_of,
     unsubscribe_url,
 )
-from tests.server_process import IMAGECHAT_BIN, free_port, running_server
+from tests.server_process import free_port, running_server, tenant_database
 
 SENDER = "ImageChat <chat@imagechat.test>"
 WINDOW_SECS = 1.2  # IMAGECHAT_EMAIL_DIGEST_MINUTES=0.02
@@ -37,21 +36,14 @@ WINDOW_SECS = 1.2  # IMAGECHAT_EMAIL_DIGEST_MINUTES=0.02
 @pytest.fixture
 def mail_server(tmp_path: Path, smtp_sink: Sink) -> Iterator[tuple[str, str]]:  # noqa: F811
     """A server that sends email through the test's SMTP server, and its tenant's secret."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'mail.db'}"
-    subprocess.run([IMAGECHAT_BIN, "migrate", "--database-url", database_url],
-                   capture_output=True, check=True)
-    made = subprocess.run([IMAGECHAT_BIN, "tenant", "create", "Review", "--id", TENANT,
-                           "--database-url", database_url],
-                          capture_output=True, text=True, check=True)
-    found = re.search(r"API secret:\s*(\S+)", made.stdout)
-    assert found, made.stdout
+    database_url, secret = tenant_database(tmp_path / "mail.db", "Review", TENANT)
     port = free_port()
     env = {"IMAGECHAT_SMTP_URL": f"smtp://127.0.0.1:{smtp_sink.port}",
            "IMAGECHAT_EMAIL_FROM": SENDER,
            "IMAGECHAT_EMAIL_DIGEST_MINUTES": str(WINDOW_SECS / 60),
            "IMAGECHAT_PUBLIC_URL": f"http://127.0.0.1:{port}/"}
     with running_server(database_url, port=port, env=env) as base:
-        yield base, found.group(1)
+        yield base, secret
 
 
 def mention_bea(page: Page, text: str, messages: int) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from imagechat.auth.sso import make_token
-from tests.server_process import IMAGECHAT_BIN, running_server
+from tests.server_process import running_server, tenant_database
 
 TENANT = "mods"
 URL_ID = "mods/mockup"
@@ -33,16 +31,9 @@ ADD_IMAGE = """
 @pytest.fixture
 def moderated_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server with a tenant of our own, whose API secret the test knows."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'moderation.db'}"
-    subprocess.run([IMAGECHAT_BIN, "migrate", "--database-url", database_url],
-                   capture_output=True, check=True)
-    made = subprocess.run([IMAGECHAT_BIN, "tenant", "create", "Mods", "--id", TENANT,
-                           "--database-url", database_url],
-                          capture_output=True, text=True, check=True)
-    found = re.search(r"API secret:\s*(\S+)", made.stdout)
-    assert found, made.stdout
+    database_url, secret = tenant_database(tmp_path / "moderation.db", "Mods", TENANT)
     with running_server(database_url) as base:
-        yield base, found.group(1)
+        yield base, secret
 
 
 def open_image(context: BrowserContext, server: str, sso: str | None) -> Page:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from tests.e2e.widget_helpers import (
     send,
     wait_live,
 )
-from tests.server_process import IMAGECHAT_BIN, running_server
+from tests.server_process import running_server, tenant_database
 
 TENANT = "review"
 
@@ -48,16 +47,9 @@ ADD_REVIEW_IMAGE = """
 @pytest.fixture
 def review_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server with a tenant whose API secret the test knows (to sign its users in)."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'review.db'}"
-    subprocess.run([IMAGECHAT_BIN, "migrate", "--database-url", database_url],
-                   capture_output=True, check=True)
-    made = subprocess.run([IMAGECHAT_BIN, "tenant", "create", "Review", "--id", TENANT,
-                           "--database-url", database_url],
-                          capture_output=True, text=True, check=True)
-    found = re.search(r"API secret:\s*(\S+)", made.stdout)
-    assert found, made.stdout
+    database_url, secret = tenant_database(tmp_path / "review.db", "Review", TENANT)
     with running_server(database_url) as base:
-        yield base, found.group(1)
+        yield base, secret
 
 
 def token(secret: str, user_id: str, name: str, **extra: str) -> str:

@@ -164,10 +164,8 @@ class Delivery:
         if not self._uncork_scheduled:
             self._uncork_scheduled = True
             asyncio.get_running_loop().call_soon(self._uncork_all)
-        sent = len(plan.direct)
-        if plan.others:
-            sent += self._send(channel, plan.others, payload, frame)
-        return sent
+        # The held frames are counted when they are written (`_uncork`).
+        return self._send(channel, plan.others, payload, frame) if plan.others else 0
 
     def _uncork_all(self) -> None:
         self._uncork_scheduled = False
@@ -184,10 +182,8 @@ class Delivery:
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         # Somebody left or changed since: a transport may be closing (see `write_direct`).
         written_to = write_direct(held.plan, data, look=not channel.keeps(held.plan))
-        lost = len(held.plan.direct) - written_to
-        if lost:
-            self.stats["events_delivered"] -= lost * len(frames)
         if written_to:
+            self.stats["events_delivered"] += written_to * len(frames)
             self.meter.count(channel.tenant_id, written_to * len(frames), written_to * len(data))
 
     def fanout_live(self, channel: Channel, payload: bytes) -> None:
