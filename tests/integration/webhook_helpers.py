@@ -46,7 +46,7 @@ def new_receiver(tmp_path: Path) -> Receiver:
 def running(receiver: Receiver, secret: str, *args: str) -> Iterator[Receiver]:
     """Run the receiver process until the block ends (stopped by its own PID)."""
     with listening([sys.executable, str(RECEIVER), str(receiver.port), str(receiver.log),
-                    "--secret", secret, *args], receiver.port):
+                    f"--secret={secret}", *args], receiver.port):
         yield receiver
 
 
