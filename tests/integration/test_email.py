@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -59,9 +60,18 @@ class Sink:
     port: int
     directory: Path
 
+    def files(self) -> list[Path]:
+        """The maildir's messages in the order they arrived: by the Q counter of their
+        names, as the names' microseconds are not zero-padded and do not sort as text."""
+        def arrival(path: Path) -> int:
+            found = re.search(r"Q(\d+)", path.name)
+            assert found, path.name
+            return int(found.group(1))
+        return sorted((self.directory / "new").glob("*"), key=arrival)
+
     def messages(self, to: str) -> list[EmailMessage]:
         found = []
-        for path in sorted((self.directory / "new").glob("*")):
+        for path in self.files():
             message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
             assert isinstance(message, EmailMessage)
             if to in str(message["To"]):
@@ -69,7 +79,7 @@ class Sink:
         return found
 
     def raw(self, to: str) -> list[bytes]:
-        return [path.read_bytes() for path in sorted((self.directory / "new").glob("*"))
+        return [path.read_bytes() for path in self.files()
                 if to.encode() in path.read_bytes().partition(b"\r\n\r\n")[0]]
 
     def asked_for(self, address: str) -> int:

@@ -138,7 +138,8 @@ async def test_a_node_killed_mid_delivery_loses_no_webhook(
 
     assert failed_writes == []
     assert len(comments) >= COMMENTS  # every write went through (a lost answer may repeat one)
-    assert all(r["valid"] for r in records), "a signature did not verify"
+    invalid = [r for r in records if not r["valid"]]
+    assert not invalid, f"a signature did not verify: {invalid[:3]}"
     assert all(r["event"] == "comment.created" for r in records)
     # One delivery per committed comment, each received at least once.
     comment_of: dict[str, str] = {}

@@ -7,7 +7,8 @@ checks the signature the way any site would, without ImageChat's code.
 Every POST is written to LOG_FILE (one JSON object a line, flushed before answering) with
 its delivery id, event, whether the signature verified, the status answered and the body.
 The n-th request for one delivery id gets the n-th of `--answers` (the last one repeats);
-a bad signature gets 400. `--hang` never answers; `--delay` waits before answering;
+a bad signature gets 400; a request cut off before its whole body arrived is not a delivery
+and is not written. `--hang` never answers; `--delay` waits before answering;
 `--location` goes with 3xx answers.
 """
 
@@ -59,7 +60,12 @@ def serve(options: argparse.Namespace, answers: list[int], log: Any) -> None:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if len(body) < length:
+                # The sender died mid-request (a node killed in a test): no delivery was
+                # made, as any web server would see it; the sender retries it later.
+                return
             delivery = self.headers.get("ImageChat-Delivery", "")
             valid = verified(options.secret, self.headers.get("ImageChat-Signature", ""), body)
             with lock:
