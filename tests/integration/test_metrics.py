@@ -160,6 +160,10 @@ async def test_a_scrape_with_the_token_is_200(http: httpx.AsyncClient) -> None:
     response = await http.get("/metrics", headers={"Authorization": f"bearer {TOKEN}"})
     assert response.status_code == 200
     assert "# TYPE imagechat_live_connections gauge" in response.text
+    # Prometheus' standard collectors, registered in the app's own registry.
+    for family in ("process_resident_memory_bytes", "process_open_fds",
+                   "python_gc_collections_total", "python_info"):
+        assert f"\n{family}" in response.text, family
 
 
 async def test_without_a_token_anyone_may_scrape(sqlite_url: str) -> None:

@@ -1,6 +1,7 @@
 """`imagechat serve --workers N` (issue: every core): N processes on one port, sharing an
-SQLite file and a private Redis; live events reach the clients of every worker; a worker
-that dies is started again; without a shared broker more than one worker is refused."""
+SQLite file or PostgreSQL and a private Redis; live events reach the clients of every
+worker; a worker that dies is started again; without a shared broker more than one worker
+is refused."""
 
 from __future__ import annotations
 
@@ -40,11 +41,12 @@ def test_more_than_one_worker_without_a_shared_broker_is_refused(tmp_path: Path)
 class Supervisor:
     """`imagechat serve --workers 2` as a process, and what its log says."""
 
-    def __init__(self, tmp_path: Path, redis_url: str) -> None:
+    def __init__(self, tmp_path: Path, redis_url: str, database_url: str = "") -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = tmp_path / "serve.log"
-        env = {**os.environ, "IMAGECHAT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+        database_url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'w.db'}"
+        env = {**os.environ, "IMAGECHAT_DATABASE_URL": database_url,
                "IMAGECHAT_REDIS_URL": redis_url, "IMAGECHAT_LOG_LEVEL": "info"}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
@@ -155,6 +157,29 @@ async def test_workers_share_one_port_and_a_dead_one_is_started_again(
                 assert set(codes) == {1001}
         assert server.process.wait(timeout=TIMEOUT_SECS) == 0
         assert not any(alive(pid) for pid in server.workers().values())  # all waited for
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait()
+
+
+async def test_workers_on_postgresql_migrate_once_and_share_events(
+    tmp_path: Path, redis_server: RedisServer, shared_database: str
+) -> None:
+    # An empty database: the first worker migrates it before the second one starts.
+    server = Supervisor(tmp_path, redis_server.url, shared_database)
+    try:
+        await server.until("two workers up", lambda: server.started() == 2)
+        async with httpx.AsyncClient(base_url=f"http://{server.address}", timeout=10) as http, \
+                viewers(server.address, CLIENTS) as clients:
+            held = connections_by_pid(server.port, list(server.workers().values()))
+            assert len(held) == 2, held  # 16 connections, spread by the kernel
+            await write(http, 1)
+            for client in clients:
+                assert await seqs(client, 2) == [1, 2]
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=TIMEOUT_SECS) == 0
+        assert "Traceback" not in server.log()
     finally:
         if server.process.poll() is None:
             server.process.kill()
