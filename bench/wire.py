@@ -41,9 +41,9 @@ async def frame_size(lab: Lab, config: Config) -> dict[str, Any]:
                 sizes[kind] = {"header_bytes": header, "payload_bytes": length,
                                "frame_bytes": header + length,
                                "payload": payload.decode()}
-        chat = sizes.get("new-image-chat")
-        if chat is not None:
-            clean = orjson.loads(chat["payload"])["chat"]["urlId"]
+        created = sizes.get("new-image-chat")
+        if created is not None:
+            clean = orjson.loads(created["payload"])["chat"]["urlId"]
             sizes["url_id"] = clean
             sizes["url_id_bytes"] = len(clean.encode())
         return sizes

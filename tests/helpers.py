@@ -22,7 +22,7 @@ async def make_tenant(app: FastAPI, tenant_id: str, **options: Any) -> Tenant:
     return await services(app).tenants.create(tenant_id.title(), tenant_id=tenant_id, **options)
 
 
-async def create_chat(
+async def create_conversation(
     client: httpx.AsyncClient, tenant_id: str = "demo", url_id: str = "img-1", *,
     x: float = 10, y: float = 20, comment: str = "First!", name: str = "Ann",
     **extra: Any,

@@ -120,6 +120,60 @@ class APIError(_Strict):
 
 # --- the widget's public API ---------------------------------------------------------------
 
+class SetCommentTextResult(_Open):
+    approved: StrictBool
+    commentHTML: StrictStr
+
+
+class PublicAPISetCommentTextResponse(_Open):
+    status: Status
+    comment: SetCommentTextResult
+
+
+class VoteResponseUser(_Open):
+    sessionId: StrictStr | None = None
+
+
+class VoteResponse(_Open):
+    status: Literal["success", "failed", "pending-verification"]
+    voteId: StrictStr | None = None
+    isVerified: StrictBool | None = None
+    user: VoteResponseUser | None = None
+    editKey: StrictStr | None = None
+
+
+class VoteDeleteResponse(_Open):
+    status: Status
+    wasPendingVote: StrictBool | None = None
+
+
+class DeletedCommentResultComment(_Open):
+    commentHTML: StrictStr
+    commenterName: StrictStr
+    isDeleted: StrictBool | None = None
+    userId: StrictStr | None = None
+
+
+class PublicAPIDeleteCommentResponse(_Open):
+    status: Status
+    hardRemoved: StrictBool
+    comment: DeletedCommentResultComment | None = None
+
+
+class EventLogEntry(_Strict):
+    id: StrictStr = Field(alias="_id")
+    createdAt: StrictStr  # format: date-time
+    tenantId: StrictStr
+    urlId: StrictStr
+    broadcastId: StrictStr
+    data: StrictStr
+
+
+class GetEventLogResponse(_Open):
+    status: Status
+    events: list[EventLogEntry]
+
+
 class PublicComment(_Open):
     """PublicCommentBase's required fields, plus what the live events must carry."""
 

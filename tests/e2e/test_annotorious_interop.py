@@ -26,7 +26,7 @@ import pytest
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.widget_helpers import chat_window, markers, send, wait_live
+from tests.e2e.widget_helpers import conversation_window, markers, send, wait_live
 from tests.server_process import free_port, running_server
 
 ANNOTORIOUS = Path(__file__).parent / "node_modules" / "@annotorious" / "annotorious" / "dist"
@@ -213,9 +213,9 @@ def test_annotorious_and_the_widget_share_annotations_live(
         # It appears live in the widget on the other page: a marker at the rectangle's
         # top-left corner (50 %, 50 %), whose thread holds the comment typed with it.
         expect(markers(widget)).to_have_count(2, timeout=15_000)
-        chats = httpx.get(f"{imagechat}/comment-image-chats/demo",
-                          params={"urlId": URL_ID}).json()["conversations"]
-        drawn = next(c for c in chats if c["_id"] == saved["location"].rsplit("/", 1)[1])
+        conversations = httpx.get(f"{imagechat}/comment-image-chats/demo",
+                                  params={"urlId": URL_ID}).json()["conversations"]
+        drawn = next(c for c in conversations if c["_id"] == saved["location"].rsplit("/", 1)[1])
         assert drawn["region"] == {"shape": "rect", "x": 50, "y": 50, "w": 20, "h": 20}
         image = widget.locator("#photo").bounding_box()
         newest = markers(widget).nth(1).bounding_box()
@@ -223,13 +223,13 @@ def test_annotorious_and_the_widget_share_annotations_live(
         assert abs(newest["x"] + newest["width"] / 2 - (image["x"] + 400)) < 20
         assert abs(newest["y"] + newest["height"] / 2 - (image["y"] + 250)) < 20
         markers(widget).nth(1).click()
-        expect(chat_window(widget)).to_contain_text("Drawn in Annotorious")
+        expect(conversation_window(widget)).to_contain_text("Drawn in Annotorious")
         widget.keyboard.press("Escape")
 
         # The other way round: a marker placed in the widget shows in Annotorious live.
         before = tool.evaluate("window.loads")
         widget.mouse.click(image["x"] + 0.25 * image["width"], image["y"] + 0.75 * image["height"])
-        expect(chat_window(widget)).to_be_visible()
+        expect(conversation_window(widget)).to_be_visible()
         send(widget, "Placed in the widget", name="Bob")
         tool.wait_for_function(f"window.loads > {before} && "
                                "window.anno.getAnnotations().length === 3", timeout=15_000)

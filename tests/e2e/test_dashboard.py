@@ -27,7 +27,7 @@ def demo_secret(tmp_path: Path) -> str:
     return str(row[0])
 
 
-def create_chat(server: str, x: float, y: float, text: str) -> dict[str, Any]:
+def create_conversation(server: str, x: float, y: float, text: str) -> dict[str, Any]:
     """A conversation as the demo's widget creates it: with the image's address."""
     response = httpx.post(f"{server}/comment-image-chats/demo", json={
         "urlId": DEMO_IMAGE, "x": x, "y": y, "comment": text, "commenterName": "Visitor",
@@ -77,10 +77,10 @@ def test_dashboard_charts_moderation_and_screenshots(
 
         # Known activity: two visitors watch the image; 3 conversations, 5 comments.
         pages = [open_demo(v, server) for v in visitors]
-        chats = [create_chat(server, 20 + 25 * i, 30 + 10 * i, f"Point {i + 1}")
-                 for i in range(3)]
-        for chat in chats[:2]:
-            api_reply(server, chat["chat"]["windowUrlId"], "Agreed.", name="Replier")
+        conversations = [create_conversation(server, 20 + 25 * i, 30 + 10 * i, f"Point {i + 1}")
+                         for i in range(3)]
+        for conversation in conversations[:2]:
+            api_reply(server, conversation["chat"]["windowUrlId"], "Agreed.", name="Replier")
         for page in pages:
             expect(markers(page)).to_have_count(3)
 
@@ -244,7 +244,7 @@ def test_dashboard_is_usable_with_the_keyboard(
     browser: Browser, server: str, tmp_path: Path
 ) -> None:
     secret = demo_secret(tmp_path)
-    create_chat(server, 40, 40, "Keyboard check")
+    create_conversation(server, 40, 40, "Keyboard check")
     context = browser.new_context(locale="en-US")
     try:
         page = context.new_page()

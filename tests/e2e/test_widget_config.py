@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, WebSocket, expect
 
-from tests.e2e.widget_helpers import api_create_chat, api_reply, wait_live
+from tests.e2e.widget_helpers import api_create_conversation, api_reply, wait_live
 
 ADD_IMAGES = """
 () => {
@@ -45,10 +45,10 @@ def test_several_images_share_one_socket_and_honour_their_config(
         assert (third.get_attribute("aria-label") or "").startswith("Image with conversations")
 
         # Events of each image reach only that image's markers, over the one socket.
-        first = api_create_chat(server, 50, 50, "On the second image", url_id="demo/second")
-        chat = first["chat"]
-        assert isinstance(chat, dict)
-        api_create_chat(server, 10, 10, "On the first image")
+        first = api_create_conversation(server, 50, 50, "On the second image", url_id="demo/second")
+        conversation = first["chat"]
+        assert isinstance(conversation, dict)
+        api_create_conversation(server, 10, 10, "On the first image")
         expect(second.locator(".ic-marker")).to_have_count(1)
         expect(page.locator(".ic-wrap").first.locator(".ic-marker")).to_have_count(1)
         expect(third.locator(".ic-marker")).to_have_count(0)
@@ -56,8 +56,8 @@ def test_several_images_share_one_socket_and_honour_their_config(
             "aria-label", "Rozmowa 1, wiadomości: 1")
 
         # commentCountUpdated gets the total over all markers of its image.
-        api_reply(server, str(chat["windowUrlId"]), "Second message")
-        api_create_chat(server, 20, 20, "Another one", url_id="demo/second")
+        api_reply(server, str(conversation["windowUrlId"]), "Second message")
+        api_create_conversation(server, 20, 20, "Another one", url_id="demo/second")
         page.wait_for_function("window.counts[window.counts.length - 1] === 3")
 
         # 10 % of a 600 px image: 60 px markers.

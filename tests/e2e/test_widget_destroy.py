@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.widget_helpers import api_create_chat, api_reply
+from tests.e2e.widget_helpers import api_create_conversation, api_reply
 
 # Counts what the page holds that a widget could leave behind: pending timers, listeners
 # on window and document, observers observing, and open WebSockets.
@@ -103,9 +103,9 @@ def state(page: Page) -> dict[str, Any]:
 
 def test_destroy_takes_away_what_the_widget_added_and_nothing_else(
         browser: Browser, server: str) -> None:
-    created = api_create_chat(server, 30, 30, "On the first image", url_id="demo/one")
-    chat = created["chat"]
-    assert isinstance(chat, dict)
+    created = api_create_conversation(server, 30, 30, "On the first image", url_id="demo/one")
+    conversation = created["chat"]
+    assert isinstance(conversation, dict)
     page, errors, sent = open_app(browser, server)
     try:
         before = state(page)
@@ -128,7 +128,7 @@ def test_destroy_takes_away_what_the_widget_added_and_nothing_else(
         page.evaluate("two.destroy()")
         assert page.evaluate("document.getElementById('two').outerHTML") in before["html"]
         expect(page.locator("#two [class^=ic-]")).to_have_count(0)
-        api_reply(server, str(chat["windowUrlId"]), "Still live")
+        api_reply(server, str(conversation["windowUrlId"]), "Still live")
         expect(page.locator("#one .ic-marker")).to_have_text("2")
         expect(page.locator("#one .ic-win .ic-msg")).to_have_count(2)
         assert any('"op":"leave"' in m and "demo/two" in m for m in sent), sent
@@ -144,7 +144,7 @@ def test_destroy_takes_away_what_the_widget_added_and_nothing_else(
         # Nothing comes back: going online again opens no connection, and a new widget on
         # the same image (the app navigated back) is the only one there, on a new connection.
         page.evaluate("window.dispatchEvent(new Event('online'))")
-        api_create_chat(server, 60, 60, "After the first widget went", url_id="demo/one")
+        api_create_conversation(server, 60, 60, "After the first widget went", url_id="demo/one")
         page.evaluate(START, ["again", "#one", {"urlId": "demo/one"}])
         expect(page.locator("#one .ic-wrap[data-live]")).to_have_count(1)
         expect(page.locator("#one .ic-marker")).to_have_count(2)

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.widget_helpers import (
-    api_create_chat,
+    api_create_conversation,
     api_reply,
-    chat_window,
     click_image,
+    conversation_window,
     marker_center,
     markers,
     messages,
@@ -49,7 +49,7 @@ def test_markers_keep_their_spot_when_resized_and_on_a_phone(browser: Browser, s
         assert abs(before[0] - 0.7) < 0.01 and abs(before[1] - 0.3) < 0.01
 
         # Desktop: 300 px window, placed on a side where it fits, with its arrow.
-        win = chat_window(page)
+        win = conversation_window(page)
         box = win.bounding_box()
         assert box is not None and round(box["width"]) == 300
         classes = win.get_attribute("class") or ""
@@ -92,9 +92,9 @@ def test_keyboard_alone_and_axe(browser: Browser, server: str) -> None:
 
         # Escape cancels a placement.
         page.keyboard.press("Enter")
-        expect(chat_window(page)).to_be_visible()
+        expect(conversation_window(page)).to_be_visible()
         page.keyboard.press("Escape")
-        expect(chat_window(page)).to_have_count(0)
+        expect(conversation_window(page)).to_have_count(0)
         expect(page.locator(".ic-pending")).to_have_count(0)
         assert page.evaluate("document.activeElement.classList.contains('ic-wrap')")
 
@@ -117,7 +117,7 @@ def test_keyboard_alone_and_axe(browser: Browser, server: str) -> None:
 
         # Escape closes the window and gives focus back to the marker, a button in Tab order.
         page.keyboard.press("Escape")
-        expect(chat_window(page)).to_have_count(0)
+        expect(conversation_window(page)).to_have_count(0)
         expect(markers(page).first).to_be_focused()
         page.keyboard.press("Enter")
         expect(messages(page)).to_have_count(1)
@@ -140,7 +140,7 @@ def test_keyboard_alone_and_axe(browser: Browser, server: str) -> None:
 
 
 def test_axe_on_the_demo_page_with_markers(browser: Browser, server: str) -> None:
-    api_create_chat(server, 30, 40, "Spot one")
+    api_create_conversation(server, 30, 40, "Spot one")
     context = browser.new_context(locale="en-US")
     try:
         page = open_demo(context, server)
@@ -156,12 +156,13 @@ def test_axe_on_the_demo_page_with_markers(browser: Browser, server: str) -> Non
 
 
 def test_demo_screenshots(browser: Browser, server: str, artifacts: Path) -> None:
-    first = api_create_chat(server, 22, 18, "Could the logo be a little bigger?", name="Ann")
-    chat = first["chat"]
-    assert isinstance(chat, dict)
-    api_reply(server, str(chat["windowUrlId"]), "Yes, and closer to the menu.", name="Bob")
-    api_create_chat(server, 63, 47, "This photo feels dark.", name="Cleo")
-    api_create_chat(server, 38, 80, "Add a price here?", name="Dev")
+    first = api_create_conversation(server, 22, 18, "Could the logo be a little bigger?",
+                                    name="Ann")
+    conversation = first["chat"]
+    assert isinstance(conversation, dict)
+    api_reply(server, str(conversation["windowUrlId"]), "Yes, and closer to the menu.", name="Bob")
+    api_create_conversation(server, 63, 47, "This photo feels dark.", name="Cleo")
+    api_create_conversation(server, 38, 80, "Add a price here?", name="Dev")
 
     context = browser.new_context(locale="en-US", viewport={"width": 1100, "height": 860})
     try:
@@ -184,7 +185,7 @@ def test_demo_screenshots(browser: Browser, server: str, artifacts: Path) -> Non
         expect(markers(page)).to_have_count(3)
         markers(page).first.click()
         expect(messages(page)).to_have_count(2)
-        expect(chat_window(page)).to_have_class("ic-win ic-full")
+        expect(conversation_window(page)).to_have_class("ic-win ic-full")
         page.screenshot(path=str(artifacts / "demo-mobile.png"))
     finally:
         phone.close()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.widget_helpers import chat_window, click_image, markers, messages, open_demo, send
+from tests.e2e.widget_helpers import (
+    click_image,
+    conversation_window,
+    markers,
+    messages,
+    open_demo,
+    send,
+)
 
 
 def test_two_users_see_markers_and_messages_live(browser: Browser, server: str) -> None:
@@ -16,7 +23,7 @@ def test_two_users_see_markers_and_messages_live(browser: Browser, server: str) 
 
         # Ann places a marker and writes the first message: that creates the conversation.
         click_image(ann, 0.3, 0.4)
-        expect(chat_window(ann)).to_be_visible()
+        expect(conversation_window(ann)).to_be_visible()
         send(ann, "Could this button be <b>bigger</b>?", name="Ann")
         expect(messages(ann)).to_have_count(1)
         expect(messages(ann).first).to_contain_text("Could this button be bigger?")
@@ -40,10 +47,10 @@ def test_two_users_see_markers_and_messages_live(browser: Browser, server: str) 
         expect(markers(bob).first).to_have_text("2")
 
         # Ann deletes the whole conversation; it vanishes for Bob, window included.
-        chat_window(ann).locator(".ic-del-chat").click()
+        conversation_window(ann).locator(".ic-del-chat").click()
         expect(markers(ann)).to_have_count(0)
         expect(markers(bob)).to_have_count(0)
-        expect(chat_window(bob)).to_have_count(0)
+        expect(conversation_window(bob)).to_have_count(0)
     finally:
         ann_ctx.close()
         bob_ctx.close()

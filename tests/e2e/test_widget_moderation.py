@@ -101,9 +101,9 @@ def test_a_moderator_locks_the_image_live_and_bans_a_visitor(
         lock.click()
         expect(lock).to_have_text("Lock image")
         expect(visitor_widget.locator(".ic-win .ic-text")).to_have_count(1)
-        chat = created.json()["chat"]
+        conversation = created.json()["chat"]
         troll = httpx.post(f"{server}/comments/{TENANT}",
-                           params={"urlId": chat["windowUrlId"]},
+                           params={"urlId": conversation["windowUrlId"]},
                            json={"comment": "again", "commenterName": "Troll",
                                  "anonUserId": "anon-troll-0001"})
         assert troll.status_code == 403 and troll.json()["code"] == "banned"

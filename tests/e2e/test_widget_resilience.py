@@ -9,11 +9,11 @@ from playwright.sync_api import Browser, WebSocketRoute, expect
 
 from tests.e2e.conftest import RestartableServer
 from tests.e2e.widget_helpers import (
-    api_create_chat,
+    api_create_conversation,
     api_reply,
     banner,
-    chat_window,
     click_image,
+    conversation_window,
     markers,
     messages,
     open_demo,
@@ -34,7 +34,7 @@ def test_two_tabs_of_one_user_stay_in_sync(browser: Browser, server: str) -> Non
         markers(two).first.click()
         expect(messages(two)).to_have_count(1)
         # The name was asked once for the whole browser: the second tab does not ask again.
-        expect(chat_window(two).locator(".ic-name-input")).to_have_count(0)
+        expect(conversation_window(two).locator(".ic-name-input")).to_have_count(0)
 
         send(two, "Second tab answering")
         expect(messages(one)).to_have_count(2)
@@ -42,7 +42,7 @@ def test_two_tabs_of_one_user_stay_in_sync(browser: Browser, server: str) -> Non
 
         # An edit in one tab shows in the other (the editKey is shared by the browser).
         messages(one).first.locator(".ic-edit").click()
-        form = chat_window(one).locator(".ic-edit-form")
+        form = conversation_window(one).locator(".ic-edit-form")
         form.locator("textarea").fill("First tab, edited")
         form.locator("button[type=submit]").click()
         expect(messages(two).first).to_contain_text("First tab, edited")
@@ -59,9 +59,9 @@ def test_two_tabs_of_one_user_stay_in_sync(browser: Browser, server: str) -> Non
 def test_offline_refuses_writes_and_catches_up(browser: Browser, server: str) -> None:
     ann_ctx = browser.new_context(locale="en-US")
     try:
-        created = api_create_chat(server, 20, 30, "Before the outage")
-        chat = created["chat"]
-        assert isinstance(chat, dict)
+        created = api_create_conversation(server, 20, 30, "Before the outage")
+        conversation = created["chat"]
+        assert isinstance(conversation, dict)
         ann = open_demo(ann_ctx, server)
         expect(markers(ann)).to_have_count(1)
         markers(ann).first.click()
@@ -73,22 +73,22 @@ def test_offline_refuses_writes_and_catches_up(browser: Browser, server: str) ->
 
         # Sending in the open chat is refused at once, with a message; the text is kept.
         send(ann, "Written while offline", name="Ann")
-        expect(chat_window(ann).locator(".ic-error")).to_contain_text("offline")
-        expect(chat_window(ann).locator(".ic-text")).to_have_value("Written while offline")
+        expect(conversation_window(ann).locator(".ic-error")).to_contain_text("offline")
+        expect(conversation_window(ann).locator(".ic-text")).to_have_value("Written while offline")
         expect(messages(ann)).to_have_count(1)
 
         # Creating a marker is refused too; what was there stays visible.
-        chat_window(ann).locator(".ic-close").click()
+        conversation_window(ann).locator(".ic-close").click()
         click_image(ann, 0.7, 0.7)
         expect(ann.locator(".ic-toast")).to_contain_text("offline")
         expect(ann.locator(".ic-pending")).to_have_count(0)
-        expect(chat_window(ann)).to_have_count(0)
+        expect(conversation_window(ann)).to_have_count(0)
         expect(markers(ann)).to_have_count(1)
         expect(markers(ann).first).to_be_visible()
 
         # Meanwhile someone else writes.
-        api_reply(server, str(chat["windowUrlId"]), "Reply during the outage")
-        api_create_chat(server, 80, 60, "A new spot during the outage")
+        api_reply(server, str(conversation["windowUrlId"]), "Reply during the outage")
+        api_create_conversation(server, 80, 60, "A new spot during the outage")
 
         ann_ctx.set_offline(False)
         expect(banner(ann)).to_be_hidden()
@@ -126,7 +126,7 @@ def test_pages_reconnect_after_server_restart(
         # While the server is down, another node on the same database takes writes.
         with srv.other_node() as other:
             api_reply(other, window_url_id, "Written during the gap")
-            api_create_chat(other, 75, 75, "A marker from the gap")
+            api_create_conversation(other, 75, 75, "A marker from the gap")
 
         srv.start()
         for page in (ann, bob):
@@ -177,17 +177,17 @@ def test_seq_gap_and_resync_required(browser: Browser, server: str) -> None:
 
         # Lose the frame announcing a new marker; the next event reveals the gap.
         mode["drop"] = "new-image-chat"
-        created = api_create_chat(server, 40, 40, "Lost on the way")
-        chat = created["chat"]
-        assert isinstance(chat, dict)
-        api_reply(server, str(chat["windowUrlId"]), "Second message")
+        created = api_create_conversation(server, 40, 40, "Lost on the way")
+        conversation = created["chat"]
+        assert isinstance(conversation, dict)
+        api_reply(server, str(conversation["windowUrlId"]), "Second message")
         expect(markers(page)).to_have_count(1)
         expect(markers(page).first).to_have_text("2")
         assert any('"op": "resync"' in m or '"op":"resync"' in m for m in sent), sent
 
         # Lose another frame, replaced by resync-required: the widget reloads the list by REST.
         mode.update(drop="new-image-chat", replace=True)
-        api_create_chat(server, 60, 60, "Reloaded")
+        api_create_conversation(server, 60, 60, "Reloaded")
         expect(markers(page)).to_have_count(2)
         wait_live(page)
     finally:

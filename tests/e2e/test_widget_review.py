@@ -17,8 +17,8 @@ from imagechat.auth.sso import make_token
 from tests.e2e.test_widget_layout_a11y import axe_violations
 from tests.e2e.widget_helpers import (
     api_reply,
-    chat_window,
     click_image,
+    conversation_window,
     messages,
     open_demo,
     send,
@@ -218,9 +218,9 @@ def test_an_anonymous_visitor_hears_of_replies_opens_them_in_place_and_unfollows
         click_image(page, 0.3, 0.4)
         send(page, "Is this the newest logo?", name="Kim")
         expect(messages(page)).to_have_count(1)
-        follow = chat_window(page).locator(".ic-follow")
+        follow = conversation_window(page).locator(".ic-follow")
         expect(follow).to_have_attribute("aria-pressed", "true")  # writing follows
-        chat_window(page).locator(".ic-close").click()
+        conversation_window(page).locator(".ic-close").click()
         thread = page.evaluate("fetch('/comment-image-chats/demo?urlId=demo/mockup')"
                                ".then(r => r.json()).then(d => d.conversations[0].windowUrlId)")
         anon = page.evaluate("JSON.parse(localStorage.getItem('imagechat:anonUserId'))")

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.test_widget_layout_a11y import axe_violations
-from tests.e2e.widget_helpers import chat_window, send
+from tests.e2e.widget_helpers import conversation_window, send
 from tests.mockups import Truth, make_pair
 from tests.server_process import free_port, running_server
 
@@ -141,11 +141,11 @@ def listed(site: Site) -> dict[str, dict[str, object]]:
     return {c["_id"]: c for c in res.json()["conversations"]}
 
 
-def new_chat(page: Page, site: Site, x: float, y: float, text: str) -> str:
+def new_conversation(page: Page, site: Site, x: float, y: float, text: str) -> str:
     before = set(listed(site))
     click_at(page, x, y)
     send(page, text, name="Ann")
-    expect(chat_window(page).locator(".ic-msg:not(.ic-sending)")).to_have_count(1)
+    expect(conversation_window(page).locator(".ic-msg:not(.ic-sending)")).to_have_count(1)
     page.keyboard.press("Escape")
     (made,) = set(listed(site)) - before
     return made
@@ -168,10 +168,11 @@ def test_conversations_follow_the_image_from_v1_to_v2(
 
         # Conversations on v1: three points by click, and a region drawn by dragging.
         t = site.truths
-        same = new_chat(ann, site, t[SAME].anchor.x, t[SAME].anchor.y, "Is this aligned?")
-        changed = new_chat(ann, site, t[CHANGED].anchor.x, t[CHANGED].anchor.y,
-                          "This card needs another colour")
-        lost = new_chat(ann, site, t[LOST].anchor.x, t[LOST].anchor.y, "Too close to the edge")
+        same = new_conversation(ann, site, t[SAME].anchor.x, t[SAME].anchor.y, "Is this aligned?")
+        changed = new_conversation(ann, site, t[CHANGED].anchor.x, t[CHANGED].anchor.y,
+                                   "This card needs another colour")
+        lost = new_conversation(ann, site, t[LOST].anchor.x, t[LOST].anchor.y,
+                                "Too close to the edge")
         box = ann.locator(IMAGE).bounding_box()
         assert box is not None
         ann.mouse.move(box["x"] + box["width"] * 0.20, box["y"] + box["height"] * 0.10)
@@ -181,7 +182,7 @@ def test_conversations_follow_the_image_from_v1_to_v2(
         ann.mouse.up()
         expect(ann.locator(".ic-region.ic-pending")).to_be_visible()
         send(ann, "The whole header", name="Ann")
-        expect(chat_window(ann).locator(".ic-msg:not(.ic-sending)")).to_have_count(1)
+        expect(conversation_window(ann).locator(".ic-msg:not(.ic-sending)")).to_have_count(1)
         ann.keyboard.press("Escape")
         regions = [c for c in listed(site).values() if c["region"]]
         assert len(regions) == 1

@@ -36,13 +36,13 @@ def click_image(page: Page, fx: float, fy: float) -> None:
     page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
 
 
-def chat_window(page: Page) -> Locator:
+def conversation_window(page: Page) -> Locator:
     return page.locator(".ic-win")
 
 
 def send(page: Page, text: str, name: str | None = None) -> None:
     """Type a message into the open window's composer and send it (name asked once)."""
-    win = chat_window(page)
+    win = conversation_window(page)
     name_input = win.locator(".ic-name-input")
     if name is not None and name_input.count():
         name_input.fill(name)
@@ -51,7 +51,7 @@ def send(page: Page, text: str, name: str | None = None) -> None:
 
 
 def messages(page: Page) -> Locator:
-    return chat_window(page).locator(".ic-msg:not(.ic-sending)")
+    return conversation_window(page).locator(".ic-msg:not(.ic-sending)")
 
 
 def markers(page: Page) -> Locator:
@@ -71,8 +71,8 @@ def banner(page: Page) -> Locator:
     return page.locator(".ic-banner")
 
 
-def api_create_chat(server: str, x: float, y: float, text: str, name: str = "Dana",
-                    url_id: str = "demo/mockup") -> dict[str, object]:
+def api_create_conversation(server: str, x: float, y: float, text: str, name: str = "Dana",
+                            url_id: str = "demo/mockup") -> dict[str, object]:
     """Create a conversation with its first message through the REST API (another visitor)."""
     res = httpx.post(f"{server}/comment-image-chats/demo", json={
         "urlId": url_id, "x": x, "y": y, "comment": text, "commenterName": name,

@@ -203,11 +203,11 @@ class WidgetClient:
             self.errors.append(f"{self.name}: seq {event['seq']} after {self.seq}")
         self.seq = event["seq"]
         self.applied.append(event["seq"])
-        chat = event.get("chat")
-        if kind in ("new-image-chat", "image-chat-updated") and chat:
-            self.markers[chat["_id"]] = chat["commentCount"]
-        elif kind == "deleted-image-chat" and chat:
-            self.markers.pop(chat["_id"], None)
+        conversation = event.get("chat")
+        if kind in ("new-image-chat", "image-chat-updated") and conversation:
+            self.markers[conversation["_id"]] = conversation["commentCount"]
+        elif kind == "deleted-image-chat" and conversation:
+            self.markers.pop(conversation["_id"], None)
 
     async def run(self, http: httpx.AsyncClient, stop: asyncio.Event) -> None:
         await self.load(http)

@@ -49,7 +49,7 @@ async def post(client: httpx.AsyncClient, doc: Any, who: dict[str, str] = ANN,
     return response
 
 
-async def chats(client: httpx.AsyncClient, url_id: str = IMAGE) -> list[dict[str, Any]]:
+async def conversations(client: httpx.AsyncClient, url_id: str = IMAGE) -> list[dict[str, Any]]:
     response = await client.get("/comment-image-chats/demo", params={"urlId": url_id})
     assert response.status_code == 200
     found: list[dict[str, Any]] = response.json()["conversations"]
@@ -137,11 +137,12 @@ async def test_post_creates_a_conversation_on_its_region_and_keeps_what_it_was_g
     assert body["target"]["selector"]["value"] == "xywh=percent:10,20,30,15"
     # It is a conversation on that region, its marker at the region's top-left corner, its
     # TextualBody the first comment.
-    [chat] = await chats(client)
-    assert chat["_id"] == body["id"].rsplit("/", 1)[1]
-    assert (chat["x"], chat["y"]) == (10, 20)
-    assert chat["region"] == {"shape": "rect", "x": 10, "y": 20, "w": 30, "h": 15}
-    thread = (await client.get("/comments/demo", params={"urlId": chat["windowUrlId"]})).json()
+    [conversation] = await conversations(client)
+    assert conversation["_id"] == body["id"].rsplit("/", 1)[1]
+    assert (conversation["x"], conversation["y"]) == (10, 20)
+    assert conversation["region"] == {"shape": "rect", "x": 10, "y": 20, "w": 30, "h": 15}
+    thread = (await client.get("/comments/demo",
+                               params={"urlId": conversation["windowUrlId"]})).json()
     assert [c["comment"] for c in thread["comments"]] == ["Could this be bigger?"]
     # Read back: the same document, the same ETag.
     again = await client.get(path_of(body["id"]), headers={"Accept": ANNO_MEDIA_TYPE})
@@ -154,8 +155,9 @@ async def test_post_creates_a_conversation_on_its_region_and_keeps_what_it_was_g
 
 async def test_a_zero_size_fragment_is_a_point(client: httpx.AsyncClient) -> None:
     body = (await post(client, rect("xywh=percent:42.5,18,0,0"))).json()
-    [chat] = await chats(client)
-    assert (chat["x"], chat["y"]) == (42.5, 18) and chat.get("region") is None
+    [conversation] = await conversations(client)
+    assert (conversation["x"], conversation["y"]) == (42.5, 18)
+    assert conversation.get("region") is None
     assert body["target"]["selector"]["value"] == "xywh=percent:42.5,18,0,0"
 
 
@@ -163,15 +165,15 @@ async def test_pixels_need_the_natural_size_and_are_served_beside_percent(
         app: FastAPI, client: httpx.AsyncClient, clock: FixedClock) -> None:
     refused = await post(client, rect("xywh=pixel:100,50,200,100"), expected=400)
     assert refused.json()["code"] == "image-size-unknown"
-    assert await chats(client) == []
+    assert await conversations(client) == []
     async with services(app).db.write() as conn:
         await image_versions.add(conn, ImageVersion(
             tenant_id="demo", url_id=IMAGE, version=1, src=SRC, content_hash="0" * 64,
             width=1000, height=500, created_at=clock.now_ms()), None)
     created = await post(client, rect("xywh=pixel:100,50,200,100"))
     body = created.json()
-    [chat] = await chats(client)
-    assert chat["region"] == {"shape": "rect", "x": 10, "y": 10, "w": 20, "h": 20}
+    [conversation] = await conversations(client)
+    assert conversation["region"] == {"shape": "rect", "x": 10, "y": 10, "w": 20, "h": 20}
     # Pixels first (what pixel-only clients read), then percent (what is kept).
     assert [s["value"] for s in body["target"]["selector"]] == [
         "xywh=pixel:100,50,200,100", "xywh=percent:10,10,20,20"]
@@ -182,7 +184,7 @@ async def test_pixels_need_the_natural_size_and_are_served_beside_percent(
         **ANNO, "If-Match": created.headers["etag"]},
         params={**ANN, "editKey": created.headers["imagechat-edit-key"]})
     assert put.status_code == 200, put.text
-    assert (await chats(client))[0]["region"] == chat["region"]
+    assert (await conversations(client))[0]["region"] == conversation["region"]
     events = (await client.get("/events/demo", params={"urlId": IMAGE, "since": 0})).json()
     assert "image-chat-updated" not in [e["type"] for e in events["events"]]
 
@@ -199,7 +201,7 @@ async def test_a_target_without_selector_is_kept_listed_and_has_no_marker(
     assert first["target"] == SRC
     assert second["target"] == {"id": "https://shop.example/brief.pdf", "type": "Text"}
     assert second["bodyValue"] == "See the brief"
-    assert await chats(client) == []  # no marker on the image
+    assert await conversations(client) == []  # no marker on the image
     listed = (await client.get(CONTAINER)).json()
     assert sorted(a["id"] for a in listed["first"]["items"]) == sorted(
         [first["id"], second["id"]])
@@ -220,8 +222,8 @@ async def test_replies_target_their_parent_and_are_annotations_too(
     assert nested["target"] == answer["id"]
     got = await client.get(path_of(answer["id"]))
     assert got.status_code == 200 and got.json() == answer
-    [chat] = await chats(client)
-    assert chat["commentCount"] == 3
+    [conversation] = await conversations(client)
+    assert conversation["commentCount"] == 3
     listed = (await client.get(CONTAINER)).json()
     assert [a["id"] for a in listed["first"]["items"]] == [root["id"], answer["id"],
                                                            nested["id"]]
@@ -304,14 +306,14 @@ async def test_put_needs_the_current_etag_then_moves_and_rewrites(
     stale = await client.put(path_of(iri), json=changed, params=params,
                              headers={**ANNO, "If-Match": '"not-it"'})
     assert stale.status_code == 412 and stale.json()["code"] == "etag-mismatch"
-    assert (await chats(client))[0]["region"]["x"] == 10  # nothing changed
+    assert (await conversations(client))[0]["region"]["x"] == 10  # nothing changed
     done = await client.put(path_of(iri), json=changed, params=params,
                             headers={**ANNO, "If-Match": tag})
     assert done.status_code == 200, done.text
     assert done.headers["etag"] != tag and done.json()["canonical"] == "urn:x:2"
     assert done.json()["body"]["value"] == "Much bigger, please"
-    [chat] = await chats(client)
-    assert chat["region"] == {"shape": "rect", "x": 50, "y": 50, "w": 10, "h": 10}
+    [conversation] = await conversations(client)
+    assert conversation["region"] == {"shape": "rect", "x": 50, "y": 50, "w": 10, "h": 10}
     # The old ETag is stale now.
     again = await client.put(path_of(iri), json=changed, params=params,
                              headers={**ANNO, "If-Match": tag})
@@ -338,11 +340,11 @@ async def test_delete_answers_204_and_the_annotation_is_gone(
     iri = created.json()["id"]
     params = {**ANN, "editKey": created.headers["imagechat-edit-key"]}
     foreign = await client.delete(path_of(iri), params=BOB)
-    assert foreign.status_code == 403 and await chats(client) != []
+    assert foreign.status_code == 403 and await conversations(client) != []
     gone = await client.delete(path_of(iri), params=params)
     assert gone.status_code == 204 and gone.content == b""
     assert (await client.get(path_of(iri))).status_code == 404
-    assert await chats(client) == [] and (await client.get(CONTAINER)).json()["total"] == 0
+    assert await conversations(client) == [] and (await client.get(CONTAINER)).json()["total"] == 0
 
 
 async def test_the_api_secret_and_sign_in_rules_apply(app: FastAPI,
@@ -368,7 +370,7 @@ async def test_a_locked_image_refuses_annotations(app: FastAPI,
         tenant, Actor(tenant_id="demo", is_backend=True), IMAGE, True, None)
     refused = await post(client, rect("xywh=percent:1,1,5,5"), expected=403)
     assert refused.json()["code"] == "image-locked"
-    assert await chats(client) == []
+    assert await conversations(client) == []
 
 
 async def test_each_write_is_an_event_on_the_image_channel(

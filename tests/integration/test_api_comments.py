@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from imagechat.auth.sso import make_token
 from imagechat.domain.clock import FixedClock
-from tests.helpers import create_chat, make_tenant
+from tests.helpers import create_conversation, make_tenant
 
 SECRET = "acme-secret-for-tests"
 REFERENCE_FIELDS = {"_id", "tenantId", "urlId", "commenterName", "commentHTML", "comment",
@@ -43,7 +44,7 @@ async def _thread(client: httpx.AsyncClient, window: str, tenant: str = "demo",
                                                                       **params}))
 
 
-async def _chat_count(client: httpx.AsyncClient, tenant: str = "demo") -> list[int]:
+async def _conversation_count(client: httpx.AsyncClient, tenant: str = "demo") -> list[int]:
     listing = await _ok(await client.get(f"/comment-image-chats/{tenant}",
                                          params={"urlId": "img-1"}))
     return [c["commentCount"] for c in listing["conversations"]]
@@ -52,7 +53,7 @@ async def _chat_count(client: httpx.AsyncClient, tenant: str = "demo") -> list[i
 async def test_comments_are_paged_oldest_first(
     client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    created = await create_chat(client, comment="m0")
+    created = await create_conversation(client, comment="m0")
     window = created["chat"]["windowUrlId"]
     for i in range(1, 5):
         clock.advance(1000)
@@ -71,13 +72,13 @@ async def test_comments_are_paged_oldest_first(
     # The thread's events ride on its image's channel: that is the one to join.
     assert everything["tenantIdWS"] == "demo" and everything["urlIdWS"] == "img-1"
     assert everything["isSiteAdmin"] is False
-    assert await _chat_count(client) == [5]
+    assert await _conversation_count(client) == [5]
 
 
 async def test_posted_comment_carries_every_reference_field(
     client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     window = created["chat"]["windowUrlId"]
     clock.advance(5)
     body = await _ok(await _post(client, window, "A *note*", url="https://example.com/page"))
@@ -103,7 +104,7 @@ async def test_posted_comment_carries_every_reference_field(
 
 
 async def test_a_comment_at_any_url_id_starts_a_thread(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     # Neither the image's urlId nor an unknown chat-<id> is a conversation's thread: each
     # is a page with a thread of its own, and no conversation appears.
     for page in ("img-1", "chat-0123456789abcdef01234567", "https://Example.com/blog/post"):
@@ -113,7 +114,7 @@ async def test_a_comment_at_any_url_id_starts_a_thread(client: httpx.AsyncClient
         assert [c["_id"] for c in thread["comments"]] == [comment["_id"]]
         assert thread["urlIdWS"] == thread["urlIdClean"] == comment["urlId"]
     assert comment["urlId"] == "example.com/blog/post"
-    assert await _chat_count(client) == [1]
+    assert await _conversation_count(client) == [1]
     # urlId may also come in the query string.
     window = created["chat"]["windowUrlId"]
     response = await client.post("/comments/demo", params={"urlId": window},
@@ -125,7 +126,7 @@ async def test_anonymous_needs_a_name_signed_in_does_not(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await make_tenant(app, "acme", api_secret=SECRET)
-    created = await create_chat(client, "acme")
+    created = await create_conversation(client, "acme")
     window = created["chat"]["windowUrlId"]
     for name in (None, "", "   ", "<b></b>"):
         response = await _post(client, window, tenant="acme", commenterName=name)
@@ -138,14 +139,14 @@ async def test_anonymous_needs_a_name_signed_in_does_not(
     assert body["comment"]["verified"] is True and body["comment"]["userId"] == "u-1"
     assert "editKey" not in body
     assert body["user"]["id"] == "u-1"
-    assert await _chat_count(client, "acme") == [2]
+    assert await _conversation_count(client, "acme") == [2]
 
 
 async def test_parent_id_must_be_a_comment_of_the_same_conversation(
     client: httpx.AsyncClient,
 ) -> None:
-    one = await create_chat(client)
-    two = await create_chat(client, x=60)
+    one = await create_conversation(client)
+    two = await create_conversation(client, x=60)
     window = one["chat"]["windowUrlId"]
     reply = await _ok(await _post(client, window, "reply", parentId=one["comment"]["_id"]))
     assert reply["comment"]["parentId"] == one["comment"]["_id"]
@@ -156,14 +157,14 @@ async def test_parent_id_must_be_a_comment_of_the_same_conversation(
         response = await _post(client, window, "orphan", parentId=parent)
         assert response.status_code == 400, response.text
         assert response.json()["code"] == code
-    assert sorted(await _chat_count(client)) == [1, 2]
+    assert sorted(await _conversation_count(client)) == [1, 2]
 
 
 async def test_update_text_by_edit_key_author_and_moderator(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await make_tenant(app, "acme", api_secret=SECRET)
-    created = await create_chat(client, "acme", comment="v1")
+    created = await create_conversation(client, "acme", comment="v1")
     cid = created["comment"]["_id"]
     url = f"/comments/acme/{cid}/update-text"
     body = await _ok(await client.post(url, params={"editKey": created["editKey"]},
@@ -175,8 +176,8 @@ async def test_update_text_by_edit_key_author_and_moderator(
     moderator = json.loads(_sso(clock, "m", isModerator=True))
     body = await _ok(await client.post(url, json={"comment": "v4 by mod", "sso": moderator}))
     assert body["comment"]["comment"] == "v4 by mod"
-    signed = await create_chat(client, "acme", comment="mine",
-                               sso=make_token(SECRET, {"id": "u-9"}, clock.now_ms()))
+    signed = await create_conversation(client, "acme", comment="mine",
+                                       sso=make_token(SECRET, {"id": "u-9"}, clock.now_ms()))
     body = await _ok(await client.post(
         f"/comments/acme/{signed['comment']['_id']}/update-text",
         json={"comment": "mine, edited", "sso": json.loads(_sso(clock, "u-9"))}))
@@ -187,7 +188,7 @@ async def test_update_text_refused_for_others(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await make_tenant(app, "acme", api_secret=SECRET)
-    created = await create_chat(client, "acme", comment="original")
+    created = await create_conversation(client, "acme", comment="original")
     cid = created["comment"]["_id"]
     for extra in ({}, {"editKey": "wrong"}, {"anonUserId": "anon-ann-0001"},
                   {"sso": json.loads(_sso(clock, "someone"))}):
@@ -202,21 +203,21 @@ async def test_update_text_refused_for_others(
     assert [c["comment"] for c in thread["comments"]] == ["original"]
 
 
-async def test_delete_comment_keeps_chat_until_last_comment(
+async def test_delete_comment_keeps_conversation_until_last_comment(
     client: httpx.AsyncClient,
 ) -> None:
-    created = await create_chat(client, comment="first")
+    created = await create_conversation(client, comment="first")
     window = created["chat"]["windowUrlId"]
     second = await _ok(await _post(client, window, "second"))
     response = await client.delete(f"/comments/demo/{second['comment']['_id']}",
                                    params={"editKey": second["editKey"]})
     assert response.status_code == 200, response.text
-    assert await _chat_count(client) == [1]
+    assert await _conversation_count(client) == [1]
     assert [c["comment"] for c in (await _thread(client, window))["comments"]] == ["first"]
     response = await client.delete(f"/comments/demo/{created['comment']['_id']}",
                                    params={"editKey": created["editKey"], "broadcastId": "b-9"})
     assert response.status_code == 200, response.text
-    assert await _chat_count(client) == []
+    assert await _conversation_count(client) == []
     events = (await _ok(await client.get("/events/demo",
                                          params={"urlId": "img-1", "since": 0})))["events"]
     assert events[-1]["type"] == "deleted-image-chat"
@@ -225,7 +226,7 @@ async def test_delete_comment_keeps_chat_until_last_comment(
 
 
 async def test_delete_comment_takes_its_replies(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client, comment="root")
+    created = await create_conversation(client, comment="root")
     window = created["chat"]["windowUrlId"]
     parent = await _ok(await _post(client, window, "parent"))
     await _ok(await _post(client, window, "child", parentId=parent["comment"]["_id"]))
@@ -235,14 +236,14 @@ async def test_delete_comment_takes_its_replies(client: httpx.AsyncClient) -> No
     thread = await _thread(client, window)
     assert [c["comment"] for c in thread["comments"]] == ["root"]
     assert thread["commentCount"] == 1
-    assert await _chat_count(client) == [1]
+    assert await _conversation_count(client) == [1]
 
 
 async def test_delete_comment_refused_for_others(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await make_tenant(app, "acme", api_secret=SECRET)
-    created = await create_chat(client, "acme")
+    created = await create_conversation(client, "acme")
     cid = created["comment"]["_id"]
     for params in ({}, {"editKey": "nope"}, {"sso": _sso(clock, "other")}):
         response = await client.delete(f"/comments/acme/{cid}", params=params)
@@ -250,16 +251,38 @@ async def test_delete_comment_refused_for_others(
         assert response.json()["status"] == "failed"
     response = await client.delete("/comments/acme/0123456789abcdef01234567")
     assert response.status_code == 404
-    assert await _chat_count(client, "acme") == [1]
+    assert await _conversation_count(client, "acme") == [1]
     response = await client.delete(f"/comments/acme/{cid}",
                                    params={"sso": _sso(clock, "mod", isModerator=True)})
     assert response.status_code == 200, response.text
-    assert await _chat_count(client, "acme") == []
+    assert await _conversation_count(client, "acme") == []
 
 
-async def test_comment_html_is_sanitised(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
-    window = created["chat"]["windowUrlId"]
+async def test_a_page_comment_is_deleted_by_its_author_and_no_one_else(
+    app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    await make_tenant(app, "acme", api_secret=SECRET)
+    page = "acme.example/blog/launch"
+    anonymous = await _ok(await _post(client, page, "by key", tenant="acme"))
+    signed = await _ok(await _post(client, page, "by ann", tenant="acme",
+                                   params={"sso": _sso(clock, "ann", username="Ann")}))
+    for comment, author in ((anonymous, {"editKey": anonymous["editKey"]}),
+                            (signed, {"sso": _sso(clock, "ann", username="Ann")})):
+        cid = comment["comment"]["_id"]
+        for other in ({}, {"editKey": "nope"}, {"sso": _sso(clock, "bob")}):
+            refused = await client.delete(f"/comments/acme/{cid}", params=other)
+            assert refused.status_code == 403, refused.text
+        response = await client.delete(f"/comments/acme/{cid}", params=author)
+        assert response.status_code == 200, response.text
+    assert (await _thread(client, page, tenant="acme"))["comments"] == []
+
+
+@pytest.mark.parametrize("kind", ["conversation", "page"])
+async def test_comment_html_is_sanitised(client: httpx.AsyncClient, kind: str) -> None:
+    if kind == "conversation":
+        window = (await create_conversation(client))["chat"]["windowUrlId"]
+    else:
+        window = "example.com/articles/7"
     text = ('<script>alert(1)</script><b>ok</b> <img src=x onerror="alert(2)">'
             '<a href="javascript:alert(3)">x</a> <a href="https://example.com">y</a>\nline2')
     posted = await _ok(await _post(client, window, text))
@@ -280,7 +303,7 @@ async def test_comment_html_is_sanitised(client: httpx.AsyncClient) -> None:
 
 
 async def test_commenter_name_is_plain_text(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     window = created["chat"]["windowUrlId"]
     comment = (await _ok(await _post(client, window, commenterName="<i>Eve</i> <script>")))[
         "comment"]
@@ -294,7 +317,7 @@ async def test_sso_in_query_string_is_honoured_on_routes_with_a_json_body(
     """The token may come as JSON text in the `sso` query parameter. Routes whose body is a
     pydantic model dump `"sso": None` and that None overrides the query token."""
     await make_tenant(app, "acme", api_secret=SECRET)
-    created = await create_chat(client, "acme", comment="v1")
+    created = await create_conversation(client, "acme", comment="v1")
     response = await client.post(f"/comments/acme/{created['comment']['_id']}/update-text",
                                  params={"sso": _sso(clock, "m", isModerator=True)},
                                  json={"comment": "edited by a moderator"})

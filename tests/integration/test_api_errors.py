@@ -17,7 +17,7 @@ from fastapi import FastAPI
 
 from imagechat.auth.sso import make_token
 from imagechat.domain.clock import FixedClock
-from tests.helpers import create_chat, make_tenant
+from tests.helpers import create_conversation, make_tenant
 
 SECRET = "acme-secret-for-tests"
 TWO_DAYS_MS = 2 * 24 * 60 * 60 * 1000
@@ -50,14 +50,14 @@ async def _state(web: httpx.AsyncClient, tenant: str = "demo",
     return body["seq"], [c["commentCount"] for c in body["conversations"]]
 
 
-def _chat(**fields: Any) -> dict[str, Any]:
+def _conversation(**fields: Any) -> dict[str, Any]:
     return {"urlId": "img-1", "x": 10, "y": 20, "comment": "hi", "commenterName": "Ann",
             "anonUserId": "anon-1", **fields}
 
 
 @pytest.mark.parametrize(("x", "y"), [(-0.01, 5), (100.01, 5), (5, -1), (5, 1e9), (1e308, 5)])
 async def test_coordinates_out_of_range(web: httpx.AsyncClient, x: float, y: float) -> None:
-    body = _failed(await web.post("/comment-image-chats/demo", json=_chat(x=x, y=y)), 400,
+    body = _failed(await web.post("/comment-image-chats/demo", json=_conversation(x=x, y=y)), 400,
                    "invalid-coordinate")
     assert "0 to 100" in body["reason"]
     assert await _state(web) == (0, [])
@@ -74,7 +74,7 @@ async def test_nan_like_coordinates(web: httpx.AsyncClient, raw: str) -> None:
 
 @pytest.mark.parametrize("value", ["abc", "", None, [5], {"v": 5}])
 async def test_non_numeric_coordinates(web: httpx.AsyncClient, value: Any) -> None:
-    body = _failed(await web.post("/comment-image-chats/demo", json=_chat(x=value)), 400,
+    body = _failed(await web.post("/comment-image-chats/demo", json=_conversation(x=value)), 400,
                    "invalid-coordinate")
     assert "`x`" in body["reason"]
     assert await _state(web) == (0, [])
@@ -84,7 +84,7 @@ async def test_non_numeric_coordinates(web: httpx.AsyncClient, value: Any) -> No
 async def test_coordinates_must_be_json_numbers(web: httpx.AsyncClient, value: Any) -> None:
     """`require_percentage` refuses strings and booleans, but the request schema declares
     `x: float`, and pydantic's lax mode turns "50" into 50.0 and true into 1.0 first."""
-    response = await web.post("/comment-image-chats/demo", json=_chat(x=value))
+    response = await web.post("/comment-image-chats/demo", json=_conversation(x=value))
     body = _failed(response, 400)
     assert body["code"] in {"bad-input", "invalid-coordinate"}
     assert await _state(web) == (0, [])
@@ -92,7 +92,7 @@ async def test_coordinates_must_be_json_numbers(web: httpx.AsyncClient, value: A
 
 @pytest.mark.parametrize("url_id", [None, "", "   ", "#only-a-fragment", "a\x00b"])
 async def test_missing_or_empty_url_id(web: httpx.AsyncClient, url_id: Any) -> None:
-    fields = _chat(urlId=url_id)
+    fields = _conversation(urlId=url_id)
     if url_id is None:
         del fields["urlId"]
     body = _failed(await web.post("/comment-image-chats/demo", json=fields), 400)
@@ -102,16 +102,16 @@ async def test_missing_or_empty_url_id(web: httpx.AsyncClient, url_id: Any) -> N
 
 
 async def test_first_comment_too_long_creates_nothing(web: httpx.AsyncClient) -> None:
-    body = _failed(await web.post("/comment-image-chats/demo", json=_chat(comment="x" * 5001)),
-                   413, "comment-too-long")
+    body = _failed(await web.post("/comment-image-chats/demo",
+                                  json=_conversation(comment="x" * 5001)), 413, "comment-too-long")
     assert "5000" in body["reason"]
     assert await _state(web) == (0, [])
-    ok = await web.post("/comment-image-chats/demo", json=_chat(comment="x" * 5000))
+    ok = await web.post("/comment-image-chats/demo", json=_conversation(comment="x" * 5000))
     assert ok.status_code == 200, ok.text
 
 
 async def test_reply_too_long_changes_nothing(web: httpx.AsyncClient) -> None:
-    created = await create_chat(web)
+    created = await create_conversation(web)
     response = await web.post("/comments/demo", json={
         "comment": "y" * 5001, "commenterName": "Bo", "urlId": created["chat"]["windowUrlId"]})
     _failed(response, 413, "comment-too-long")
@@ -122,7 +122,7 @@ async def test_reply_too_long_changes_nothing(web: httpx.AsyncClient) -> None:
 
 
 async def test_body_over_64_kib(web: httpx.AsyncClient) -> None:
-    huge = _chat(pageTitle="t" * (64 * 1024))
+    huge = _conversation(pageTitle="t" * (64 * 1024))
     body = _failed(await web.post("/comment-image-chats/demo", json=huge), 413, "too-large")
     assert "65536" in body["reason"]
 
@@ -138,7 +138,7 @@ async def test_body_over_64_kib(web: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_json(web: httpx.AsyncClient) -> None:
-    created = await create_chat(web)
+    created = await create_conversation(web)
     headers = {"content-type": "application/json"}
     broken = '{"urlId": "img-1", "x": 1,'
     _failed(await web.post("/comment-image-chats/demo", content=broken, headers=headers), 400,
@@ -151,8 +151,8 @@ async def test_malformed_json(web: httpx.AsyncClient) -> None:
 
 
 async def test_json_that_is_not_an_object(web: httpx.AsyncClient) -> None:
-    created = await create_chat(web)
-    for payload in ([_chat()], "text", 5, None):
+    created = await create_conversation(web)
+    for payload in ([_conversation()], "text", 5, None):
         _failed(await web.post("/comment-image-chats/demo", json=payload), 400, "bad-input")
     response = await web.request("DELETE", f"/comments/demo/{created['comment']['_id']}",
                                  json=[created["editKey"]])
@@ -163,7 +163,7 @@ async def test_json_that_is_not_an_object(web: httpx.AsyncClient) -> None:
 async def test_unknown_tenant(web: httpx.AsyncClient) -> None:
     for response in (
         await web.get("/comment-image-chats/nobody", params={"urlId": "img-1"}),
-        await web.post("/comment-image-chats/nobody", json=_chat()),
+        await web.post("/comment-image-chats/nobody", json=_conversation()),
         await web.get("/comments/nobody", params={"urlId": "chat-x"}),
         await web.get("/events/nobody", params={"urlId": "img-1", "since": 0}),
     ):
@@ -175,10 +175,11 @@ async def test_sign_in_required_where_anonymous_is_off(
     app: FastAPI, web: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await make_tenant(app, "closed", allow_anonymous=False, api_secret=SECRET)
-    _failed(await web.post("/comment-image-chats/closed", json=_chat()), 401, "sign-in-required")
+    _failed(await web.post("/comment-image-chats/closed", json=_conversation()), 401,
+            "sign-in-required")
     assert await _state(web, "closed") == (0, [])
     token = make_token(SECRET, {"id": "u-1"}, clock.now_ms())
-    created = await create_chat(web, "closed", sso=token)
+    created = await create_conversation(web, "closed", sso=token)
     window = created["chat"]["windowUrlId"]
     _failed(await web.post("/comments/closed", json={"comment": "c", "commenterName": "A",
                                                      "urlId": window}), 401, "sign-in-required")
@@ -201,7 +202,8 @@ async def test_bad_sso(app: FastAPI, web: httpx.AsyncClient, clock: FixedClock) 
         ({"id": "simple-user"}, "simple-sso-disabled"),
     ]
     for token, code in cases:
-        _failed(await web.post("/comment-image-chats/acme", json=_chat(sso=token)), 401, code)
+        _failed(await web.post("/comment-image-chats/acme", json=_conversation(sso=token)), 401,
+                code)
         as_text = token if isinstance(token, str) else json.dumps(token)
         _failed(await web.get("/comment-image-chats/acme",
                               params={"urlId": "img-1", "sso": as_text}), 401, code)
@@ -218,14 +220,15 @@ async def test_bad_ids_in_paths_and_queries(web: httpx.AsyncClient) -> None:
     _failed(await web.get("/comment-image-chats/a b", params={"urlId": "img-1"}), 400,
             "invalid-id")
     _failed(await web.delete("/comment-image-chats/demo/not%20an%20id"), 400, "invalid-id")
-    _failed(await web.post("/comment-image-chats/demo", json=_chat(broadcastId="a b")), 400,
+    _failed(await web.post("/comment-image-chats/demo", json=_conversation(broadcastId="a b")), 400,
             "invalid-id")
-    _failed(await web.post("/comment-image-chats/demo", json=_chat(anonUserId="a" * 200)), 413)
+    _failed(await web.post("/comment-image-chats/demo",
+                           json=_conversation(anonUserId="a" * 200)), 413)
     # A trailing newline is not an id character either (a `$`-anchored pattern let "demo\n"
     # through).
     _failed(await web.get("/comment-image-chats/demo%0A", params={"urlId": "img-1"}), 400,
             "invalid-id")
-    _failed(await web.post("/comment-image-chats/demo", json=_chat(anonUserId="anon-1\n")),
+    _failed(await web.post("/comment-image-chats/demo", json=_conversation(anonUserId="anon-1\n")),
             400, "invalid-id")
     _failed(await web.get("/comments/demo", params={"urlId": "c", "page": -1}), 400,
             "invalid-page")
@@ -239,7 +242,7 @@ async def test_html_entities_in_a_name_never_make_a_500(web: httpx.AsyncClient) 
     """A 100-character name is within the limit, but `plain_name` HTML-escapes it ("&" →
     "&amp;"), so it can grow to 500 characters and overflow VARCHAR(200) on PostgreSQL."""
     response = await web.post("/comment-image-chats/demo",
-                              json=_chat(commenterName="&" * 100))
+                              json=_conversation(commenterName="&" * 100))
     assert response.status_code != 500, response.text
     assert response.status_code in {200, 400, 413}
     if response.status_code == 200:
@@ -255,7 +258,7 @@ async def test_odd_simple_sso_users_never_make_a_500(
     which PostgreSQL refuses to store in a text column, or an id of the largest accepted
     length (128), which the `simple:` namespace prefix pushes past VARCHAR(128)."""
     await make_tenant(app, "simple", allow_simple_sso=True)
-    response = await web.post("/comment-image-chats/simple", json=_chat(sso=user))
+    response = await web.post("/comment-image-chats/simple", json=_conversation(sso=user))
     assert response.status_code != 500, response.text
     assert response.status_code in {200, 400, 401}
 
@@ -266,7 +269,7 @@ async def test_lone_surrogate_escapes_are_a_client_error(
 ) -> None:
     """JSON may spell a lone UTF-16 surrogate (`"\\ud800"`); Python decodes it to a str that
     cannot be encoded as UTF-8, so storing or re-serialising it fails with a 500."""
-    fields = _chat(pageTitle="title")
+    fields = _conversation(pageTitle="title")
     fields[field] = "SURROGATE" + str(fields[field])
     content = json.dumps(fields).replace("SURROGATE", "\\ud800")
     response = await web.post("/comment-image-chats/demo", content=content,
@@ -287,7 +290,7 @@ async def test_lone_surrogate_in_an_sso_token_is_refused(
     await make_tenant(app, "acme", api_secret=SECRET)
     token = make_token(SECRET, {"id": "u"}, clock.now_ms())
     token[field] = "SURROGATE"
-    content = json.dumps(_chat(sso=token)).replace("SURROGATE", "\\ud800")
+    content = json.dumps(_conversation(sso=token)).replace("SURROGATE", "\\ud800")
     response = await web.post("/comment-image-chats/acme", content=content, headers=HEADERS)
     _failed(response, 401, "sso-invalid")
     assert await _state(web, "acme") == (0, [])
@@ -296,7 +299,7 @@ async def test_lone_surrogate_in_an_sso_token_is_refused(
 async def test_lone_surrogate_edit_key_is_a_refusal(web: httpx.AsyncClient) -> None:
     """Found by the schema fuzzer's probes: an `editKey` of `"\\ud800"` in an update-text
     body reached the key hash, which cannot encode it (500)."""
-    created = await create_chat(web)
+    created = await create_conversation(web)
     comment_id = created["comment"]["_id"]
     content = '{"comment": "changed", "editKey": "\\ud800"}'
     response = await web.post(f"/comments/demo/{comment_id}/update-text", content=content,
@@ -346,9 +349,9 @@ ODD_REQUESTS: list[tuple[str, str, Any]] = [
     ("POST", "/comments/demo", {"comment": 5, "urlId": "c"}),
     ("POST", "/comments/demo", {"comment": "c", "commenterName": "A", "urlId": "c",
                                 "parentId": 5}),
-    ("POST", "/comment-image-chats/demo", _chat(sso=5)),
-    ("POST", "/comment-image-chats/demo", _chat(pageTitle="t" * 301)),
-    ("POST", "/comment-image-chats/demo", _chat(commenterName="n" * 101)),
+    ("POST", "/comment-image-chats/demo", _conversation(sso=5)),
+    ("POST", "/comment-image-chats/demo", _conversation(pageTitle="t" * 301)),
+    ("POST", "/comment-image-chats/demo", _conversation(commenterName="n" * 101)),
     ("POST", "/comment-image-chats/demo", b'{"urlId":"i","x":1' + b"0" * 400 + b',"y":1}'),
     ("POST", "/comment-image-chats/demo", b"[" * 60000),
     ("POST", "/comment-image-chats/demo", b'{"urlId":"\xff\xfe","x":1,"y":1}'),

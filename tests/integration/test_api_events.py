@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from imagechat.domain.clock import FixedClock, iso_from_ms
 from imagechat.domain.errors import Unavailable
 from imagechat.store import event_log, usage
-from tests.helpers import create_chat, make_tenant, services
+from tests.helpers import create_conversation, make_tenant, services
 
 REFERENCE_FIELDS = {"_id", "tenantId", "urlId", "commenterName", "commentHTML", "comment",
                     "verified", "url", "approved", "date", "userId", "anonUserId", "parentId",
@@ -45,7 +45,7 @@ async def _post(client: httpx.AsyncClient, window: str, text: str,
 async def test_create_appends_events_in_order_with_broadcast_id(
     client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    created = await create_chat(client, broadcastId=BROADCAST)
+    created = await create_conversation(client, broadcastId=BROADCAST)
     replay = await _since(client, 0)
     assert replay["resyncRequired"] is False and replay["hasMore"] is False
     assert replay["seq"] == 2 and replay["epoch"]
@@ -63,7 +63,7 @@ async def test_create_appends_events_in_order_with_broadcast_id(
 async def test_every_write_continues_the_sequence(
     client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     window = created["chat"]["windowUrlId"]
     clock.advance(1)
     posted = await _post(client, window, "two", "b-post")
@@ -98,7 +98,7 @@ async def test_every_write_continues_the_sequence(
 
 
 async def test_failed_writes_append_nothing(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     window = created["chat"]["windowUrlId"]
     refused = [
         await client.delete(f"/comment-image-chats/demo/{created['createdChatId']}"),
@@ -119,7 +119,7 @@ async def test_events_roll_back_with_a_failed_write(
 ) -> None:
     """The last step of a write fails after the rows and events were inserted: the events
     go with the change (same transaction), nothing is left behind."""
-    created = await create_chat(client)
+    created = await create_conversation(client)
     window = created["chat"]["windowUrlId"]
 
     async def broken(*_args: Any, **_kwargs: Any) -> None:
@@ -146,7 +146,7 @@ async def test_events_roll_back_with_a_failed_write(
 
 
 async def test_since_returns_only_later_events(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     await _post(client, created["chat"]["windowUrlId"], "later")
     listing = await _ok(await client.get("/comment-image-chats/demo", params={"urlId": "img-1"}))
     assert listing["seq"] == 4
@@ -166,7 +166,7 @@ async def test_untouched_channel(client: httpx.AsyncClient) -> None:
 
 
 async def test_wrong_epoch_or_future_seq_requires_resync(client: httpx.AsyncClient) -> None:
-    await create_chat(client)
+    await create_conversation(client)
     for params in ({"since": 0, "epoch": "not-the-epoch"}, {"since": 1, "epoch": "x"},
                    {"since": 9}, {"since": -1}):
         replay = await _ok(await client.get("/events/demo", params={"urlId": "img-1",
@@ -177,7 +177,7 @@ async def test_wrong_epoch_or_future_seq_requires_resync(client: httpx.AsyncClie
 
 
 async def test_trimmed_history_requires_resync(app: FastAPI, client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     await _post(client, created["chat"]["windowUrlId"], "later")
     async with services(app).db.write() as conn:
         removed = await event_log.trim(conn, "demo", "img-1", keep_after_seq=2)
@@ -195,7 +195,7 @@ async def test_event_log_time_window_is_inclusive_and_oldest_first(
     client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     t0 = clock.now_ms()
-    created = await create_chat(client, broadcastId=BROADCAST)
+    created = await create_conversation(client, broadcastId=BROADCAST)
     window = created["chat"]["windowUrlId"]
     clock.advance(1000)
     t1 = clock.now_ms()
@@ -234,24 +234,24 @@ async def test_event_log_refuses_bad_times(client: httpx.AsyncClient) -> None:
 async def test_new_image_chat_event_is_small(client: httpx.AsyncClient) -> None:
     """A new conversation is small on the wire (docs/protocol.md). `data` is the exact text
     published."""
-    await create_chat(client, broadcastId=BROADCAST, pageTitle="A page title " * 10,
-                      windowUrlId="https://example.com/gallery", src="https://example.com/a.png")
+    await create_conversation(client, broadcastId=BROADCAST, pageTitle="A page title " * 10,
+                              windowUrlId="https://example.com/gallery", src="https://example.com/a.png")
     log = await _ok(await client.get("/event-log/demo", params={
         "urlId": "img-1", "startTime": 0, "endTime": 10**13}))
     [data] = [e["data"] for e in log["events"] if json.loads(e["data"])["type"]
               == "new-image-chat"]
     assert len(data.encode()) < 350, data
-    chat = json.loads(data)["chat"]
-    assert {"_id", "urlId", "x", "y", "commentCount"} <= set(chat)
-    assert "pageTitle" not in chat and "src" not in chat
+    conversation = json.loads(data)["chat"]
+    assert {"_id", "urlId", "x", "y", "commentCount"} <= set(conversation)
+    assert "pageTitle" not in conversation and "src" not in conversation
 
 
 async def test_events_stay_in_their_tenant_and_image(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     await make_tenant(app, "acme")
-    await create_chat(client, "acme", url_id="img-1")
-    await create_chat(client, "demo", url_id="img-2")
+    await create_conversation(client, "acme", url_id="img-1")
+    await create_conversation(client, "demo", url_id="img-2")
     replay = await _since(client, 0)
     assert (replay["seq"], replay["events"]) == (0, [])
     acme = await _since(client, 0, tenant="acme")

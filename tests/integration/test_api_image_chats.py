@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from imagechat.auth.sso import make_token
 from imagechat.domain.clock import FixedClock
-from tests.helpers import create_chat, make_tenant
+from tests.helpers import create_conversation, make_tenant
 
 SECRET = "acme-secret-for-tests"
 
@@ -57,29 +57,29 @@ async def test_empty_listing_has_every_field_and_position_zero(
     assert body["epoch"] == ""
 
 
-async def test_listing_shows_created_chat_with_reference_fields(
+async def test_listing_shows_created_conversation_with_reference_fields(
     client: httpx.AsyncClient,
 ) -> None:
-    created = await create_chat(client, x=12.5, y=87.25)
+    created = await create_conversation(client, x=12.5, y=87.25)
     body = await _listing(client)
-    [chat] = body["conversations"]
-    assert chat["_id"] == created["createdChatId"]
+    [conversation] = body["conversations"]
+    assert conversation["_id"] == created["createdChatId"]
     # As in the reference: a conversation is listed under its thread's urlId, derived in
     # the reference's form `{urlId}:{src}:{x}:{y}` when the client sends none.
-    assert chat["urlId"] == chat["windowUrlId"] == "img-1::12.5:87.25"
-    assert chat["urlIdClean"] == body["urlIdClean"] == "img-1"
-    assert (chat["x"], chat["y"]) == (12.5, 87.25)
-    assert chat["commentCount"] == 1
-    assert chat["tenantId"] == "demo"
+    assert conversation["urlId"] == conversation["windowUrlId"] == "img-1::12.5:87.25"
+    assert conversation["urlIdClean"] == body["urlIdClean"] == "img-1"
+    assert (conversation["x"], conversation["y"]) == (12.5, 87.25)
+    assert conversation["commentCount"] == 1
+    assert conversation["tenantId"] == "demo"
     assert body["seq"] == 2
     assert isinstance(body["epoch"], str) and body["epoch"]
     # A viewer without an id still gets one to open the live connection with.
     assert isinstance(body["userIdWS"], str) and body["userIdWS"]
 
 
-async def test_listing_only_shows_chats_of_that_image(client: httpx.AsyncClient) -> None:
-    first = await create_chat(client, url_id="img-a")
-    await create_chat(client, url_id="img-b")
+async def test_listing_only_shows_conversations_of_that_image(client: httpx.AsyncClient) -> None:
+    first = await create_conversation(client, url_id="img-a")
+    await create_conversation(client, url_id="img-b")
     body = await _listing(client, "img-a")
     assert [c["_id"] for c in body["conversations"]] == [first["createdChatId"]]
 
@@ -87,7 +87,7 @@ async def test_listing_only_shows_chats_of_that_image(client: httpx.AsyncClient)
 async def test_create_with_first_message_is_atomic_and_returns_edit_key(
     client: httpx.AsyncClient,
 ) -> None:
-    created = await create_chat(client, comment="Look at this corner", name="Ann")
+    created = await create_conversation(client, comment="Look at this corner", name="Ann")
     assert created["status"] == "success"
     assert created["chat"]["commentCount"] == 1
     assert isinstance(created["editKey"], str) and len(created["editKey"]) >= 16
@@ -122,7 +122,7 @@ async def test_sso_user_creates_without_edit_key(
 ) -> None:
     await _acme(app)
     token = make_token(SECRET, {"id": "u-1", "username": "Bea"}, clock.now_ms())
-    created = await create_chat(client, "acme", sso=token, name="ignored")
+    created = await create_conversation(client, "acme", sso=token, name="ignored")
     assert "editKey" not in created
     assert created["user"]["id"] == "u-1"
     assert created["chat"]["userId"] == "u-1"
@@ -144,7 +144,7 @@ async def test_list_reports_signed_in_admin(
 
 
 async def test_url_id_spellings_of_one_image_share_a_channel(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client, url_id="https://Example.com/p#frag")
+    created = await create_conversation(client, url_id="https://Example.com/p#frag")
     assert created["chat"]["urlIdClean"] == "example.com/p"
     for spelling in ("example.com/p", "http://EXAMPLE.com/p/", "https://example.com/p#other"):
         body = await _listing(client, spelling)
@@ -155,10 +155,10 @@ async def test_url_id_spellings_of_one_image_share_a_channel(client: httpx.Async
     assert other["conversations"] == []
 
 
-async def test_delete_by_creator_with_edit_key_removes_chat_and_comments(
+async def test_delete_by_creator_with_edit_key_removes_conversation_and_comments(
     client: httpx.AsyncClient,
 ) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     chat_id, window = created["createdChatId"], created["chat"]["windowUrlId"]
     response = await client.delete(f"/comment-image-chats/demo/{chat_id}",
                                    params={"editKey": created["editKey"]})
@@ -170,7 +170,7 @@ async def test_delete_by_creator_with_edit_key_removes_chat_and_comments(
 
 
 async def test_delete_with_edit_key_in_body(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     response = await client.request(
         "DELETE", f"/comment-image-chats/demo/{created['createdChatId']}",
         json={"editKey": created["editKey"], "broadcastId": "b-1"})
@@ -182,8 +182,8 @@ async def test_delete_by_sso_creator_needs_no_key(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await _acme(app)
-    created = await create_chat(client, "acme",
-                                sso=make_token(SECRET, {"id": "u-7"}, clock.now_ms()))
+    created = await create_conversation(client, "acme",
+                                        sso=make_token(SECRET, {"id": "u-7"}, clock.now_ms()))
     response = await client.delete(f"/comment-image-chats/acme/{created['createdChatId']}",
                                    params={"sso": _sso(clock, "u-7")})
     assert response.status_code == 200, response.text
@@ -194,7 +194,7 @@ async def test_delete_by_moderator(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await _acme(app)
-    created = await create_chat(client, "acme")
+    created = await create_conversation(client, "acme")
     response = await client.delete(f"/comment-image-chats/acme/{created['createdChatId']}",
                                    params={"sso": _sso(clock, "mod", isModerator=True)})
     assert response.status_code == 200, response.text
@@ -205,19 +205,19 @@ async def test_delete_refused_for_other_visitors(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await _acme(app)
-    anon_chat = await create_chat(client, "acme")
-    sso_chat = await create_chat(client, "acme", x=50,
-                                 sso=make_token(SECRET, {"id": "owner"}, clock.now_ms()))
+    anon_conversation = await create_conversation(client, "acme")
+    sso_conversation = await create_conversation(
+        client, "acme", x=50, sso=make_token(SECRET, {"id": "owner"}, clock.now_ms()))
     attempts = [
-        (anon_chat, {}),
-        (anon_chat, {"editKey": "not-the-key"}),
-        (anon_chat, {"anonUserId": "anon-ann-0001"}),  # the public id proves nothing
-        (anon_chat, {"sso": _sso(clock, "stranger")}),
-        (sso_chat, {"sso": _sso(clock, "stranger")}),
-        (sso_chat, {"editKey": anon_chat["editKey"]}),
+        (anon_conversation, {}),
+        (anon_conversation, {"editKey": "not-the-key"}),
+        (anon_conversation, {"anonUserId": "anon-ann-0001"}),  # the public id proves nothing
+        (anon_conversation, {"sso": _sso(clock, "stranger")}),
+        (sso_conversation, {"sso": _sso(clock, "stranger")}),
+        (sso_conversation, {"editKey": anon_conversation["editKey"]}),
     ]
-    for chat, params in attempts:
-        response = await client.delete(f"/comment-image-chats/acme/{chat['createdChatId']}",
+    for conversation, params in attempts:
+        response = await client.delete(f"/comment-image-chats/acme/{conversation['createdChatId']}",
                                        params=params)
         assert response.status_code == 403, (params, response.text)
         body = response.json()
@@ -228,19 +228,19 @@ async def test_delete_refused_for_other_visitors(
     assert listing["seq"] == 4
 
 
-async def test_delete_unknown_chat_is_404(client: httpx.AsyncClient) -> None:
+async def test_delete_unknown_conversation_is_404(client: httpx.AsyncClient) -> None:
     response = await client.delete("/comment-image-chats/demo/0123456789abcdef01234567")
     assert response.status_code == 404
     assert response.json()["code"] == "chat-not-found"
 
 
-async def test_chats_of_another_tenant_are_invisible(
+async def test_conversations_of_another_tenant_are_invisible(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     await _acme(app)
-    created = await create_chat(client, "demo")
+    created = await create_conversation(client, "demo")
     assert (await _listing(client, tenant="acme"))["conversations"] == []
-    # Even a moderator of acme cannot reach demo's chat through acme.
+    # Even a moderator of acme cannot reach demo's conversation through acme.
     response = await client.delete(f"/comment-image-chats/acme/{created['createdChatId']}",
                                    params={"sso": _sso(clock, "mod", isModerator=True)})
     assert response.status_code == 404

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from imagechat.auth import sso
 from imagechat.domain.clock import FixedClock
-from tests.helpers import create_chat, make_tenant
+from tests.helpers import create_conversation, make_tenant
 
 SECRET = "acme-moderation-secret"
 KEY = {"X-API-Key": SECRET}
@@ -48,15 +48,15 @@ def refused(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-async def post_comment(client: httpx.AsyncClient, chat: dict[str, Any], *,
+async def post_comment(client: httpx.AsyncClient, conversation: dict[str, Any], *,
                        anon: str = "anon-bob-0001", sso_token: str | None = None) -> httpx.Response:
     body: dict[str, Any] = {"comment": "hello", "commenterName": "Bob"}
     if sso_token is not None:
         body["sso"] = sso_token
     else:
         body["anonUserId"] = anon
-    return await client.post(f"/comments/{TENANT}", params={"urlId": chat["chat"]["windowUrlId"]},
-                             json=body)
+    return await client.post(f"/comments/{TENANT}",
+                             params={"urlId": conversation["chat"]["windowUrlId"]}, json=body)
 
 
 async def log(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
@@ -71,23 +71,24 @@ async def log(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
 async def test_locked_image_is_read_only_except_for_moderators(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
-    chat = await create_chat(client, acme, url_id="img")
+    conversation = await create_conversation(client, acme, url_id="img")
     await ok(await client.post("/api/v1/image-lock", headers=KEY,
                                params={"tenantId": acme, "urlId": "img"}, json={"locked": True}))
     listing = await ok(await client.get(f"/comment-image-chats/{acme}", params={"urlId": "img"}))
     assert listing["locked"] is True
-    refused(await post_comment(client, chat), 403, "image-locked")
+    refused(await post_comment(client, conversation), 403, "image-locked")
     refused(await client.post(f"/comment-image-chats/{acme}",
                               json={"urlId": "img", "x": 1, "y": 1, "comment": "new",
                                     "commenterName": "Bob", "anonUserId": "anon-bob-0001"}),
             403, "image-locked")
     # Other images of the tenant stay open.
-    await create_chat(client, acme, url_id="other-img")
+    await create_conversation(client, acme, url_id="other-img")
     # A moderator still writes.
-    await ok(await post_comment(client, chat, sso_token=token(clock, "mod-1", moderator=True)))
+    await ok(await post_comment(client, conversation,
+                                sso_token=token(clock, "mod-1", moderator=True)))
     await ok(await client.post("/api/v1/image-lock", headers=KEY,
                                params={"tenantId": acme, "urlId": "img"}, json={"locked": False}))
-    await ok(await post_comment(client, chat))
+    await ok(await post_comment(client, conversation))
 
 
 async def test_a_locked_page_refuses_comments_votes_and_edits_and_says_so(
@@ -110,8 +111,8 @@ async def test_a_locked_page_refuses_comments_votes_and_edits_and_says_so(
                               params={"editKey": posted["editKey"]},
                               json={"comment": "changed"}), 403, "image-locked")
     # A conversation's thread is locked with its image, not by its own urlId.
-    chat = await create_chat(client, acme, url_id="img")
-    await ok(await post_comment(client, chat))
+    conversation = await create_conversation(client, acme, url_id="img")
+    await ok(await post_comment(client, conversation))
     thread = await ok(await client.get(f"/comments/{acme}", params={"urlId": page}))
     assert [c["comment"] for c in thread["comments"]] == ["before"]
     # A ban holds on every page of the site, and page comments count in the usage.
@@ -127,7 +128,7 @@ async def test_a_locked_page_refuses_comments_votes_and_edits_and_says_so(
 async def test_lock_from_the_widget_needs_a_moderator(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
-    await create_chat(client, acme, url_id="img")
+    await create_conversation(client, acme, url_id="img")
     path = f"/lock-image/{acme}"
     refused(await client.post(path, params={"urlId": "img"}, json={"locked": True}),
             403, "not-moderator")
@@ -154,7 +155,7 @@ async def test_lock_from_the_widget_needs_a_moderator(
 async def test_lock_is_an_event_in_the_image_stream(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
-    await create_chat(client, acme, url_id="img")
+    await create_conversation(client, acme, url_id="img")
     for locked in (True, True, False):  # locking a locked image changes nothing
         clock.advance(1)
         await ok(await client.post("/api/v1/image-lock", headers=KEY,
@@ -173,19 +174,19 @@ async def test_lock_is_an_event_in_the_image_stream(
 async def test_banned_anonymous_visitor_cannot_write(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
-    chat = await create_chat(client, acme, url_id="img")
-    await ok(await post_comment(client, chat, anon="anon-troll-01"))
+    conversation = await create_conversation(client, acme, url_id="img")
+    await ok(await post_comment(client, conversation, anon="anon-troll-01"))
     ban = await ok(await client.post("/api/v1/bans", headers=KEY, params={"tenantId": acme},
                                      json={"anonUserId": "anon-troll-01", "reason": "spam"}))
     assert ban["ban"]["anonUserId"] == "anon-troll-01" and ban["ban"]["reason"] == "spam"
-    refused(await post_comment(client, chat, anon="anon-troll-01"), 403, "banned")
+    refused(await post_comment(client, conversation, anon="anon-troll-01"), 403, "banned")
     refused(await client.post(f"/comment-image-chats/{acme}",
                               json={"urlId": "img", "x": 5, "y": 5, "comment": "x",
                                     "commenterName": "T", "anonUserId": "anon-troll-01"}),
             403, "banned")
-    await ok(await post_comment(client, chat, anon="anon-nice-01"))
+    await ok(await post_comment(client, conversation, anon="anon-nice-01"))
     # The same id in another tenant is not banned there.
-    other = await create_chat(client, "other", url_id="img")
+    other = await create_conversation(client, "other", url_id="img")
     response = await client.post("/comments/other", params={"urlId": other["chat"]["windowUrlId"]},
                                  json={"comment": "hi", "commenterName": "T",
                                        "anonUserId": "anon-troll-01"})
@@ -195,7 +196,7 @@ async def test_banned_anonymous_visitor_cannot_write(
     clock.advance(1)
     await ok(await client.delete("/api/v1/bans", headers=KEY,
                                  params={"tenantId": acme, "anonUserId": "anon-troll-01"}))
-    await ok(await post_comment(client, chat, anon="anon-troll-01"))
+    await ok(await post_comment(client, conversation, anon="anon-troll-01"))
     assert [e["action"] for e in await log(client)] == ["unban", "ban"]
 
 
@@ -203,21 +204,21 @@ async def test_banned_user_cannot_write_vote_or_delete(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
     user = token(clock, "u-42")
-    chat = await create_chat(client, acme, url_id="img", sso=user, anonUserId=None)
-    comment_id = chat["comment"]["_id"]
+    conversation = await create_conversation(client, acme, url_id="img", sso=user, anonUserId=None)
+    comment_id = conversation["comment"]["_id"]
     mod = token(clock, "mod-1", moderator=True)
     await ok(await client.post(f"/ban-user/{acme}", json={"userId": "u-42", "sso": mod}))
-    refused(await post_comment(client, chat, sso_token=user), 403, "banned")
+    refused(await post_comment(client, conversation, sso_token=user), 403, "banned")
     refused(await client.post(f"/comments/{acme}/{comment_id}/vote",
                               json={"voteDir": "up", "sso": user}), 403, "banned")
     refused(await client.delete(f"/comments/{acme}/{comment_id}", params={"sso": user}),
             403, "banned")
     # Nothing the banned user wrote before is lost.
     comments = await ok(await client.get(f"/comments/{acme}",
-                                         params={"urlId": chat["chat"]["windowUrlId"]}))
+                                         params={"urlId": conversation["chat"]["windowUrlId"]}))
     assert [c["_id"] for c in comments["comments"]] == [comment_id]
     await ok(await client.delete(f"/ban-user/{acme}", params={"userId": "u-42", "sso": mod}))
-    await ok(await post_comment(client, chat, sso_token=user))
+    await ok(await post_comment(client, conversation, sso_token=user))
 
 
 async def test_ban_errors(client: httpx.AsyncClient, acme: str, clock: FixedClock) -> None:
@@ -244,21 +245,21 @@ async def test_ban_errors(client: httpx.AsyncClient, acme: str, clock: FixedCloc
 async def test_moderator_deletions_are_logged_author_deletions_are_not(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
-    own = await create_chat(client, acme, url_id="img", x=1)
+    own = await create_conversation(client, acme, url_id="img", x=1)
     await ok(await client.delete(f"/comment-image-chats/{acme}/{own['createdChatId']}",
                                  params={"editKey": own["editKey"]}))
     assert await log(client) == []
-    chat = await create_chat(client, acme, url_id="img", x=2)
-    reply = await ok(await post_comment(client, chat))
+    conversation = await create_conversation(client, acme, url_id="img", x=2)
+    reply = await ok(await post_comment(client, conversation))
     mod = token(clock, "mod-1", moderator=True, name="Maria")
     await ok(await client.delete(f"/comments/{acme}/{reply['comment']['_id']}",
                                  params={"sso": mod}))
     clock.advance(5)
-    await ok(await client.delete(f"/api/v1/image-chats/{chat['createdChatId']}", headers=KEY,
-                                 params={"tenantId": acme}))
+    await ok(await client.delete(f"/api/v1/image-chats/{conversation['createdChatId']}",
+                                 headers=KEY, params={"tenantId": acme}))
     entries = await log(client)
     assert [(e["action"], e["target"], e["actor"]) for e in entries] == [
-        ("delete-conversation", chat["createdChatId"], "site backend (API secret)"),
+        ("delete-conversation", conversation["createdChatId"], "site backend (API secret)"),
         ("delete-comment", reply["comment"]["_id"], "Maria (mod-1)"),
     ]
     assert "Bob" in entries[1]["detail"]
@@ -269,7 +270,7 @@ async def test_moderator_deletions_are_logged_author_deletions_are_not(
 
 
 async def test_moderation_log_is_per_tenant(client: httpx.AsyncClient, acme: str) -> None:
-    await create_chat(client, "other", url_id="img")
+    await create_conversation(client, "other", url_id="img")
     await ok(await client.post("/api/v1/image-lock", headers={"X-API-Key": "other-secret"},
                                params={"tenantId": "other", "urlId": "img"},
                                json={"locked": True}))

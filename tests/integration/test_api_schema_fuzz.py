@@ -153,7 +153,7 @@ async def _seed(app: FastAPI) -> RealData:
             await found.moderation.unban(tenant, backend, user_id=ban.user_id,
                                          anon_user_id=ban.anon_user_id)
         hook = await _hook(found)
-        url_ids, chat_ids, comment_ids, edit_keys = [IMAGE], [], [], []
+        url_ids, conversation_ids, comment_ids, edit_keys = [IMAGE], [], [], []
         for n in range(2):
             created = await found.image_chats.create(
                 tenant, visitor,
@@ -163,12 +163,12 @@ async def _seed(app: FastAPI) -> RealData:
                 None,
             )
             assert created.comment is not None and created.edit_key is not None
-            chat_ids.append(created.chat.id)
-            url_ids.append(created.chat.window_url_id)
+            conversation_ids.append(created.conversation.id)
+            url_ids.append(created.conversation.window_url_id)
             comment_ids.append(created.comment.id)
             edit_keys.append(created.edit_key)
             reply = await found.comments.post(
-                tenant, visitor, created.chat.window_url_id,
+                tenant, visitor, created.conversation.window_url_id,
                 CommentDraft(text="a reply", commenter_name="Bob"), None)
             assert reply.edit_key is not None
             comment_ids.append(reply.comment.id)
@@ -178,7 +178,8 @@ async def _seed(app: FastAPI) -> RealData:
             made = await outbox.recent(conn, TENANT, kind="webhook", target=hook, limit=2)
     return RealData({
         "webhookId": (hook,), "deliveryId": tuple(d.id for d in made),
-        "chatId": tuple(chat_ids), "commentId": tuple(comment_ids), "parentId": tuple(comment_ids),
+        "chatId": tuple(conversation_ids), "commentId": tuple(comment_ids),
+        "parentId": tuple(comment_ids),
         # The reference's name for a comment's id in /api/v1/comments/{id}.
         "id": tuple(comment_ids), "createdFromCommentId": tuple(comment_ids),
         "voteId": (cast.vote.id,), "urlId": tuple(url_ids), "editKey": tuple(edit_keys),

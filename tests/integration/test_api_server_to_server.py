@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from imagechat.domain.clock import FixedClock
-from tests.helpers import create_chat, make_tenant
+from tests.helpers import create_conversation, make_tenant
 
 SECRET = "acme-secret-for-tests"
 KEY = {"X-API-Key": SECRET}
@@ -47,9 +47,9 @@ def _unauthenticated(response: httpx.Response, code: str) -> None:
 
 
 async def test_list_and_get_image_chats(client: httpx.AsyncClient, acme: str) -> None:
-    one = await create_chat(client, acme, url_id="https://Example.com/a")
-    two = await create_chat(client, acme, url_id="b", x=70)
-    await create_chat(client, "other", url_id="b")
+    one = await create_conversation(client, acme, url_id="https://Example.com/a")
+    two = await create_conversation(client, acme, url_id="b", x=70)
+    await create_conversation(client, "other", url_id="b")
     everything = await _ok(await client.get("/api/v1/image-chats", params={"tenantId": acme},
                                             headers=KEY))
     assert {c["_id"] for c in everything["imageChats"]} == {one["createdChatId"],
@@ -71,7 +71,7 @@ async def test_list_pages_with_skip_and_limit(
     ids = []
     for i in range(3):
         clock.advance(10)
-        ids.append((await create_chat(client, acme, x=i))["createdChatId"])
+        ids.append((await create_conversation(client, acme, x=i))["createdChatId"])
     page = await _ok(await client.get("/api/v1/image-chats", headers=KEY,
                                       params={"tenantId": acme, "skip": 1, "limit": 1}))
     assert [c["_id"] for c in page["imageChats"]] == [ids[1]]
@@ -85,8 +85,10 @@ async def test_huge_skip_is_not_a_server_error(web: httpx.AsyncClient, acme: str
     assert response.status_code in {200, 400}, response.text
 
 
-async def test_get_unknown_or_foreign_chat_is_404(client: httpx.AsyncClient, acme: str) -> None:
-    foreign = await create_chat(client, "other")
+async def test_get_unknown_or_foreign_conversation_is_404(
+    client: httpx.AsyncClient, acme: str
+) -> None:
+    foreign = await create_conversation(client, "other")
     for chat_id in ("0123456789abcdef01234567", foreign["createdChatId"]):
         response = await client.get(f"/api/v1/image-chats/{chat_id}",
                                     params={"tenantId": acme}, headers=KEY)
@@ -96,7 +98,7 @@ async def test_get_unknown_or_foreign_chat_is_404(client: httpx.AsyncClient, acm
 
 async def test_delete_image_chat_removes_its_comments(client: httpx.AsyncClient,
                                                       acme: str) -> None:
-    created = await create_chat(client, acme)
+    created = await create_conversation(client, acme)
     chat_id = created["createdChatId"]
     response = await client.delete(f"/api/v1/image-chats/{chat_id}",
                                    params={"tenantId": acme}, headers=KEY)
@@ -111,10 +113,10 @@ async def test_delete_image_chat_removes_its_comments(client: httpx.AsyncClient,
     assert listing["conversations"] == []
 
 
-async def test_delete_of_another_tenants_chat_is_refused(
+async def test_delete_of_another_tenants_conversation_is_refused(
     client: httpx.AsyncClient, acme: str
 ) -> None:
-    foreign = await create_chat(client, "other")
+    foreign = await create_conversation(client, "other")
     response = await client.delete(f"/api/v1/image-chats/{foreign['createdChatId']}",
                                    params={"tenantId": acme}, headers=KEY)
     assert response.status_code == 404
@@ -126,7 +128,7 @@ async def test_delete_of_another_tenants_chat_is_refused(
 async def test_list_get_and_delete_comments(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
-    created = await create_chat(client, acme, comment="first")
+    created = await create_conversation(client, acme, comment="first")
     window = created["chat"]["windowUrlId"]
     clock.advance(1)
     second = await _ok(await client.post("/comments/acme", json={
@@ -151,19 +153,19 @@ async def test_list_get_and_delete_comments(
     after = await _ok(await client.get("/api/v1/comments", headers=KEY,
                                        params={"tenantId": acme, "urlId": window}))
     assert [c["comment"] for c in after["comments"]] == ["first"]
-    chat = await _ok(await client.get(f"/api/v1/image-chats/{created['createdChatId']}",
-                                      params={"tenantId": acme}, headers=KEY))
-    assert chat["imageChat"]["commentCount"] == 1
+    conversation = await _ok(await client.get(f"/api/v1/image-chats/{created['createdChatId']}",
+                                              params={"tenantId": acme}, headers=KEY))
+    assert conversation["imageChat"]["commentCount"] == 1
     response = await client.get(f"/api/v1/comments/{cid}", params={"tenantId": acme},
                                 headers=KEY)
     assert response.status_code == 404
     assert response.json()["code"] == "comment-not-found"
 
 
-async def test_usage_counts_created_chats(client: httpx.AsyncClient, acme: str) -> None:
+async def test_usage_counts_created_conversations(client: httpx.AsyncClient, acme: str) -> None:
     for i in range(3):
-        await create_chat(client, acme, x=i)
-    await create_chat(client, "other")
+        await create_conversation(client, acme, x=i)
+    await create_conversation(client, "other")
     body = await _ok(await client.get("/api/v1/usage", params={"tenantId": acme},
                                       headers=KEY))
     assert sum(b["conversationCreateCount"] for b in body["usage"]) == 3
@@ -177,9 +179,9 @@ async def test_usage_time_window(
     client: httpx.AsyncClient, acme: str, clock: FixedClock
 ) -> None:
     start = clock.now_ms()
-    await create_chat(client, acme)
+    await create_conversation(client, acme)
     clock.advance(3 * 3_600_000)
-    await create_chat(client, acme, x=70)
+    await create_conversation(client, acme, x=70)
     first_hour = await _ok(await client.get("/api/v1/usage", headers=KEY, params={
         "tenantId": acme, "from": start, "to": start + 1000}))
     assert sum(b["conversationCreateCount"] for b in first_hour["usage"]) == 1
@@ -192,7 +194,7 @@ async def test_usage_time_window(
 
 
 async def test_api_key_in_query_string(client: httpx.AsyncClient, acme: str) -> None:
-    await create_chat(client, acme)
+    await create_conversation(client, acme)
     body = await _ok(await client.get("/api/v1/image-chats",
                                       params={"tenantId": acme, "API_KEY": SECRET}))
     assert len(body["imageChats"]) == 1
@@ -223,7 +225,7 @@ async def test_every_route_needs_the_right_key(
 
 
 async def test_wrong_key_deletes_nothing(client: httpx.AsyncClient, acme: str) -> None:
-    created = await create_chat(client, acme)
+    created = await create_conversation(client, acme)
     response = await client.delete(f"/api/v1/image-chats/{created['createdChatId']}",
                                    params={"tenantId": acme, "API_KEY": "guess"})
     assert response.status_code == 401

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from imagechat.auth.sso import make_token
 from imagechat.domain.clock import FixedClock
-from tests.helpers import create_chat, make_tenant
+from tests.helpers import create_conversation, make_tenant
 
 SECRET = "acme-secret-for-tests"
 
@@ -36,7 +36,7 @@ async def _counts(client: httpx.AsyncClient, window: str,
 
 
 async def _target(client: httpx.AsyncClient, tenant: str = "demo") -> tuple[str, str]:
-    created = await create_chat(client, tenant)
+    created = await create_conversation(client, tenant)
     return created["comment"]["_id"], created["chat"]["windowUrlId"]
 
 
@@ -176,7 +176,7 @@ async def test_bad_vote_direction_and_unknown_comment(client: httpx.AsyncClient)
 
 
 async def test_votes_go_with_a_deleted_comment(client: httpx.AsyncClient) -> None:
-    created = await create_chat(client)
+    created = await create_conversation(client)
     window = created["chat"]["windowUrlId"]
     reply = await _ok(await client.post("/comments/demo", json={
         "comment": "second", "commenterName": "Bo", "urlId": window}))

@@ -68,6 +68,22 @@ async def test_bad_endpoints_are_refused(
     assert response.json()["code"] == code
 
 
+async def test_a_site_has_at_most_twenty_endpoints(
+    client: httpx.AsyncClient, hooks: None
+) -> None:
+    """The outbox's bound: a site's writes fan out to at most this many endpoints."""
+    for n in range(20):
+        await _ok(await client.post("/api/v1/webhooks", params=API, headers=KEY,
+                                    json={"url": f"{PUBLIC}/{n}"}))
+    response = await client.post("/api/v1/webhooks", params=API, headers=KEY,
+                                 json={"url": f"{PUBLIC}/20"})
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "too-many-endpoints"
+    listed = (await _ok(await client.get("/api/v1/webhooks", params=API,
+                                         headers=KEY)))["webhooks"]
+    assert len(listed) == 20
+
+
 async def test_an_endpoint_is_added_listed_without_its_secret_and_removed(
     client: httpx.AsyncClient, hooks: None
 ) -> None:

@@ -20,7 +20,7 @@ from imagechat.store.archive import KINDS, LEFT_OUT
 from imagechat.store.tables import channels, metadata, tenants, webhook_endpoints
 from tests.archive_data import fill
 from tests.conftest import _empty_postgres
-from tests.helpers import create_chat
+from tests.helpers import create_conversation
 from tests.integration.archive_helpers import (  # noqa: F401 (a fixture)
     export,
     load,
@@ -351,18 +351,18 @@ async def _listing(client: httpx.AsyncClient) -> dict[str, Any]:
 async def test_made_through_the_api_restored_the_api_serves_it_and_clients_resync(
     client: httpx.AsyncClient, database_url: str, tmp_path: Path
 ) -> None:
-    chat = await create_chat(client, x=12.5, y=87.25, region={"shape": "rect", "x": 12.5,
-                                                              "y": 87.25, "w": 10, "h": 5})
-    thread = chat["chat"]["windowUrlId"]
+    conversation = await create_conversation(client, x=12.5, y=87.25, region={
+        "shape": "rect", "x": 12.5, "y": 87.25, "w": 10, "h": 5})
+    thread = conversation["chat"]["windowUrlId"]
     reply = await client.post("/comments/demo", params={"urlId": thread}, json={
         "comment": "a reply", "commenterName": "Bo", "anonUserId": "anon-bo-0001",
-        "parentId": chat["comment"]["_id"]})
+        "parentId": conversation["comment"]["_id"]})
     assert reply.status_code == 200, reply.text
-    voted = await client.post(f"/comments/demo/{chat['comment']['_id']}/vote",
+    voted = await client.post(f"/comments/demo/{conversation['comment']['_id']}/vote",
                               params={"urlId": thread},
                               json={"voteDir": "up", "anonUserId": "anon-bo-0001"})
     assert voted.status_code == 200, voted.text
-    reacted = await client.post(f"/comments/demo/{chat['comment']['_id']}/reactions",
+    reacted = await client.post(f"/comments/demo/{conversation['comment']['_id']}/reactions",
                                 json={"emoji": "👍", "on": True, "anonUserId": "anon-bo-0001"})
     assert reacted.status_code == 200, reacted.text
     before = await _listing(client)
@@ -390,5 +390,5 @@ async def test_made_through_the_api_restored_the_api_serves_it_and_clients_resyn
             "urlId": "img-1", "since": before["seq"], "epoch": before["epoch"]})).json()
         assert resumed["resyncRequired"] is True
         # Writing goes on from the kept seq.
-        await create_chat(other, x=50, y=50)
+        await create_conversation(other, x=50, y=50)
         assert (await _listing(other))["seq"] > before["seq"]

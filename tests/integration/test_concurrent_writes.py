@@ -28,7 +28,7 @@ from imagechat.services.image_chats import NewImageChatInput
 from imagechat.services.recorder import EventRecorder, Notice, NullSink
 from imagechat.store import channels, event_log
 from imagechat.store.database import Database
-from tests.helpers import create_chat, make_tenant, services
+from tests.helpers import create_conversation, make_tenant, services
 
 TENANT = "busy"
 IMAGE = "example.com/busy.png"
@@ -54,7 +54,7 @@ def assert_gap_free(found: Sequence[StoredEvent], channel_seq: int | None, expec
         assert (e.tenant_id, e.url_id) == (TENANT, IMAGE)
 
 
-def chat_updates(found: Sequence[StoredEvent], chat_id: str) -> list[int]:
+def conversation_updates(found: Sequence[StoredEvent], chat_id: str) -> list[int]:
     """The comment counts that `image-chat-updated` events of one chat carried, in order."""
     counts = []
     for e in found:
@@ -73,7 +73,7 @@ async def post_comment(client: httpx.AsyncClient, thread: str, i: int,
         "anonUserId": f"anon-{i % 5}", "broadcastId": f"b-{i}", **extra})
 
 
-async def new_chat(client: httpx.AsyncClient, i: int) -> httpx.Response:
+async def new_conversation(client: httpx.AsyncClient, i: int) -> httpx.Response:
     return await client.post(f"/comment-image-chats/{TENANT}", json={
         "urlId": IMAGE, "x": i % 100, "y": (i * 7) % 100, "comment": f"marker {i}",
         "commenterName": f"Writer {i}", "anonUserId": f"anon-{i % 5}",
@@ -84,15 +84,15 @@ async def test_fifty_concurrent_writes_leave_gap_free_seqs(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     await make_tenant(app, TENANT)
-    first_chat = await create_chat(client, TENANT, IMAGE)  # seqs 1, 2
-    first, thread = first_chat["createdChatId"], first_chat["chat"]["windowUrlId"]
+    first_conversation = await create_conversation(client, TENANT, IMAGE)  # seqs 1, 2
+    first, thread = first_conversation["createdChatId"], first_conversation["chat"]["windowUrlId"]
 
-    writes = [new_chat(client, i) if i % 2 == 0 else post_comment(client, thread, i)
+    writes = [new_conversation(client, i) if i % 2 == 0 else post_comment(client, thread, i)
               for i in range(50)]
     responses = await asyncio.gather(*writes)
 
     assert [r.status_code for r in responses] == [200] * 50, [r.text for r in responses]
-    # A new chat with its message: new-image-chat + new-comment. A comment: new-comment +
+    # A new conversation with its message: new-image-chat + new-comment. A comment: new-comment +
     # image-chat-updated. Two events per write.
     expected = 2 + 2 * 50
     found, channel_seq = await read_log(app)
@@ -105,7 +105,7 @@ async def test_fifty_concurrent_writes_leave_gap_free_seqs(
     assert posted <= {orjson.loads(e.data)["comment"]["_id"] for e in found
                       if e.type == "new-comment"}
     # No lost update: the count went 2, 3, …, 26, and the log shows it in that order.
-    assert chat_updates(found, first) == list(range(2, 27))
+    assert conversation_updates(found, first) == list(range(2, 27))
     listing = (await client.get(f"/comment-image-chats/{TENANT}", params={"urlId": IMAGE})
                ).json()
     assert listing["seq"] == expected
@@ -137,19 +137,20 @@ async def test_concurrent_writes_to_two_images_number_each_channel_separately(
 
 async def test_refused_comment_consumes_no_seq(app: FastAPI, client: httpx.AsyncClient) -> None:
     await make_tenant(app, TENANT)
-    chat1 = await create_chat(client, TENANT, IMAGE)  # seqs 1, 2
-    chat2 = await create_chat(client, TENANT, IMAGE, x=50)  # seqs 3, 4
-    foreign_parent = chat2["comment"]["_id"]
+    conversation1 = await create_conversation(client, TENANT, IMAGE)  # seqs 1, 2
+    conversation2 = await create_conversation(client, TENANT, IMAGE, x=50)  # seqs 3, 4
+    foreign_parent = conversation2["comment"]["_id"]
 
     for parent in (foreign_parent, "no-such-comment"):
-        response = await post_comment(client, chat1["chat"]["windowUrlId"], 1, parentId=parent)
+        response = await post_comment(client, conversation1["chat"]["windowUrlId"], 1,
+                                      parentId=parent)
         assert response.status_code == 400, response.text
         assert response.json()["code"] == "invalid-parent"
     found, channel_seq = await read_log(app)
     assert_gap_free(found, channel_seq, 4)
 
-    response = await post_comment(client, chat1["chat"]["windowUrlId"], 2,
-                                  parentId=chat1["comment"]["_id"])
+    response = await post_comment(client, conversation1["chat"]["windowUrlId"], 2,
+                                  parentId=conversation1["comment"]["_id"])
     assert response.status_code == 200, response.text
     found, channel_seq = await read_log(app)
     assert_gap_free(found, channel_seq, 6)
@@ -174,8 +175,8 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
     """The failure strikes after both events of the write got their `seq` (numbering and
     logging them is the last step before commit): the rollback must return them."""
     await make_tenant(app, TENANT)
-    created = await create_chat(client, TENANT, IMAGE)  # seqs 1, 2
-    chat, thread = created["createdChatId"], created["chat"]["windowUrlId"]
+    created = await create_conversation(client, TENANT, IMAGE)  # seqs 1, 2
+    conversation, thread = created["createdChatId"], created["chat"]["windowUrlId"]
     sink = RecordingSink()
     monkeypatch.setattr(services(app).comments.writer, "sink", sink)
     assert services(app).image_chats.writer.sink is sink
@@ -190,7 +191,7 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
         raise Unavailable("injected failure", "database-unavailable")
 
     monkeypatch.setattr(EventRecorder, "flush", failing_flush)
-    response = await (new_chat(client, 1) if write == "new-chat" else
+    response = await (new_conversation(client, 1) if write == "new-chat" else
                       post_comment(client, thread, 1))
     assert response.status_code == 503, response.text
     # Inside the failed transaction the events were there, numbered 3 and 4.
@@ -200,10 +201,10 @@ async def test_write_failing_after_its_events_were_numbered_gives_the_seqs_back(
     assert sink.published == []
     listing = (await client.get(f"/comment-image-chats/{TENANT}", params={"urlId": IMAGE})
                ).json()
-    assert [(c["_id"], c["commentCount"]) for c in listing["conversations"]] == [(chat, 1)]
+    assert [(c["_id"], c["commentCount"]) for c in listing["conversations"]] == [(conversation, 1)]
 
     monkeypatch.setattr(EventRecorder, "flush", real_flush)
-    response = await (new_chat(client, 2) if write == "new-chat" else
+    response = await (new_conversation(client, 2) if write == "new-chat" else
                       post_comment(client, thread, 2))
     assert response.status_code == 200, response.text
     found, channel_seq = await read_log(app)
@@ -236,7 +237,7 @@ async def test_three_nodes_writing_to_one_database_leave_gap_free_seqs(
                               first_comment=CommentDraft(text="first", commenter_name="F")),
             None)  # seqs 1, 2
         per_node = 12
-        writes = [_node_write(node, tenant, first.chat.window_url_id, n, i)
+        writes = [_node_write(node, tenant, first.conversation.window_url_id, n, i)
                   for i in range(per_node) for n, node in enumerate(nodes)]
         await asyncio.gather(*writes)
     finally:
@@ -246,8 +247,9 @@ async def test_three_nodes_writing_to_one_database_leave_gap_free_seqs(
     expected = 2 + 2 * 3 * per_node
     found, channel_seq = await read_log(app)
     assert_gap_free(found, channel_seq, expected)
-    # Half of each node's writes were comments on the first chat: 1 + 18 comments.
-    assert chat_updates(found, first.chat.id) == list(range(2, 2 + 3 * per_node // 2))
+    # Half of each node's writes were comments on the first conversation: 1 + 18 comments.
+    assert conversation_updates(found, first.conversation.id) == list(
+        range(2, 2 + 3 * per_node // 2))
     broadcast_ids = {e.broadcast_id for e in found} - {None}
     assert broadcast_ids == {f"n{n}-{i}" for n in range(3) for i in range(per_node)}
     # What the app (a fourth node) serves agrees with the store.

@@ -16,7 +16,7 @@ from imagechat.auth import sso
 from imagechat.auth.sessions import SESSION_TTL_MS
 from imagechat.domain.clock import FixedClock
 from imagechat.http.dashboard.common import COOKIE
-from tests.helpers import create_chat, make_tenant, services
+from tests.helpers import create_conversation, make_tenant, services
 from tests.integration.dashboard_helpers import (
     alert_of,
     bars_of,
@@ -262,13 +262,13 @@ async def test_every_form_needs_the_sessions_csrf_token(
     app: FastAPI, admin: tuple[httpx.AsyncClient, str], clock: FixedClock
 ) -> None:
     client, csrf = admin
-    chat = await create_chat(client, "acme", "img-1")
+    conversation = await create_conversation(client, "acme", "img-1")
     page_comment = await _page_comment(client, "blog/1", "hi")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://testserver") as other:
         other_session_csrf = await sign_in(other, "acme", SECRET)  # valid, but not ours
     forms = [
-        ("/dashboard/conversations/delete", {"chatId": chat["createdChatId"]}),
+        ("/dashboard/conversations/delete", {"chatId": conversation["createdChatId"]}),
         ("/dashboard/comments/delete", {"commentId": page_comment}),
         ("/dashboard/images/lock", {"urlId": "img-1", "locked": "1"}),
         ("/dashboard/pages/lock", {"urlId": "blog/1", "locked": "1"}),
@@ -284,10 +284,10 @@ async def test_every_form_needs_the_sessions_csrf_token(
             assert response.status_code == 403, (path, token, response.text)
             assert "The form expired or was sent from another site" in response.text
         csrf = await session_csrf(client)
-    # Nothing happened: the chat and the comment are there, the image and the page open,
+    # Nothing happened: the conversation and the comment are there, the image and the page open,
     # nobody banned, still signed in.
     listing = (await client.get("/comment-image-chats/acme", params={"urlId": "img-1"})).json()
-    assert [c["_id"] for c in listing["conversations"]] == [chat["createdChatId"]]
+    assert [c["_id"] for c in listing["conversations"]] == [conversation["createdChatId"]]
     assert listing.get("locked") in (False, None)
     thread = (await client.get("/comments/acme", params={"urlId": "blog/1"})).json()
     assert [c["_id"] for c in thread["comments"]] == [page_comment]
@@ -334,13 +334,13 @@ async def test_usage_charts_and_csv_show_the_tenants_activity(
     admin: tuple[httpx.AsyncClient, str], clock: FixedClock
 ) -> None:
     client, _ = admin
-    chats = [await create_chat(client, "acme", f"img-{i}") for i in range(3)]
-    for chat in chats[:2]:
-        response = await client.post("/comments/acme", params={"urlId": chat["chat"][
+    conversations = [await create_conversation(client, "acme", f"img-{i}") for i in range(3)]
+    for conversation in conversations[:2]:
+        response = await client.post("/comments/acme", params={"urlId": conversation["chat"][
             "windowUrlId"]}, json={"comment": "reply", "commenterName": "Bo",
                                    "anonUserId": "anon-bo-0001"})
         assert response.status_code == 200, response.text
-    await create_chat(client, "globex", "img-0")  # another tenant: never counted here
+    await create_conversation(client, "globex", "img-0")  # another tenant: never counted here
 
     page = await client.get("/dashboard/usage")
     assert page.status_code == 200
@@ -389,10 +389,10 @@ async def test_images_list_sorts_and_pages(
 ) -> None:
     client, _ = admin
     for i in range(27):
-        await create_chat(client, "acme", f"shop/{i:02d}.png", src=f"https://cdn.example/{i}.png")
+        await create_conversation(client, "acme", f"shop/{i:02d}.png", src=f"https://cdn.example/{i}.png")
         clock.advance(1000)
-    chat = await create_chat(client, "acme", "shop/00.png", x=50, comment="again")
-    await client.post("/comments/acme", params={"urlId": chat["chat"]["windowUrlId"]},
+    conversation = await create_conversation(client, "acme", "shop/00.png", x=50, comment="again")
+    await client.post("/comments/acme", params={"urlId": conversation["chat"]["windowUrlId"]},
                       json={"comment": "more", "commenterName": "Bo", "anonUserId": "anon-x"})
     first = await client.get("/dashboard/images")
     shown = listed_images(first.text)
@@ -417,9 +417,11 @@ async def test_images_show_open_and_resolved_conversations(
     admin: tuple[httpx.AsyncClient, str],
 ) -> None:
     client, _ = admin
-    chats = [await create_chat(client, "acme", "shop/r.png", x=10 * n) for n in range(3)]
-    response = await client.post(f"/comment-image-chats/acme/{chats[0]['createdChatId']}/resolve",
-                                 json={"resolved": True, "editKey": chats[0]["editKey"]})
+    conversations = [await create_conversation(client, "acme", "shop/r.png", x=10 * n)
+                     for n in range(3)]
+    first = conversations[0]
+    response = await client.post(f"/comment-image-chats/acme/{first['createdChatId']}/resolve",
+                                 json={"resolved": True, "editKey": first["editKey"]})
     assert response.status_code == 200, response.text
     row = (await client.get("/dashboard/images")).text.split(
         'data-url-id="shop/r.png"')[1].split("</tr>")[0]
@@ -433,7 +435,7 @@ async def test_a_page_with_comments_is_not_listed_as_an_image(
     admin: tuple[httpx.AsyncClient, str],
 ) -> None:
     client, _ = admin
-    await create_chat(client, "acme", "shop/a.png")
+    await create_conversation(client, "acme", "shop/a.png")
     # Comments at a page's urlId, and a thread whose conversation does not exist yet.
     for url_id in ("shop.example/blog/1", "shop/b.png:/b.png:5:5"):
         response = await client.post("/comments/acme", params={"urlId": url_id}, json={
@@ -450,11 +452,12 @@ async def test_image_page_lists_threads_and_opens_the_widget_as_admin(
     admin: tuple[httpx.AsyncClient, str], clock: FixedClock
 ) -> None:
     client, _ = admin
-    chat = await create_chat(client, "acme", "shop/a.png", comment="<b>Too dark</b>",
-                             src="/img/a.png", url="https://shop.example/p/1")
+    conversation = await create_conversation(client, "acme", "shop/a.png",
+                                             comment="<b>Too dark</b>", src="/img/a.png",
+                                             url="https://shop.example/p/1")
     page = await client.get("/dashboard/images/view", params={"urlId": "shop/a.png"})
     assert page.status_code == 200
-    assert f'data-chat-id="{chat["createdChatId"]}"' in page.text
+    assert f'data-chat-id="{conversation["createdChatId"]}"' in page.text
     assert "&lt;b&gt;Too dark&lt;/b&gt;" in page.text  # shown as text, never as markup
     assert 'src="https://shop.example/img/a.png"' in page.text
     assert '<script src="/js/embed-image-chat.min.js"></script>' in page.text
@@ -486,7 +489,7 @@ async def test_pages_list_sorts_pages_and_leaves_threads_out(
     admin: tuple[httpx.AsyncClient, str], clock: FixedClock
 ) -> None:
     client, _ = admin
-    await create_chat(client, "acme", "shop/a.png")  # its thread is the image's, not a page
+    await create_conversation(client, "acme", "shop/a.png")  # its thread is the image's, not a page
     await _page_comment(client, "blog/evil", "x", url="javascript:alert(1)")
     for i in range(26):
         clock.advance(1000)
@@ -569,8 +572,8 @@ async def test_page_view_moderates_its_comments(
     assert 'class="action">delete-comment<' in log
 
     # A conversation's thread is its image's, not a page.
-    chat = await create_chat(client, "acme", "shop/a.png")
-    window = chat["chat"]["windowUrlId"]
+    conversation = await create_conversation(client, "acme", "shop/a.png")
+    window = conversation["chat"]["windowUrlId"]
     for response in (await client.get("/dashboard/pages/view", params={"urlId": window}),
                      await post("/dashboard/pages/lock", urlId=window, locked="1")):
         assert response.status_code == 404
@@ -586,8 +589,8 @@ async def test_moderation_from_the_dashboard(
         clock.advance(1000)  # one action per second: the log's order is by time
         return await client.post(path, data={"csrf": csrf, **fields})
 
-    chat = await create_chat(client, "acme", "img-1", anonUserId="anon-troll-01")
-    window = chat["chat"]["windowUrlId"]
+    conversation = await create_conversation(client, "acme", "img-1", anonUserId="anon-troll-01")
+    window = conversation["chat"]["windowUrlId"]
 
     async def visitor_post(anon: str) -> httpx.Response:
         return await client.post("/comments/acme", params={"urlId": window}, json={
@@ -621,11 +624,11 @@ async def test_moderation_from_the_dashboard(
     assert bad.status_code == 400
 
     # Delete the conversation.
-    response = await post("/dashboard/conversations/delete", chatId=chat["createdChatId"])
+    response = await post("/dashboard/conversations/delete", chatId=conversation["createdChatId"])
     assert response.headers["location"] == "/dashboard/images/view?urlId=img-1&notice=deleted"
     listing = (await client.get("/comment-image-chats/acme", params={"urlId": "img-1"})).json()
     assert listing["conversations"] == []
-    gone = await post("/dashboard/conversations/delete", chatId=chat["createdChatId"])
+    gone = await post("/dashboard/conversations/delete", chatId=conversation["createdChatId"])
     assert gone.status_code == 404
 
     # The log says who did what, newest first.

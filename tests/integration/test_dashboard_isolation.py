@@ -133,7 +133,7 @@ async def case_image_view(c: Ctx) -> None:
         text = await c.get("/dashboard/images/view", 404, urlId=url_id)
         assert "no image with that urlId" in alert_of(text)
     text = await c.get("/dashboard/images/view", urlId=SHARED_IMAGE)
-    assert f'data-chat-id="{c.w.a_chat}"' in text
+    assert f'data-chat-id="{c.w.a_conversation}"' in text
     assert text.count('class="thread"') == 1
 
 
@@ -144,13 +144,13 @@ async def case_export_image(c: Ctx) -> None:
             assert "no image with that urlId" in alert_of(text)
     text = await c.get("/dashboard/images/export", urlId=SHARED_IMAGE, format="csv")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    assert {r["conversationId"] for r in rows} == {c.w.a_chat}
+    assert {r["conversationId"] for r in rows} == {c.w.a_conversation}
 
 
 async def case_export_site(c: Ctx) -> None:
     text = await c.get("/dashboard/images/export.csv")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    assert {(r["urlId"], r["conversationId"]) for r in rows} == {(SHARED_IMAGE, c.w.a_chat)}
+    assert {(r["urlId"], r["conversationId"]) for r in rows} == {(SHARED_IMAGE, c.w.a_conversation)}
 
 
 async def case_lock(c: Ctx) -> None:
@@ -161,7 +161,7 @@ async def case_lock(c: Ctx) -> None:
 
 
 async def case_delete_conversation(c: Ctx) -> None:
-    for chat_id in c.w.b_chats:
+    for chat_id in c.w.b_conversations:
         await c.post("/dashboard/conversations/delete", 404, chatId=chat_id)
 
 
@@ -172,7 +172,7 @@ async def case_review(c: Ctx) -> None:
 
 
 async def case_place_conversation(c: Ctx) -> None:
-    for chat_id in c.w.b_chats:
+    for chat_id in c.w.b_conversations:
         for version in ("", "1", "2"):
             await c.post("/dashboard/conversations/move", 404, chatId=chat_id, x="5", y="5",
                          version=version)

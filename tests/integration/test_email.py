@@ -133,13 +133,13 @@ class Mail:
         user = {"id": user_id, "username": name, **extra}
         return json.dumps(sso.make_token(SECRET, user, self.clock.now_ms() - 1000))
 
-    async def chat(self, token: str) -> dict[str, Any]:
+    async def conversation(self, token: str) -> dict[str, Any]:
         response = await self.client.post(f"/comment-image-chats/{TENANT}", json={
             "urlId": "mockup.png", "x": 30, "y": 40, "comment": "Header too big",
             "url": PAGE, "sso": token})
         assert response.status_code == 200, response.text
-        chat: dict[str, Any] = response.json()["chat"]
-        return chat
+        conversation: dict[str, Any] = response.json()["chat"]
+        return conversation
 
     async def post(self, thread: str, token: str, text: str, **extra: Any) -> None:
         response = await self.client.post(f"/comments/{TENANT}", params={"urlId": thread},
@@ -210,8 +210,8 @@ async def test_a_mention_is_one_email_after_the_window_with_a_link_back_and_unsu
     ann_address = address("ann")
     ann = mail.token("ann", "Ann", email=ann_address)
     bo = mail.token("bo", "Bo", email=address("bo"))
-    chat = await mail.chat(ann)
-    await mail.mention(chat["windowUrlId"], bo, "ann", "Ann", "the logo <b>overlaps</b>")
+    conversation = await mail.conversation(ann)
+    await mail.mention(conversation["windowUrlId"], bo, "ann", "Ann", "the logo <b>overlaps</b>")
     assert await mail.after(WINDOW_MS - 1000) == 0
     assert mail.sink.messages(ann_address) == []
     assert await mail.after(1000) == 1
@@ -221,13 +221,13 @@ async def test_a_mention_is_one_email_after_the_window_with_a_link_back_and_unsu
     text, html = text_of(message), html_of(message)
     assert "> @Ann the logo overlaps" in text
     # Back to the comment's page with its conversation open, in both parts.
-    link = f"{PAGE}#imagechat={chat['_id']}"
+    link = f"{PAGE}#imagechat={conversation['_id']}"
     assert f"Open the conversation: {link}" in text
     assert f'href="{link}"' in html and "<blockquote" in html
     assert "<img" not in html and "src=" not in html  # nothing fetched when opened
     listed = await mail.client.get(f"/comment-image-chats/{TENANT}",
                                    params={"urlId": "mockup.png"})
-    assert [c["_id"] for c in listed.json()["conversations"]] == [chat["_id"]]
+    assert [c["_id"] for c in listed.json()["conversations"]] == [conversation["_id"]]
     # Delivered once, and the notification is marked emailed: no second email.
     [delivery] = await mail.emails_for("ann")
     assert delivery.status == "delivered"
@@ -260,7 +260,7 @@ async def test_a_mention_is_one_email_after_the_window_with_a_link_back_and_unsu
     assert response.status_code == 200, response.text
     assert not await mail.wants_email("ann")
     # Unsubscribed: a new mention plans no email.
-    await mail.mention(chat["windowUrlId"], bo, "ann", "Ann", "and the footer")
+    await mail.mention(conversation["windowUrlId"], bo, "ann", "Ann", "and the footer")
     assert len(await mail.emails_for("ann")) == 1
 
 
@@ -269,9 +269,9 @@ async def test_three_mentions_in_the_window_are_one_email_and_a_later_one_anothe
 ) -> None:
     ann_address = address("ann")
     ann = mail.token("ann", "Ann", email=ann_address)
-    chat = await mail.chat(ann)
+    conversation = await mail.conversation(ann)
     for n, (user_id, name) in enumerate((("bo", "Bo"), ("cy", "Cy"), ("bo", "Bo"))):
-        await mail.mention(chat["windowUrlId"], mail.token(user_id, name), "ann", "Ann",
+        await mail.mention(conversation["windowUrlId"], mail.token(user_id, name), "ann", "Ann",
                            f"point {n}")
         mail.clock.advance(60_000)
     assert len(await mail.emails_for("ann")) == 1  # one digest planned, not three
@@ -281,7 +281,7 @@ async def test_three_mentions_in_the_window_are_one_email_and_a_later_one_anothe
     assert [line for line in text_of(message).splitlines() if line.startswith("> ")] == [
         "> @Ann point 0", "> @Ann point 1", "> @Ann point 2"]
     # A mention after that email starts a new window, and its email quotes only it.
-    await mail.mention(chat["windowUrlId"], mail.token("cy", "Cy"), "ann", "Ann", "point 3")
+    await mail.mention(conversation["windowUrlId"], mail.token("cy", "Cy"), "ann", "Ann", "point 3")
     assert await mail.after(WINDOW_MS) == 1
     later = mail.sink.messages(ann_address)[1:]
     assert [text_of(m).count("> @Ann") for m in later] == [1]
@@ -291,9 +291,9 @@ async def test_three_mentions_in_the_window_are_one_email_and_a_later_one_anothe
 async def test_mentions_read_in_the_widget_first_are_not_emailed(mail: Mail) -> None:
     ann_address = address("ann")
     ann = mail.token("ann", "Ann", email=ann_address)
-    chat = await mail.chat(ann)
+    conversation = await mail.conversation(ann)
     for text in ("one", "two"):
-        await mail.mention(chat["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", text)
+        await mail.mention(conversation["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", text)
     # The widget's bell: list the notifications, mark each read.
     listed = await mail.client.get("/user-notifications",
                                    params={"tenantId": TENANT, "sso": ann})
@@ -312,8 +312,8 @@ async def test_an_address_refused_for_good_is_recorded_and_never_tried_again(
 ) -> None:
     dead = address("bounce")
     ann = mail.token("ann", "Ann", email=dead)
-    chat = await mail.chat(ann)
-    await mail.mention(chat["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", "hello?")
+    conversation = await mail.conversation(ann)
+    await mail.mention(conversation["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", "hello?")
     assert await mail.after(WINDOW_MS) == 1
     [delivery] = await mail.emails_for("ann")
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 550)
@@ -324,7 +324,7 @@ async def test_an_address_refused_for_good_is_recorded_and_never_tried_again(
     assert [(r.tenant_id, r.address, r.code) for r in rows] == [(TENANT, dead, 550)]
     # Not retried, and no new email is planned for that address.
     assert await mail.after(24 * 3_600_000) == 0
-    await mail.mention(chat["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", "again")
+    await mail.mention(conversation["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", "again")
     assert len(await mail.emails_for("ann")) == 1
     assert mail.sink.asked_for(dead) == 1
     # The dashboard shows it, and can forget it.
@@ -344,8 +344,8 @@ async def test_a_refusal_for_now_is_retried_and_a_password_never_goes_in_the_cle
     mail: Mail
 ) -> None:
     later = address("later")
-    chat = await mail.chat(mail.token("ann", "Ann", email=later))
-    await mail.mention(chat["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", "soon")
+    conversation = await mail.conversation(mail.token("ann", "Ann", email=later))
+    await mail.mention(conversation["windowUrlId"], mail.token("bo", "Bo"), "ann", "Ann", "soon")
     assert await mail.after(WINDOW_MS) == 1
     [delivery] = await mail.emails_for("ann")
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 451)
@@ -369,8 +369,8 @@ async def test_who_gets_email_replies_in_their_language_and_the_sites_switch(
     ann_address = address("ann")
     ann = mail.token("ann", "Ann", email=ann_address, locale="pl-PL")
     dee = mail.token("dee", "Dee")  # no address
-    chat = await mail.chat(ann)
-    thread = chat["windowUrlId"]
+    conversation = await mail.conversation(ann)
+    thread = conversation["windowUrlId"]
     await mail.post(thread, dee, "I agree")
     assert await mail.after(WINDOW_MS) == 1
     [message] = mail.sink.messages(ann_address)
@@ -420,9 +420,9 @@ async def test_the_server_sends_a_digest_when_its_window_ends(
             response = await client.post(f"/comment-image-chats/{TENANT}", json={
                 "urlId": "mockup.png", "x": 1, "y": 2, "comment": "Look", "url": PAGE,
                 "sso": token(ann_id, "Ann", email=ann_address)})
-            chat = response.json()["chat"]
+            conversation = response.json()["chat"]
             response = await client.post(f"/comments/{TENANT}",
-                                         params={"urlId": chat["windowUrlId"]}, json={
+                                         params={"urlId": conversation["windowUrlId"]}, json={
                 "comment": "@Ann here", "url": PAGE, "sso": token("bo", "Bo"),
                 "mentions": [{"id": ann_id, "tag": "@Ann"}]})
             assert response.status_code == 200, response.text
@@ -431,7 +431,7 @@ async def test_the_server_sends_a_digest_when_its_window_ends(
                 assert time.monotonic() < deadline, "no email arrived"
                 await asyncio.sleep(0.2)
             [message] = smtp_sink.messages(ann_address)
-            assert f"{PAGE}#imagechat={chat['_id']}" in text_of(message)
+            assert f"{PAGE}#imagechat={conversation['_id']}" in text_of(message)
             url = unsubscribe_url(message)
             assert url.startswith(f"{base}/email/unsubscribe?")
             response = await client.post(url, content=b"List-Unsubscribe=One-Click",

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from imagechat.bus.base import channel_key
 from imagechat.domain.clock import FixedClock
 from imagechat.store import event_log
-from tests.helpers import create_chat, services
+from tests.helpers import create_conversation, services
 from tests.integration.conftest import Live
 from tests.live_server import live_client
 
@@ -26,8 +26,8 @@ async def test_trim_keeps_the_newest_events_of_each_image(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
     for x in range(4):
-        await create_chat(client, url_id="busy", x=x)  # 2 events each: seq 1..8
-    await create_chat(client, url_id="quiet")  # seq 1..2
+        await create_conversation(client, url_id="busy", x=x)  # 2 events each: seq 1..8
+    await create_conversation(client, url_id="quiet")  # seq 1..2
     removed = await services(app).history.trim(max_events=3, max_age_ms=HOUR_MS,
                                                 now_ms=clock.now_ms())
     assert removed == 5
@@ -42,9 +42,9 @@ async def test_trim_keeps_the_newest_events_of_each_image(
 async def test_trim_drops_events_older_than_the_age_bound(
     app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
 ) -> None:
-    await create_chat(client, url_id="old")
+    await create_conversation(client, url_id="old")
     clock.advance(2 * HOUR_MS)
-    await create_chat(client, url_id="old")
+    await create_conversation(client, url_id="old")
     removed = await services(app).history.trim(max_events=1000, max_age_ms=HOUR_MS,
                                                 now_ms=clock.now_ms())
     assert removed == 2
@@ -56,7 +56,7 @@ async def test_a_node_subscribes_only_while_someone_watches(live: Live) -> None:
     key = channel_key("demo", "img-1")
     assert key not in broker._keys
     async with live_client(live.address, urlId="img-1", tenantIdWS="demo") as watcher:
-        await create_chat(live.http, url_id="img-1")
+        await create_conversation(live.http, url_id="img-1")
         await watcher.next_of("new-image-chat")
         assert key in broker._keys
     hub = live.app.state.hub

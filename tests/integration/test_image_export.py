@@ -72,8 +72,8 @@ async def host() -> AsyncIterator[ImageHost]:
         yield served
 
 
-async def post_chat(client: httpx.AsyncClient, src: str, x: float, y: float, comment: str,
-                    **extra: Any) -> dict[str, Any]:
+async def post_conversation(client: httpx.AsyncClient, src: str, x: float, y: float, comment: str,
+                            **extra: Any) -> dict[str, Any]:
     response = await client.post(f"/comment-image-chats/{TENANT}", json={
         "urlId": URL_ID, "x": x, "y": y, "src": src, "comment": comment, **ANON, **extra})
     assert response.status_code == 200, response.text
@@ -84,31 +84,31 @@ async def post_chat(client: httpx.AsyncClient, src: str, x: float, y: float, com
 async def review(app: FastAPI, client: httpx.AsyncClient, src: str) -> list[dict[str, Any]]:
     """Three conversations (two points, one region), a reply, reactions, one resolved."""
     clock: FixedClock = services(app).clock  # type: ignore[assignment]
-    chats = []
+    conversations = []
     for x, y, text, extra in [
             (*POINTS[0], "Logo <b>za duże</b>, =SUM(A1)", {}),
             (*POINTS[1], "Ten przycisk?\nDruga linia", {}),
             (REGION[0], REGION[1], "Cały nagłówek", {"region": {
                 "shape": "rect", "x": REGION[0], "y": REGION[1], "w": REGION[2],
                 "h": REGION[3]}})]:
-        chats.append(await post_chat(client, src, x, y, text, **extra))
+        conversations.append(await post_conversation(client, src, x, y, text, **extra))
         clock.advance(60_000)
     await services(app).image_versions.drain()
     first = (await client.get(f"/comments/{TENANT}",
-                              params={"urlId": chats[0]["urlId"]})).json()["comments"][0]
+                              params={"urlId": conversations[0]["urlId"]})).json()["comments"][0]
     reply = await client.post(f"/comments/{TENANT}", json={
-        "urlId": chats[0]["urlId"], "comment": "@Bob ok, zmniejszę", "parentId": first["_id"],
-        "commenterName": "Bob", "anonUserId": "anon-bob-0001"})
+        "urlId": conversations[0]["urlId"], "comment": "@Bob ok, zmniejszę",
+        "parentId": first["_id"], "commenterName": "Bob", "anonUserId": "anon-bob-0001"})
     assert reply.status_code == 200, reply.text
     for voter in ("anon-r-0001", "anon-r-0002"):
         reacted = await client.post(f"/comments/{TENANT}/{first['_id']}/reactions",
                                     json={"emoji": "👍", "on": True, "anonUserId": voter})
         assert reacted.status_code == 200, reacted.text
-    resolved = await client.post(f"/comment-image-chats/{TENANT}/{chats[1]['_id']}/resolve",
+    resolved = await client.post(f"/comment-image-chats/{TENANT}/{conversations[1]['_id']}/resolve",
                                  json={"resolved": True, **ANON,
-                                       "editKey": chats[1]["editKey"]})
+                                       "editKey": conversations[1]["editKey"]})
     assert resolved.status_code == 200, resolved.text
-    return chats
+    return conversations
 
 
 def export_params(fmt: str, **extra: str) -> dict[str, str]:
@@ -126,7 +126,7 @@ async def test_csv_has_one_row_per_comment_with_place_state_and_plain_text(
 ) -> None:
     await make_tenant(app, TENANT)
     src = host.put("/home.png", picture())
-    chats = await review(app, client, src)
+    conversations = await review(app, client, src)
     response = await api_export(app, client, "csv")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
@@ -136,10 +136,10 @@ async def test_csv_has_one_row_per_comment_with_place_state_and_plain_text(
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [(r["conversation"], r["conversationId"], r["shape"], r["x"], r["y"], r["w"],
              r["h"], r["resolved"], r["author"]) for r in rows] == [
-        ("1", chats[0]["_id"], "point", "20", "30", "", "", "no", "Zofia Łęcka"),
-        ("1", chats[0]["_id"], "point", "20", "30", "", "", "no", "Bob"),
-        ("2", chats[1]["_id"], "point", "75", "65", "", "", "yes", "Zofia Łęcka"),
-        ("3", chats[2]["_id"], "rect", "40", "10", "25", "30", "no", "Zofia Łęcka")]
+        ("1", conversations[0]["_id"], "point", "20", "30", "", "", "no", "Zofia Łęcka"),
+        ("1", conversations[0]["_id"], "point", "20", "30", "", "", "no", "Bob"),
+        ("2", conversations[1]["_id"], "point", "75", "65", "", "", "yes", "Zofia Łęcka"),
+        ("3", conversations[2]["_id"], "rect", "40", "10", "25", "30", "no", "Zofia Łęcka")]
     # Markup dropped, a formula kept as text, line breaks kept inside one quoted cell.
     assert rows[0]["text"] == "Logo za duże, =SUM(A1)"
     assert rows[2]["text"] == "Ten przycisk?\nDruga linia"
@@ -371,7 +371,8 @@ def test_cli_writes_the_csv_and_the_report(tmp_path: Path) -> None:
             await make_tenant(application, TENANT, origins=["https://acme.example"])
             transport = httpx.ASGITransport(app=application)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                await post_chat(client, "https://acme.example/home.png", 50, 50, "=1+1 cześć")
+                await post_conversation(client, "https://acme.example/home.png", 50, 50,
+                                        "=1+1 cześć")
             await services(application).image_versions.drain()
 
     asyncio.run(seed())

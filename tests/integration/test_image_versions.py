@@ -32,7 +32,7 @@ async def _app(database_url: str, clock: FixedClock, **options: Any
     if database_url.startswith("postgresql"):
         await _empty_postgres(database_url)
     settings = Settings(database_url=database_url, outbound_allow_private=True,
-                        image_recheck_secs=0, **options)
+                        **{"image_recheck_secs": 0, **options})
     application = create_app(settings, clock=clock)
     async with application.router.lifespan_context(application):
         yield application
@@ -85,8 +85,8 @@ async def test_a_region_is_stored_listed_and_sent(client: httpx.AsyncClient) -> 
     region = {"shape": "rect", "x": 10, "y": 20, "w": 30.5, "h": 0.5}
     response = await create(client, region=region)
     assert response.status_code == 200, response.text
-    chat = response.json()["chat"]
-    assert (chat["x"], chat["y"], chat["region"]) == (10, 20, region)
+    conversation = response.json()["chat"]
+    assert (conversation["x"], conversation["y"], conversation["region"]) == (10, 20, region)
     listed = (await listing(client))["conversations"]
     assert [c["region"] for c in listed] == [region]
     new = [e for e in await events(client) if e["type"] == "new-image-chat"]
@@ -134,10 +134,10 @@ async def test_the_author_moves_a_point_and_a_region(client: httpx.AsyncClient) 
     assert resized.json()["chat"]["region"]["w"] == 1
     as_point = await client.post(path, json={"x": 7, "y": 8, "region": None, "editKey": key,
                                              **ANON})
-    chat = as_point.json()["chat"]
-    assert (chat["x"], chat["y"], chat["region"]) == (7, 8, None)
+    conversation = as_point.json()["chat"]
+    assert (conversation["x"], conversation["y"], conversation["region"]) == (7, 8, None)
     # Its thread stays the same: the thread id is an id, not a position.
-    assert chat["windowUrlId"] == made["chat"]["windowUrlId"]
+    assert conversation["windowUrlId"] == made["chat"]["windowUrlId"]
     stranger = await client.post(path, json={"x": 1, "y": 1, "anonUserId": "someone-else"})
     assert (stranger.status_code, stranger.json()["code"]) == (403, "not-author")
     updates = [e for e in await events(client) if e["type"] == "image-chat-updated"]
@@ -189,16 +189,16 @@ async def test_versions_carry_every_pin_over(app: FastAPI, client: httpx.AsyncCl
 
     latest = await listing(client)
     assert (latest["version"], latest["latestVersion"]) == (2, 2)
-    for chat in latest["conversations"]:
-        truth = made[chat["_id"]]
-        assert chat["version"] == 1 and chat["positionVersion"] == 2
-        assert chat["carry"] == ("changed" if truth.expected == "changed" and not truth.edge
-                                 else chat["carry"])
+    for conversation in latest["conversations"]:
+        truth = made[conversation["_id"]]
+        assert conversation["version"] == 1 and conversation["positionVersion"] == 2
+        assert conversation["carry"] == ("changed" if truth.expected == "changed" and not truth.edge
+                                         else conversation["carry"])
         if truth.expected == "lost":
-            assert chat["carry"] == "lost"
-            assert (chat["x"], chat["y"]) == (truth.anchor.x, truth.anchor.y)
-        if chat["carry"] == "same":
-            assert abs(chat["x"] - truth.x) < 1.5 and abs(chat["y"] - truth.y) < 1.5
+            assert conversation["carry"] == "lost"
+            assert (conversation["x"], conversation["y"]) == (truth.anchor.x, truth.anchor.y)
+        if conversation["carry"] == "same":
+            assert abs(conversation["x"] - truth.x) < 1.5 and abs(conversation["y"] - truth.y) < 1.5
     on_v1 = await listing(client, version=1)
     assert {c["carry"] for c in on_v1["conversations"]} == {"origin"}
     assert {c["positionVersion"] for c in on_v1["conversations"]} == {1}
@@ -245,17 +245,17 @@ async def test_a_new_pin_goes_on_the_latest_version_and_a_lost_one_is_placed(
     assert uploaded.status_code == 200, uploaded.text
     assert uploaded.json() == {"status": "success", "version": 2, "created": True,
                                "carried": {"same": 0, "changed": 0, "lost": 1}}
-    [chat] = (await listing(client))["conversations"]
-    assert (chat["x"], chat["y"], chat["carry"]) == (50, 50, "lost")
+    [conversation] = (await listing(client))["conversations"]
+    assert (conversation["x"], conversation["y"], conversation["carry"]) == (50, 50, "lost")
     moved = await client.post(f"/comment-image-chats/demo/{made['createdChatId']}/move",
                               json={"x": 20, "y": 30, "editKey": made["editKey"], **ANON})
     assert moved.status_code == 200, moved.text
     assert (moved.json()["chat"]["carry"], moved.json()["chat"]["positionVersion"]) == (
         "moved", 2)
-    [chat] = (await listing(client))["conversations"]
-    assert (chat["x"], chat["y"], chat["carry"]) == (20, 30, "moved")
-    [chat] = (await listing(client, version=1))["conversations"]
-    assert (chat["x"], chat["y"], chat["carry"]) == (50, 50, "origin")
+    [conversation] = (await listing(client))["conversations"]
+    assert (conversation["x"], conversation["y"], conversation["carry"]) == (20, 30, "moved")
+    [conversation] = (await listing(client, version=1))["conversations"]
+    assert (conversation["x"], conversation["y"], conversation["carry"]) == (50, 50, "origin")
     # New conversations are made on the latest version; a stale one is refused.
     stale = await create(client, x=1, y=1, version=1)
     assert (stale.status_code, stale.json()["code"]) == (409, "not-latest-version")
@@ -389,8 +389,8 @@ async def test_the_dashboard_lists_lost_conversations_and_places_them(
     placed = await client.post("/dashboard/conversations/move", data={
         "csrf": csrf, "chatId": made["createdChatId"], "version": "2", "x": "12.5", "y": "7"})
     assert placed.status_code == 303, placed.text
-    [chat] = (await listing(client))["conversations"]
-    assert (chat["x"], chat["y"], chat["carry"]) == (12.5, 7, "moved")
+    [conversation] = (await listing(client))["conversations"]
+    assert (conversation["x"], conversation["y"], conversation["carry"]) == (12.5, 7, "moved")
     page = await client.get("/dashboard/review")
     assert "Nothing to review" in page.text
     bad = await client.post("/dashboard/conversations/move", data={
@@ -408,3 +408,24 @@ async def test_a_known_address_that_cannot_be_checked_again_stays_its_version(
     assert (again.status_code, again.json()["version"], again.json()["created"]) == (
         200, 1, False)
     assert host.hits["/a.png"] == 2
+
+
+async def test_new_content_at_a_known_address_is_a_new_version_once_checked_again(
+    database_url: str, clock: FixedClock, host: ImageHost
+) -> None:
+    async for application in _app(database_url, clock, image_recheck_secs=300):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application),
+                                     base_url="http://testserver") as client:
+            src = host.put("/same-address.png", png(colour=(200, 40, 40)))
+            assert (await report(client, src)).json()["version"] == 1
+            # The designer replaces the file behind the same address.
+            host.put("/same-address.png", png(colour=(30, 90, 220)))
+            soon = await report(client, src)  # within the recheck time: trusted as it was
+            assert (soon.json()["version"], soon.json()["created"]) == (1, False)
+            assert host.hits["/same-address.png"] == 1
+            clock.advance(301_000)
+            later = await report(client, src)
+            assert later.status_code == 200, later.text
+            assert (later.json()["version"], later.json()["created"],
+                    later.json()["latest"]) == (2, True, True)
+            assert host.hits["/same-address.png"] == 2

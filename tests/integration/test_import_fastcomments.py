@@ -155,13 +155,13 @@ async def _check_through_the_api(
     ) as client:
         listing = (await client.get(f"/comment-image-chats/{tenant}",
                                     params={"urlId": "site.example/gallery"})).json()
-        chats = {c["urlId"]: c for c in listing["conversations"]}
-        assert set(chats) == set(THREADS)
+        by_thread = {c["urlId"]: c for c in listing["conversations"]}
+        assert set(by_thread) == set(THREADS)
         for thread, (src, x, y) in zip(THREADS, POINTS, strict=True):
             in_file = [r for r in rows if r["urlId"] == thread]
-            chat = chats[thread]
-            assert (chat["x"], chat["y"], chat["src"]) == (x, y, src)
-            assert chat["commentCount"] == len(in_file)
+            conversation = by_thread[thread]
+            assert (conversation["x"], conversation["y"], conversation["src"]) == (x, y, src)
+            assert conversation["commentCount"] == len(in_file)
             page = (await client.get(f"/comments/{tenant}",
                                      params={"urlId": thread, "count": 200})).json()
             # Oldest first, as written; parents, authors, votes and dates kept.
@@ -173,7 +173,7 @@ async def _check_through_the_api(
                 assert (got["votesUp"], got["votesDown"]) == (want["votesUp"],
                                                               want["votesDown"])
                 assert got["date"] == iso_from_ms(T0 + int(want["id"][2:]) * 1000)
-                assert got["chatId"] == chat["_id"]
+                assert got["chatId"] == conversation["_id"]
         blog = (await client.get(f"/comments/{tenant}", params={"urlId": PAGES[3]})).json()
         assert blog["commentCount"] == sum(1 for r in rows if r["urlId"] == PAGES[3])
         assert blog["urlIdWS"] == "site.example/blog/3"

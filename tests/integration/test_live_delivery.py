@@ -24,12 +24,12 @@ async def test_a_new_marker_reaches_every_subscriber_in_reference_shape(live: Li
                                        json={**MARKER, "broadcastId": "op-1"})
         assert created.status_code == 200
         for client in (a, b):
-            chat = await client.next_of("new-image-chat")
+            marker = await client.next_of("new-image-chat")
             comment = await client.next_of("new-comment")
-            assert chat["chat"]["_id"] == created.json()["createdChatId"]
-            assert chat["broadcastId"] == comment["broadcastId"] == "op-1"
-            assert isinstance(chat["timestamp"], int)
-            assert (chat["seq"], comment["seq"]) == (1, 2)
+            assert marker["chat"]["_id"] == created.json()["createdChatId"]
+            assert marker["broadcastId"] == comment["broadcastId"] == "op-1"
+            assert isinstance(marker["timestamp"], int)
+            assert (marker["seq"], comment["seq"]) == (1, 2)
             assert {"_id", "tenantId", "urlId", "commenterName", "commentHTML", "comment",
                     "verified", "url", "approved", "locale", "date"} <= set(comment["comment"])
 

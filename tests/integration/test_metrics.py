@@ -15,7 +15,7 @@ from imagechat.app import create_app
 from imagechat.live.frames import text_frame
 from imagechat.settings import Settings
 from imagechat.store import event_log
-from tests.helpers import create_chat, services
+from tests.helpers import create_conversation, services
 from tests.integration.conftest import Live
 from tests.live_server import LiveClient, live_client
 
@@ -74,8 +74,8 @@ async def test_counters_match_the_events_published_and_delivered(live: Live) -> 
 
         # Two markers with a first message each (2 events apiece) and one reply (the
         # message and its marker's new count): 6 events.
-        first = await create_chat(live.http, url_id="img-1")
-        await create_chat(live.http, url_id="img-1", x=60)
+        first = await create_conversation(live.http, url_id="img-1")
+        await create_conversation(live.http, url_id="img-1", x=60)
         reply = await live.http.post(f"/comments/demo?urlId={first['chat']['windowUrlId']}",
                                      json={"comment": "Agreed", "commenterName": "Bo"})
         assert reply.status_code == 200

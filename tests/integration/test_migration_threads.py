@@ -22,10 +22,10 @@ from tests.integration.test_migrations import _admin
 T0 = 1_764_000_000_000
 TENANT = "old-site"
 IMAGE = "example.com/old.png"
-CHATS = ["a" * 24, "b" * 24]
-# Per chat: (comment id, parent id or None).
-THREADS = {CHATS[0]: [("c" * 23 + "1", None), ("c" * 23 + "2", "c" * 23 + "1")],
-           CHATS[1]: [("d" * 23 + "1", None)]}
+CONVERSATIONS = ["a" * 24, "b" * 24]
+# Per conversation: (comment id, parent id or None).
+THREADS = {CONVERSATIONS[0]: [("c" * 23 + "1", None), ("c" * 23 + "2", "c" * 23 + "1")],
+           CONVERSATIONS[1]: [("d" * 23 + "1", None)]}
 
 
 def _old(name: str, *columns: str) -> Any:
@@ -58,16 +58,18 @@ async def _fill_old_schema(engine: AsyncEngine) -> None:
         await conn.execute(sa.insert(channels).values(
             tenant_id=TENANT, url_id=IMAGE, seq=6, epoch="e" * 16, locked=False,
             created_at=T0, updated_at=T0))
-        for n, chat in enumerate(CHATS):
+        for n, conversation in enumerate(CONVERSATIONS):
             await conn.execute(sa.insert(conversations).values(
-                id=chat, tenant_id=TENANT, url_id=IMAGE, window_url_id=f"chat-{chat}",
+                id=conversation, tenant_id=TENANT, url_id=IMAGE,
+                window_url_id=f"chat-{conversation}",
                 page_url="https://example.com/p", page_title=f"Page {n}", src="/old.png",
-                x=10.0 + n, y=20.0, comment_count=len(THREADS[chat]), resolved=False,
+                x=10.0 + n, y=20.0, comment_count=len(THREADS[conversation]), resolved=False,
                 user_id=None, anon_user_id="anon-1", commenter_name="Ann", edit_key_hash=None,
                 created_at=T0 + n, updated_at=T0 + n))
-            for i, (cid, parent) in enumerate(THREADS[chat]):
+            for i, (cid, parent) in enumerate(THREADS[conversation]):
                 await conn.execute(sa.insert(comments).values(
-                    id=cid, tenant_id=TENANT, conversation_id=chat, url_id=f"chat-{chat}",
+                    id=cid, tenant_id=TENANT, conversation_id=conversation,
+                    url_id=f"chat-{conversation}",
                     url="https://example.com/p", parent_id=parent, commenter_name="Ann",
                     comment=f"text {cid}", comment_html=f"text {cid}", user_id=None,
                     anon_user_id="anon-1", avatar=None, verified=False, approved=True,
@@ -75,8 +77,8 @@ async def _fill_old_schema(engine: AsyncEngine) -> None:
                     votes_down=0, edit_key_hash=None, created_at=T0 + 10 * n + i,
                     updated_at=T0 + 10 * n + i))
         await conn.execute(sa.insert(votes).values(
-            id="v" * 24, tenant_id=TENANT, comment_id=THREADS[CHATS[0]][0][0], voter_key="a:x",
-            user_id=None, anon_user_id="x", direction=1, created_at=T0))
+            id="v" * 24, tenant_id=TENANT, comment_id=THREADS[CONVERSATIONS[0]][0][0],
+            voter_key="a:x", user_id=None, anon_user_id="x", direction=1, created_at=T0))
         for seq in range(1, 7):
             await conn.execute(sa.insert(events).values(
                 id=f"{seq:024d}", tenant_id=TENANT, url_id=IMAGE, seq=seq, type="new-comment",
@@ -136,8 +138,8 @@ async def test_upgrade_keeps_every_row_and_seq(old_database: tuple[str, AsyncEng
         assert await _rows(engine, table, *columns) == before[table], table
     pages = await _rows(engine, "pages", "url_id", "comment_count", "root_comment_count",
                         "title", "url", "created_at")
-    assert pages == [(f"chat-{CHATS[0]}", 2, 1, "Page 0", "https://example.com/p", T0),
-                     (f"chat-{CHATS[1]}", 1, 1, "Page 1", "https://example.com/p", T0 + 10)]
+    assert pages == [(f"chat-{CONVERSATIONS[0]}", 2, 1, "Page 0", "https://example.com/p", T0),
+                     (f"chat-{CONVERSATIONS[1]}", 1, 1, "Page 1", "https://example.com/p", T0 + 10)]
 
 
 async def test_old_threads_keep_working_after_the_upgrade(
@@ -150,18 +152,19 @@ async def test_old_threads_keep_working_after_the_upgrade(
     async with app.router.lifespan_context(app), httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as client:
-        thread = f"chat-{CHATS[0]}"
+        thread = f"chat-{CONVERSATIONS[0]}"
         listing = (await client.get(f"/comment-image-chats/{TENANT}",
                                     params={"urlId": IMAGE})).json()
-        assert [c["urlId"] for c in listing["conversations"]] == [f"chat-{c}" for c in CHATS]
+        assert [c["urlId"] for c in listing["conversations"]] == [
+            f"chat-{c}" for c in CONVERSATIONS]
         assert listing["seq"] == 6
         page = (await client.get(f"/comments/{TENANT}", params={"urlId": thread})).json()
-        assert [c["_id"] for c in page["comments"]] == [c for c, _ in THREADS[CHATS[0]]]
-        assert {c["chatId"] for c in page["comments"]} == {CHATS[0]}
+        assert [c["_id"] for c in page["comments"]] == [c for c, _ in THREADS[CONVERSATIONS[0]]]
+        assert {c["chatId"] for c in page["comments"]} == {CONVERSATIONS[0]}
         assert page["urlIdWS"] == IMAGE
         reply = await client.post(f"/comments/{TENANT}", params={"urlId": thread}, json={
             "comment": "after the upgrade", "commenterName": "Bo",
-            "parentId": THREADS[CHATS[0]][1][0]})
+            "parentId": THREADS[CONVERSATIONS[0]][1][0]})
         assert reply.status_code == 200, reply.text
         events = (await client.get(f"/events/{TENANT}",
                                    params={"urlId": IMAGE, "since": 6})).json()
@@ -170,10 +173,10 @@ async def test_old_threads_keep_working_after_the_upgrade(
         assert events["events"][1]["chat"]["commentCount"] == 3
         assert page["comments"][0]["votes"] == 1
         # Deleting an old thread's last comment still takes its conversation with it.
-        only = THREADS[CHATS[1]][0][0]
+        only = THREADS[CONVERSATIONS[1]][0][0]
         gone = await client.delete(f"/api/v1/comments/{only}", params={"tenantId": TENANT},
                                    headers={"X-API-Key": "s"})
         assert gone.status_code == 200, gone.text
         left = (await client.get(f"/comment-image-chats/{TENANT}",
                                  params={"urlId": IMAGE})).json()["conversations"]
-        assert [c["_id"] for c in left] == [CHATS[0]]
+        assert [c["_id"] for c in left] == [CONVERSATIONS[0]]

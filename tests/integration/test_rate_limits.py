@@ -50,7 +50,8 @@ def small_limits(sqlite_url: str, **limits: Any) -> Settings:
         "rate_limit_writes_per_visitor": 3, "rate_limit_writes_per_tenant": 100, **limits})
 
 
-async def new_chat(client: httpx.AsyncClient, tenant: str = "acme", **body: Any) -> httpx.Response:
+async def new_conversation(client: httpx.AsyncClient, tenant: str = "acme",
+                           **body: Any) -> httpx.Response:
     return await client.post(f"/comment-image-chats/{tenant}", json={
         "urlId": "img-1", "x": 10, "y": 20, "comment": "Hello", "commenterName": "Ann", **body})
 
@@ -69,7 +70,7 @@ async def test_a_visitor_over_its_limit_gets_429_while_others_write_on(
 ) -> None:
     async with running(small_limits(sqlite_url), clock) as app, \
             visitor(app, "10.0.0.1") as ann, visitor(app, "10.0.0.2") as bob:
-        created = (await new_chat(ann)).json()  # 1
+        created = (await new_conversation(ann)).json()  # 1
         comment_id = created["comment"]["_id"]
         edit_key = created["editKey"]
         window = created["chat"]["windowUrlId"]
@@ -81,25 +82,44 @@ async def test_a_visitor_over_its_limit_gets_429_while_others_write_on(
         refused = await ann.request("DELETE", f"/comments/acme/{comment_id}",
                                     json={"editKey": edit_key})
         assert_limited(refused, 20)
-        assert_limited(await new_chat(ann), 20)
+        assert_limited(await new_conversation(ann), 20)
         listing = await ann.get("/comments/acme", params={"urlId": window})  # reads are free
         assert listing.status_code == 200
         assert comment_id in [c["_id"] for c in listing.json()["comments"]]  # not deleted
 
         # Another address, a signed-in user at the same address, another tenant: all fine.
-        assert (await new_chat(bob)).status_code == 200
+        assert (await new_conversation(bob)).status_code == 200
         token = make_token(SECRET, {"id": "u-1"}, clock.now_ms())
         for _ in range(3):
-            assert (await new_chat(ann, sso=token)).status_code == 200
-        assert_limited(await new_chat(ann, sso=token), 20)
-        assert (await new_chat(ann, tenant="demo")).status_code == 200
+            assert (await new_conversation(ann, sso=token)).status_code == 200
+        assert_limited(await new_conversation(ann, sso=token), 20)
+        assert (await new_conversation(ann, tenant="demo")).status_code == 200
+
+
+async def test_comments_at_a_page_url_id_count_like_a_conversations(
+    sqlite_url: str, clock: FixedClock
+) -> None:
+    async with running(small_limits(sqlite_url), clock) as app, \
+            visitor(app, "10.0.0.1") as ann:
+        for n in range(3):
+            posted = await ann.post("/comments/acme", params={"urlId": "blog/post-1"},
+                                    json={"comment": f"page {n}", "commenterName": "Ann"})
+            assert posted.status_code == 200, posted.text
+            clock.advance(1)  # oldest first: each its own time
+        # The page's writes and a conversation's share the visitor's one limit.
+        assert_limited(await ann.post("/comments/acme", params={"urlId": "blog/post-2"},
+                                      json={"comment": "more", "commenterName": "Ann"}), 20)
+        assert_limited(await new_conversation(ann), 20)
+        listing = await ann.get("/comments/acme", params={"urlId": "blog/post-1"})
+        assert [c["comment"] for c in listing.json()["comments"]] == [
+            "page 0", "page 1", "page 2"]
 
 
 async def test_a_delete_body_is_still_read_by_the_route_after_the_limit_check(
     sqlite_url: str, clock: FixedClock
 ) -> None:
     async with running(small_limits(sqlite_url), clock) as app, visitor(app, "10.0.0.1") as ann:
-        created = (await new_chat(ann)).json()
+        created = (await new_conversation(ann)).json()
         deleted = await ann.request("DELETE", f"/comments/acme/{created['comment']['_id']}",
                                     json={"editKey": created["editKey"]})
         assert deleted.status_code == 200, deleted.text
@@ -113,8 +133,8 @@ async def test_unsigned_simple_sso_ids_count_by_address(
                                                 allow_simple_sso=True)
         for n in range(3):  # a fresh unsigned id each time does not make a fresh visitor
             sso = {"id": f"claimed-{n}", "username": "X"}
-            assert (await new_chat(ann, tenant="simple", sso=sso)).status_code == 200
-        assert_limited(await new_chat(ann, tenant="simple", sso={"id": "claimed-9",
+            assert (await new_conversation(ann, tenant="simple", sso=sso)).status_code == 200
+        assert_limited(await new_conversation(ann, tenant="simple", sso={"id": "claimed-9",
                                                                   "username": "X"}), 20)
 
 
@@ -126,10 +146,10 @@ async def test_the_tenant_limit_stops_every_visitor_but_not_other_tenants(
     async with running(settings, clock) as app:
         for n in range(3):
             async with visitor(app, f"10.0.1.{n}") as client:
-                assert (await new_chat(client)).status_code == 200
+                assert (await new_conversation(client)).status_code == 200
         async with visitor(app, "10.0.1.99") as late:
-            assert_limited(await new_chat(late), 20)
-            assert (await new_chat(late, tenant="demo")).status_code == 200
+            assert_limited(await new_conversation(late), 20)
+            assert (await new_conversation(late, tenant="demo")).status_code == 200
 
 
 async def test_server_api_writes_count_against_the_tenant_once_the_key_is_checked(
@@ -160,7 +180,7 @@ async def test_browsers_may_read_retry_after_cross_origin(
     async with running(small_limits(sqlite_url, rate_limit_writes_per_visitor=1), clock) as app, \
             visitor(app, "10.0.0.1") as ann:
         origin = {"Origin": "https://blog.example.com"}
-        await new_chat(ann)
+        await new_conversation(ann)
         refused = await ann.post("/comment-image-chats/acme", headers=origin, json={
             "urlId": "img-1", "x": 1, "y": 1, "comment": "again", "commenterName": "Ann"})
         assert refused.status_code == 429
@@ -211,13 +231,13 @@ async def test_two_nodes_share_the_limits_through_redis(
         await make_tenant(first, tenant)
         async with visitor(first, "10.0.0.1") as on_first, \
                 visitor(second, "10.0.0.1") as on_second, visitor(second, "10.0.0.2") as other:
-            assert (await new_chat(on_first, tenant)).status_code == 200
-            assert (await new_chat(on_second, tenant)).status_code == 200
-            assert (await new_chat(on_first, tenant)).status_code == 200
+            assert (await new_conversation(on_first, tenant)).status_code == 200
+            assert (await new_conversation(on_second, tenant)).status_code == 200
+            assert (await new_conversation(on_first, tenant)).status_code == 200
             # The fourth write from 10.0.0.1 is over, whichever node it reaches.
-            assert_limited(await new_chat(on_second, tenant), 20)
-            assert_limited(await new_chat(on_first, tenant), 20)
-            assert (await new_chat(other, tenant)).status_code == 200
+            assert_limited(await new_conversation(on_second, tenant), 20)
+            assert_limited(await new_conversation(on_first, tenant), 20)
+            assert (await new_conversation(other, tenant)).status_code == 200
 
     client = aioredis.from_url(redis_url)
     try:
@@ -274,7 +294,7 @@ async def test_writes_succeed_while_the_limiter_cannot_reach_redis(
         try:
             with caplog.at_level(logging.WARNING, logger="imagechat.auth"):
                 for _ in range(3):
-                    assert (await new_chat(ann)).status_code == 200
+                    assert (await new_conversation(ann)).status_code == 200
         finally:
             await dead.close()
         assert any("not enforced" in r.getMessage() for r in caplog.records)

@@ -57,22 +57,22 @@ async def test_page_comments_reach_the_subscriber_of_their_url_id_ws(live: Live)
                                    parentId=first.comment.id)
         key = reply.comment.editKey
         assert key is not None
-        edited = await http.post(f"/comments/demo/{reply.comment.id}/update-text",
-                                 params={"editKey": key},
-                                 json={"comment": "A better reply", "broadcastId": "w-3"})
-        assert edited.status_code == 200, edited.text
-        vote = await http.post(f"/comments/demo/{first.comment.id}/vote",
-                               params={"urlId": PAGE},
-                               json={"voteDir": "up", "anonUserId": "anon-bo",
-                                     "broadcastId": "w-4"})
-        assert vote.status_code == 200, vote.text
-        unvote = await http.delete(f"/comments/demo/{first.comment.id}/vote/"
-                                   f"{vote.json()['voteId']}",
-                                   params={"anonUserId": "anon-bo", "broadcastId": "w-5"})
-        assert unvote.status_code == 200, unvote.text
-        gone = await http.delete(f"/comments/demo/{reply.comment.id}",
-                                 params={"editKey": key, "broadcastId": "w-6"})
-        assert gone.status_code == 200, gone.text
+        edited = parsed(ref.PublicAPISetCommentTextResponse, await http.post(
+            f"/comments/demo/{reply.comment.id}/update-text", params={"editKey": key},
+            json={"comment": "A better reply", "broadcastId": "w-3"}))
+        assert "A better reply" in edited.comment.commentHTML
+        vote = parsed(ref.VoteResponse, await http.post(
+            f"/comments/demo/{first.comment.id}/vote", params={"urlId": PAGE},
+            json={"voteDir": "up", "anonUserId": "anon-bo", "broadcastId": "w-4"}))
+        assert vote.status == "success" and vote.voteId
+        unvote = parsed(ref.VoteDeleteResponse, await http.delete(
+            f"/comments/demo/{first.comment.id}/vote/{vote.voteId}",
+            params={"anonUserId": "anon-bo", "broadcastId": "w-5"}))
+        assert unvote.status == "success"
+        gone = parsed(ref.PublicAPIDeleteCommentResponse, await http.delete(
+            f"/comments/demo/{reply.comment.id}", params={"editKey": key,
+                                                          "broadcastId": "w-6"}))
+        assert gone.status == "success"
 
         events = [ref.LiveEvent.model_validate(e) for e in await viewer.events(5)]
         assert [e.type for e in events] == ["new-comment", "updated-comment", "new-vote",
@@ -89,17 +89,17 @@ async def test_page_comments_reach_the_subscriber_of_their_url_id_ws(live: Live)
         replayed = await back.events(5)
         assert [e.get("seq") for e in replayed] == [*seqs[1:], seqs[-1]]
         assert replayed[-1]["type"] == "resumed"
-    log = (await http.get("/event-log/demo", params={
-        "urlId": PAGE, "startTime": 0, "endTime": 10**13})).json()
-    assert [e["data"] for e in log["events"]][-1].count("deleted-comment") == 1
-    assert len(log["events"]) == 6
+    log = parsed(ref.GetEventLogResponse, await http.get("/event-log/demo", params={
+        "urlId": PAGE, "startTime": 0, "endTime": 10**13}))
+    assert [e.data for e in log.events][-1].count("deleted-comment") == 1
+    assert [e.broadcastId for e in log.events] == [f"w-{n}" for n in range(1, 7)]
 
 
 async def test_two_step_image_chat_creation_as_the_reference_widget_does(live: Live) -> None:
     http = live.http
     async with live_client(live.address, tenantIdWS="demo", urlId="my-page") as viewer:
         await asyncio.sleep(0.1)
-        # Step 1: the first message, as a comment at the chat's windowUrlId.
+        # Step 1: the first message, as a comment at the conversation's windowUrlId.
         first = await post_comment(http, THREAD, "Is this photo too dark?", broadcast_id="t-1")
         # Step 2: the conversation over it.
         body = {"urlId": "my-page", "windowUrlId": THREAD, "pageTitle": "Gallery",
@@ -123,9 +123,9 @@ async def test_two_step_image_chat_creation_as_the_reference_widget_does(live: L
 
         listing = parsed(ref.ImageChatList,
                          await http.get("/comment-image-chats/demo", params={"urlId": "my-page"}))
-        [chat] = listing.conversations
-        assert (chat.id, chat.urlId, listing.urlIdClean) == (created.createdChatId, THREAD,
-                                                              "my-page")
+        [conversation] = listing.conversations
+        assert (conversation.id, conversation.urlId, listing.urlIdClean) == (
+            created.createdChatId, THREAD, "my-page")
         assert listing.urlIdWS == "my-page"
         thread = parsed(ref.GetCommentsResponseWithPresence,
                         await http.get("/comments/demo", params={"urlId": THREAD}))
@@ -156,6 +156,24 @@ async def test_two_step_creation_refusals_name_the_problem(
         assert "my-page" in error.reason  # names the conversation's image
     listing = (await http.get("/comment-image-chats/demo", params={"urlId": "another-image"}))
     assert listing.json()["conversations"] == []
+
+
+async def test_two_tabs_creating_the_same_conversation_at_once_make_one(live: Live) -> None:
+    http = live.http
+    first = await post_comment(http, THREAD, "Both tabs saw this", broadcast_id="c-1")
+    body = {"urlId": "my-page", "windowUrlId": THREAD, "x": 25.5, "y": 30.2,
+            "createdFromCommentId": first.comment.id, "anonUserId": "anon-ann"}
+    answers = await asyncio.gather(*(
+        http.post("/comment-image-chats/demo", json={**body, "broadcastId": f"c-{n}"})
+        for n in range(2, 6)))
+    created = [parsed(ref.CreatedImageChat, answer) for answer in answers]
+    assert len({c.createdChatId for c in created}) == 1
+    assert sorted(bool((c.model_extra or {}).get("existing")) for c in created) == [
+        False, True, True, True]
+    listing = parsed(ref.ImageChatList,
+                     await http.get("/comment-image-chats/demo", params={"urlId": "my-page"}))
+    assert [c.id for c in listing.conversations] == [created[0].createdChatId]
+    assert listing.conversations[0].model_extra["commentCount"] == 1
 
 
 async def test_server_to_server_comments_and_pages_in_the_reference_shapes(

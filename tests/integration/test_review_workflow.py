@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from imagechat.auth import sso
 from imagechat.domain.clock import FixedClock
-from tests.helpers import create_chat, make_tenant, services
+from tests.helpers import create_conversation, make_tenant, services
 
 SECRET = "review-secret"
 TENANT = "studio"
@@ -75,7 +75,8 @@ async def bell(client: httpx.AsyncClient, *, sso_token: str | None = None,
     return found
 
 
-async def signed_chat(client: httpx.AsyncClient, token: str, **extra: Any) -> dict[str, Any]:
+async def signed_conversation(client: httpx.AsyncClient, token: str,
+                              **extra: Any) -> dict[str, Any]:
     return await ok(await client.post(f"/comment-image-chats/{TENANT}", json={
         "urlId": "mockup.png", "x": 30, "y": 40, "comment": "Header too big", "sso": token,
         **extra}))
@@ -93,8 +94,8 @@ async def test_who_may_resolve_and_reopen(
     client: httpx.AsyncClient, studio: str, people: People, clock: FixedClock
 ) -> None:
     ann = people.token("ann", "Ann")
-    chat = await signed_chat(client, ann)
-    chat_id = chat["createdChatId"]
+    conversation = await signed_conversation(client, ann)
+    chat_id = conversation["createdChatId"]
     stranger = people.token("sam", "Sam")
     refused(await resolve(client, chat_id, True, sso=stranger), 403, "not-allowed-to-resolve")
     refused(await resolve(client, chat_id, True, anonUserId="anon-x"), 403,
@@ -130,9 +131,9 @@ async def test_who_may_resolve_and_reopen(
 async def test_anonymous_author_resolves_with_the_edit_key_and_the_site_may_open_it_to_all(
     app: FastAPI, client: httpx.AsyncClient, studio: str
 ) -> None:
-    chat = await create_chat(client, TENANT, "mockup.png")
-    chat_id = chat["createdChatId"]
-    await ok(await resolve(client, chat_id, True, editKey=chat["editKey"]))
+    conversation = await create_conversation(client, TENANT, "mockup.png")
+    chat_id = conversation["createdChatId"]
+    await ok(await resolve(client, chat_id, True, editKey=conversation["editKey"]))
     refused(await resolve(client, chat_id, False, editKey="guess"), 403,
             "not-allowed-to-resolve")
     listing = await ok(await client.get(f"/comment-image-chats/{TENANT}",
@@ -149,7 +150,7 @@ async def test_banned_and_locked_refuse_resolving_but_not_to_moderators(
     client: httpx.AsyncClient, studio: str, people: People
 ) -> None:
     ann = people.token("ann", "Ann")
-    chat_id = (await signed_chat(client, ann))["createdChatId"]
+    chat_id = (await signed_conversation(client, ann))["createdChatId"]
     await ok(await client.post("/api/v1/image-lock", headers=KEY,
                                params={"tenantId": TENANT, "urlId": "mockup.png"},
                                json={"locked": True}))
@@ -224,8 +225,8 @@ async def react(client: httpx.AsyncClient, comment_id: str, emoji: str, on: bool
 async def test_reactions_toggle_and_count_exactly_under_concurrency(
     client: httpx.AsyncClient, studio: str
 ) -> None:
-    chat = await create_chat(client, TENANT, "mockup.png")
-    comment_id = chat["comment"]["_id"]
+    conversation = await create_conversation(client, TENANT, "mockup.png")
+    comment_id = conversation["comment"]["_id"]
     # Two tabs of one visitor at once, and five other visitors at once.
     tabs = await asyncio.gather(*(react(client, comment_id, "👍", True, anonUserId="anon-a")
                                   for _ in range(2)))
@@ -239,7 +240,7 @@ async def test_reactions_toggle_and_count_exactly_under_concurrency(
     await ok(await react(client, comment_id, "👍", False, anonUserId="anon-0"))
     await ok(await react(client, comment_id, "👍", False, anonUserId="anon-0"))  # no-op
     thread = await ok(await client.get(f"/comments/{TENANT}", params={
-        "urlId": chat["chat"]["windowUrlId"], "anonUserId": "anon-1"}))
+        "urlId": conversation["chat"]["windowUrlId"], "anonUserId": "anon-1"}))
     [listed] = thread["comments"]
     assert listed["reactions"] == {"👍": 5, "❤️": 3}
     assert sorted(listed["myReactions"]) == sorted(["👍", "❤️"])
@@ -262,17 +263,17 @@ async def test_replies_and_mentions_notify_the_right_people_once(
 ) -> None:
     ann, bo, cy, dee = (people.token(u, n) for u, n in (
         ("ann", "Ann"), ("bo", "Bo"), ("cy", "Cy"), ("dee", "Dee")))
-    chat = await signed_chat(client, ann)
-    thread = chat["chat"]["windowUrlId"]
+    conversation = await signed_conversation(client, ann)
+    thread = conversation["chat"]["windowUrlId"]
     await post(client, "warmup", "hi", sso_token=dee)  # Dee is known, and follows nothing
     reply = (await post(client, thread, "Agreed", sso_token=bo,
-                        parentId=chat["comment"]["_id"]))["comment"]
+                        parentId=conversation["comment"]["_id"]))["comment"]
     # Ann wrote first: Bo's reply to her is a RepliedToMe (0). Bo hears nothing of his own.
     [to_ann] = await bell(client, sso_token=ann)
     assert (to_ann["kind"], to_ann["type"], to_ann["fromCommentId"]) == ("reply", 0,
                                                                          reply["_id"])
     assert (to_ann["urlId"], to_ann["urlIdWS"], to_ann["conversationId"]) == (
-        thread, "mockup.png", chat["createdChatId"])
+        thread, "mockup.png", conversation["createdChatId"])
     assert await bell(client, sso_token=bo) == []
     # Cy mentions Dee: Dee gets a mention (7); Ann and Bo, who wrote there, a reply (1).
     clock.advance(10)
@@ -288,19 +289,45 @@ async def test_replies_and_mentions_notify_the_right_people_once(
                                                                      "reply"]
     # Resolving tells the author, unless the author did it.
     clock.advance(10)
-    await ok(await resolve(client, chat["createdChatId"], True,
+    await ok(await resolve(client, conversation["createdChatId"], True,
                            sso=people.token("mo", "Mo", isModerator=True)))
     assert (await bell(client, sso_token=ann))[0]["kind"] == "resolved"
-    await ok(await resolve(client, chat["createdChatId"], False, sso=ann))
+    await ok(await resolve(client, conversation["createdChatId"], False, sso=ann))
     assert (await bell(client, sso_token=ann))[0]["kind"] == "resolved"
+
+
+async def test_a_follower_who_never_wrote_hears_replies_and_an_author_hears_a_reopen(
+    client: httpx.AsyncClient, studio: str, people: People, clock: FixedClock
+) -> None:
+    ann, bo, dee = (people.token(u, n) for u, n in (("ann", "Ann"), ("bo", "Bo"),
+                                                       ("dee", "Dee")))
+    conversation = await signed_conversation(client, ann)
+    thread = conversation["chat"]["windowUrlId"]
+    await post(client, "warmup", "hi", sso_token=dee)  # Dee is known, and follows nothing
+    # Dee follows the thread with the bell's button, without writing in it.
+    state = await ok(await client.post("/user-notifications/set-subscription-state/subscribe",
+                                       params={"tenantId": TENANT, "urlId": thread,
+                                               "url": "", "pageTitle": "", "sso": dee}))
+    assert state["modifiedCount"] == 1
+    await post(client, thread, "A reply", sso_token=bo)
+    assert [(n["kind"], n["fromUserName"]) for n in await bell(client, sso_token=dee)] == [
+        ("reply", "Bo")]
+    # Someone else reopens Ann's resolved conversation: she hears of both.
+    moderator = people.token("mo", "Mo", isModerator=True)
+    clock.advance(10)
+    await ok(await resolve(client, conversation["createdChatId"], True, sso=moderator))
+    clock.advance(10)
+    await ok(await resolve(client, conversation["createdChatId"], False, sso=moderator))
+    kinds = [n["kind"] for n in await bell(client, sso_token=ann)]
+    assert kinds[:2] == ["reopened", "resolved"]
 
 
 async def test_banned_unfollowed_and_other_tenants_hear_nothing(
     client: httpx.AsyncClient, studio: str, people: People
 ) -> None:
     ann, bo = people.token("ann", "Ann"), people.token("bo", "Bo")
-    chat = await signed_chat(client, ann)
-    thread = chat["chat"]["windowUrlId"]
+    conversation = await signed_conversation(client, ann)
+    thread = conversation["chat"]["windowUrlId"]
     await ok(await client.post("/api/v1/bans", headers=KEY, params={"tenantId": TENANT},
                                json={"userId": "ann"}))
     await post(client, thread, "reply to a banned author", sso_token=bo)
@@ -328,8 +355,10 @@ async def test_banned_unfollowed_and_other_tenants_hear_nothing(
 async def test_anonymous_visitors_get_notifications_by_their_browser_id(
     client: httpx.AsyncClient, studio: str, people: People
 ) -> None:
-    chat = await create_chat(client, TENANT, "mockup.png", anonUserId="anon-browser-1")
-    await post(client, chat["chat"]["windowUrlId"], "nice", sso_token=people.token("bo", "Bo"))
+    conversation = await create_conversation(client, TENANT, "mockup.png",
+                                             anonUserId="anon-browser-1")
+    await post(client, conversation["chat"]["windowUrlId"], "nice",
+               sso_token=people.token("bo", "Bo"))
     [note] = await bell(client, anon="anon-browser-1")
     assert note["kind"] == "reply" and note["fromUserName"] == "Bo"
     assert await bell(client, anon="anon-browser-2") == []
@@ -341,9 +370,9 @@ async def test_reading_marks_and_counts(
     client: httpx.AsyncClient, studio: str, people: People
 ) -> None:
     ann = people.token("ann", "Ann")
-    chat = await signed_chat(client, ann)
+    conversation = await signed_conversation(client, ann)
     for n in range(3):
-        await post(client, chat["chat"]["windowUrlId"], f"reply {n}",
+        await post(client, conversation["chat"]["windowUrlId"], f"reply {n}",
                    sso_token=people.token(f"u{n}", f"U{n}"))
     count = await ok(await client.get("/user-notifications/get-count",
                                       params={"tenantId": TENANT, "sso": ann}))

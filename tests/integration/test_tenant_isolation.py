@@ -40,7 +40,7 @@ from imagechat.domain.models import Delivery, Tenant, WebhookEndpoint
 from imagechat.settings import Settings
 from imagechat.store import channels, email_bounces, outbox, webhooks
 from imagechat.store.tables import metadata, notifications, pages
-from tests.helpers import api_routes, create_chat, make_tenant, services
+from tests.helpers import api_routes, create_conversation, make_tenant, services
 
 A, B = "tenant-a", "tenant-b"
 # Both tenants have conversations on this image: same urlId, two separate channels.
@@ -74,29 +74,29 @@ class World:
     tenant_b: Tenant
     now_ms: int
     # Tenant A's objects and the keys its anonymous author holds.
-    a_chat: str = ""
+    a_conversation: str = ""
     a_window: str = ""  # the thread of A's conversation
     a_first: str = ""
     a_reply: str = ""
     a_page: str = ""  # A's comment at SHARED_PAGE
     a_vote: str = ""
-    a_chat_key: str = ""
+    a_conversation_key: str = ""
     a_reply_key: str = ""
     a_page_key: str = ""
     # Tenant B's objects.
-    b_chat1: str = ""
+    b_conversation1: str = ""
     b_window1: str = ""
     b_first: str = ""
     b_reply: str = ""
     b_vote: str = ""
-    b_chat2: str = ""
+    b_conversation2: str = ""
     b_window2: str = ""
     b_signed: str = ""
     b_vote2: str = ""
     b_review: str = ""  # B's second user's reply in B's signed conversation
     b_page: str = ""  # B's anonymous comment at SHARED_PAGE
     b_page2: str = ""  # B's signed comment at B_ONLY_PAGE
-    b_chat_key: str = ""
+    b_conversation_key: str = ""
     b_reply_key: str = ""
     b_page_key: str = ""
     b_page_rows: list[str] = field(default_factory=list)  # ids of B's pages
@@ -108,8 +108,8 @@ class World:
     identities: dict[str, Identity] = field(default_factory=dict)
 
     @property
-    def b_chats(self) -> list[str]:
-        return [self.b_chat1, self.b_chat2]
+    def b_conversations(self) -> list[str]:
+        return [self.b_conversation1, self.b_conversation2]
 
     @property
     def b_threads(self) -> list[str]:
@@ -129,11 +129,11 @@ class World:
 
     @property
     def b_edit_keys(self) -> list[str]:
-        return [self.b_chat_key, self.b_reply_key, self.b_page_key]
+        return [self.b_conversation_key, self.b_reply_key, self.b_page_key]
 
     @property
     def a_edit_keys(self) -> list[str]:
-        return [self.a_chat_key, self.a_reply_key, self.a_page_key]
+        return [self.a_conversation_key, self.a_reply_key, self.a_page_key]
 
     def a_comments_at(self, url_id: str) -> list[str]:
         """A's own comments at one of B's urlIds, before any case runs."""
@@ -141,7 +141,7 @@ class World:
 
     def leak_markers(self) -> list[str]:
         """Strings that must never appear in an answer to one of A's identities."""
-        return ["B-SECRET", self.tenant_b.api_secret, *self.b_edit_keys, *self.b_chats,
+        return ["B-SECRET", self.tenant_b.api_secret, *self.b_edit_keys, *self.b_conversations,
                 *self.b_comments, self.b_vote, self.b_vote2, *self.b_page_rows,
                 *self.b_notifications, *B_ONLY_USERS, B_BOUNCED, self.b_webhook,
                 self.b_webhook_secret, self.b_delivery]
@@ -207,10 +207,10 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
     tenant_b = await make_tenant(app, B, allow_simple_sso=True)
     w = World(tenant_a=tenant_a, tenant_b=tenant_b, now_ms=clock.now_ms())
 
-    created = await create_chat(client, A, SHARED_IMAGE, comment="A first message",
-                                name="Ann A", anonUserId="anon-a-author")
-    w.a_chat, w.a_window = created["createdChatId"], created["chat"]["windowUrlId"]
-    w.a_first, w.a_chat_key = created["comment"]["_id"], created["editKey"]
+    created = await create_conversation(client, A, SHARED_IMAGE, comment="A first message",
+                                        name="Ann A", anonUserId="anon-a-author")
+    w.a_conversation, w.a_window = created["createdChatId"], created["chat"]["windowUrlId"]
+    w.a_first, w.a_conversation_key = created["comment"]["_id"], created["editKey"]
     reply = await _post_comment(client, A, w.a_window, "A reply", commenterName="Ann A",
                                 anonUserId="anon-a-author", parentId=w.a_first)
     w.a_reply, w.a_reply_key = reply["comment"]["_id"], reply["editKey"]
@@ -219,11 +219,11 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
                                commenterName="Ann A", anonUserId="anon-a-author")
     w.a_page, w.a_page_key = page["comment"]["_id"], page["editKey"]
 
-    created = await create_chat(client, B, SHARED_IMAGE, x=55, y=66,
-                                comment="B-SECRET first message", name="Bob B",
-                                anonUserId="anon-b-author")
-    w.b_chat1, w.b_window1 = created["createdChatId"], created["chat"]["windowUrlId"]
-    w.b_first, w.b_chat_key = created["comment"]["_id"], created["editKey"]
+    created = await create_conversation(client, B, SHARED_IMAGE, x=55, y=66,
+                                        comment="B-SECRET first message", name="Bob B",
+                                        anonUserId="anon-b-author")
+    w.b_conversation1, w.b_window1 = created["createdChatId"], created["chat"]["windowUrlId"]
+    w.b_first, w.b_conversation_key = created["comment"]["_id"], created["editKey"]
     reply = await _post_comment(client, B, w.b_window1, "B-SECRET reply",
                                 commenterName="Bob B", anonUserId="anon-b-author",
                                 parentId=w.b_first)
@@ -239,8 +239,8 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
     response = await client.post(f"/comment-image-chats/{B}", json={
         "urlId": B_ONLY_IMAGE, "x": 1, "y": 2, "comment": "B-SECRET signed", "sso": b_user})
     assert response.status_code == 200, response.text
-    w.b_chat2, w.b_window2 = (response.json()["createdChatId"],
-                              response.json()["chat"]["windowUrlId"])
+    w.b_conversation2, w.b_window2 = (response.json()["createdChatId"],
+                                      response.json()["chat"]["windowUrlId"])
     w.b_signed = response.json()["comment"]["_id"]
     w.b_vote2 = await _vote(client, B, w.b_signed, "down", sso=b_user)
     # B's second user replies in Bea's conversation: Bea is notified (a reply).
@@ -258,7 +258,7 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
     assert page["comment"]["mentions"] == [{"id": B_REVIEWER, "tag": "@B-SECRET Rev"}]
 
     # B's moderator resolves the anonymous author's conversation: its author is notified.
-    response = await client.post(f"/comment-image-chats/{B}/{w.b_chat1}/resolve",
+    response = await client.post(f"/comment-image-chats/{B}/{w.b_conversation1}/resolve",
                                  json={"resolved": True, "sso": b_mod})
     assert response.status_code == 200, response.text
     for comment_id, emoji, who in ((w.b_first, "👍", {"anonUserId": "anon-b-voter"}),
@@ -302,7 +302,7 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
                    "anon": {"anonUserId": "anon-b-author"}}
 
     w.identities = {
-        "anon": _anon_identity("anon", "anon-a-author", w.a_chat_key),
+        "anon": _anon_identity("anon", "anon-a-author", w.a_conversation_key),
         "admin": _sso_identity("admin", make_token(
             tenant_a.api_secret, {"id": "a-admin", "isAdmin": True}, w.now_ms)),
         "moderator": _sso_identity("moderator", make_token(
@@ -399,9 +399,10 @@ async def case_list_image_chats(c: Ctx) -> None:
         assert body["seq"] == 0 and body["epoch"] == ""
         body = await c.call("GET", f"/comment-image-chats/{A}", 200,
                             params={"urlId": SHARED_IMAGE, **who.query})
-        assert [(chat["_id"], chat["tenantId"], chat["urlId"], chat["urlIdClean"])
-                for chat in body["conversations"]] == [(w.a_chat, A, w.a_window, SHARED_IMAGE)]
-        # A's channel on the shared image: new chat, its comment, reply + count, vote.
+        assert [(one["_id"], one["tenantId"], one["urlId"], one["urlIdClean"])
+                for one in body["conversations"]] == [
+            (w.a_conversation, A, w.a_window, SHARED_IMAGE)]
+        # A's channel on the shared image: new conversation, its comment, reply + count, vote.
         assert body["seq"] == 5
     for who in w.a_sso:
         await c.call("GET", f"/comment-image-chats/{B}", 401,
@@ -426,17 +427,18 @@ async def case_create_image_chat(c: Ctx) -> None:
                 "urlId": image, "x": 50, "y": 50, "windowUrlId": thread,
                 "comment": f"A on B's thread ({who.name})", "commenterName": "Ann A",
                 **who.body})
-            chat = body["chat"]
-            assert (chat["tenantId"], chat["urlId"], chat["urlIdClean"]) == (A, thread, image)
+            conversation = body["chat"]
+            assert (conversation["tenantId"], conversation["urlId"],
+                    conversation["urlIdClean"]) == (A, thread, image)
             assert body["existing"] is (thread in made)
-            assert made.setdefault(thread, chat["_id"]) == chat["_id"]
+            assert made.setdefault(thread, conversation["_id"]) == conversation["_id"]
             assert body["comment"]["tenantId"] == A
-            assert body["comment"]["chatId"] == chat["_id"]
+            assert body["comment"]["chatId"] == conversation["_id"]
     listing = await c.call("GET", f"/comment-image-chats/{A}", 200,
                            params={"urlId": B_ONLY_IMAGE})
-    assert [chat["_id"] for chat in listing["conversations"]] == [made[w.b_window2]]
+    assert [conversation["_id"] for conversation in listing["conversations"]] == [made[w.b_window2]]
     assert listing["conversations"][0]["commentCount"] == len(w.a_visitors)
-    # New chat and its comment, then a comment and a count for each later tab.
+    # New conversation and its comment, then a comment and a count for each later tab.
     assert listing["seq"] == 2 * len(w.a_visitors)
     for who in w.a_sso:
         await c.call("POST", f"/comment-image-chats/{B}", 401, json_body={
@@ -448,43 +450,43 @@ async def case_create_image_chat(c: Ctx) -> None:
 
 async def case_delete_image_chat(c: Ctx) -> None:
     w = c.w
-    for chat_id in w.b_chats:
+    for chat_id in w.b_conversations:
         for who in w.a_visitors:
             await c.call("DELETE", f"/comment-image-chats/{A}/{chat_id}", 404, params=who.query)
         # Even B's own edit key, had it leaked, finds nothing of B through A's path.
         await c.call("DELETE", f"/comment-image-chats/{A}/{chat_id}", 404,
-                     params={"editKey": w.b_chat_key, "anonUserId": "anon-b-author"})
+                     params={"editKey": w.b_conversation_key, "anonUserId": "anon-b-author"})
         for who in w.a_sso:
             await c.call("DELETE", f"/comment-image-chats/{B}/{chat_id}", 401, params=who.query)
             await c.call("DELETE", f"/comment-image-chats/{B}/{chat_id}", 401,
                          json_body=who.body)
-        # A's edit key belongs to A's chat; it proves nothing about B's.
+        # A's edit key belongs to A's conversation; it proves nothing about B's.
         await c.call("DELETE", f"/comment-image-chats/{B}/{chat_id}", 403,
                      params=w.identities["anon"].query)
     for key in w.a_edit_keys:
-        await c.call("DELETE", f"/comment-image-chats/{B}/{w.b_chat1}", 403,
+        await c.call("DELETE", f"/comment-image-chats/{B}/{w.b_conversation1}", 403,
                      json_body={"editKey": key, "anonUserId": "anon-a-author"})
 
 
 async def case_move_image_chat(c: Ctx) -> None:
     w = c.w
-    for chat_id in w.b_chats:
+    for chat_id in w.b_conversations:
         path = f"/comment-image-chats/{{}}/{chat_id}/move"
         for body in ({"x": 5, "y": 5}, {"region": {"x": 5, "y": 5, "w": 5, "h": 5}},
                      {"x": 5, "y": 5, "version": 2}):
             for who in w.a_visitors:
                 await c.call("POST", path.format(A), 404, json_body={**body, **who.body})
             await c.call("POST", path.format(A), 404, json_body={
-                **body, "editKey": w.b_chat_key, "anonUserId": "anon-b-author"})
+                **body, "editKey": w.b_conversation_key, "anonUserId": "anon-b-author"})
             for who in w.a_sso:
                 await c.call("POST", path.format(B), 401, json_body={**body, **who.body})
                 await c.call("POST", path.format(B), 401, params=who.query, json_body=body)
             body_ = await c.call("POST", path.format(B), 403, json_body={
                 **body, **w.identities["anon"].body})
             assert body_["code"] == "not-author"
-    body = await c.call("POST", f"/comment-image-chats/{A}/{w.a_chat}/move", 200,
+    body = await c.call("POST", f"/comment-image-chats/{A}/{w.a_conversation}/move", 200,
                         json_body={"x": 1, "y": 2, **w.identities["anon"].body})
-    assert (body["chat"]["_id"], body["chat"]["x"]) == (w.a_chat, 1)
+    assert (body["chat"]["_id"], body["chat"]["x"]) == (w.a_conversation, 1)
 
 
 # --- /image-versions ------------------------------------------------------------------------
@@ -554,7 +556,7 @@ async def case_api_export_image(c: Ctx) -> None:
     c.attempts += 1
     assert response.status_code == 200, response.text
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert {r["conversationId"] for r in rows} == {c.w.a_chat}
+    assert {r["conversationId"] for r in rows} == {c.w.a_conversation}
     assert sorted(r["commentId"] for r in rows) == sorted([c.w.a_first, c.w.a_reply])
     for marker in c.w.leak_markers():
         assert marker not in response.text, f"CSV export leaked {marker!r}"
@@ -582,7 +584,7 @@ async def case_list_comments(c: Ctx) -> None:
     body = await c.call("GET", f"/comments/{A}", 200, params={"urlId": w.a_window})
     assert sorted(comment["_id"] for comment in body["comments"]) == sorted([w.a_first,
                                                                                w.a_reply])
-    assert {comment["chatId"] for comment in body["comments"]} == {w.a_chat}
+    assert {comment["chatId"] for comment in body["comments"]} == {w.a_conversation}
     assert body["urlIdWS"] == SHARED_IMAGE
 
 
@@ -606,7 +608,7 @@ async def case_post_comment(c: Ctx) -> None:
             await c.call("POST", f"/comments/{B}", 401, params={"urlId": url_id},
                          json_body={"comment": "into B?", "urlId": url_id, **who.body})
         assert await c.a_thread(url_id) == sorted([*w.a_comments_at(url_id), *posted])
-    # No reply of A's hangs below B's comment: not at B's thread's name, not in A's chat.
+    # No reply of A's hangs below B's comment: not at B's thread's name, not in A's conversation.
     for comment_id, thread in w.b_comment_threads:
         for url_id in (thread, w.a_window):
             for who in w.a_visitors:
@@ -759,8 +761,8 @@ async def case_api_list_image_chats(c: Ctx) -> None:
     await _api_refused_for_b(c, "GET", path, urlId=SHARED_IMAGE)
     for params in ({}, {"urlId": SHARED_IMAGE}):
         body = await c.call("GET", path, 200, params=c.api(A, **params), headers=c.a_key)
-        assert [(chat["_id"], chat["urlId"]) for chat in body["imageChats"]] == [
-            (w.a_chat, w.a_window)]
+        assert [(one["_id"], one["urlId"]) for one in body["imageChats"]] == [
+            (w.a_conversation, w.a_window)]
     for url_id in (B_ONLY_IMAGE, SHARED_PAGE):
         body = await c.call("GET", path, 200, params=c.api(A, urlId=url_id), headers=c.a_key)
         assert body["imageChats"] == []
@@ -776,11 +778,11 @@ async def _api_object_case(
 
 
 async def case_api_get_image_chat(c: Ctx) -> None:
-    await _api_object_case(c, "GET", "/api/v1/image-chats", c.w.b_chats)
+    await _api_object_case(c, "GET", "/api/v1/image-chats", c.w.b_conversations)
 
 
 async def case_api_delete_image_chat(c: Ctx) -> None:
-    await _api_object_case(c, "DELETE", "/api/v1/image-chats", c.w.b_chats)
+    await _api_object_case(c, "DELETE", "/api/v1/image-chats", c.w.b_conversations)
 
 
 async def case_api_list_comments(c: Ctx) -> None:
@@ -998,14 +1000,15 @@ async def case_resolve_image_chat(c: Ctx) -> None:
     w = c.w
     # Even where A lets every visitor resolve, B's conversations are not A's to find.
     await services(c.app).tenants.update(A, visitors_resolve=True)
-    for chat_id in w.b_chats:  # B's first is resolved, its second open
+    for chat_id in w.b_conversations:  # B's first is resolved, its second open
         path = f"/comment-image-chats/{{}}/{chat_id}/resolve"
         for resolved in (True, False):
             for who in w.a_visitors:
                 await c.call("POST", path.format(A), 404,
                              json_body={"resolved": resolved, **who.body})
             await c.call("POST", path.format(A), 404, json_body={
-                "resolved": resolved, "editKey": w.b_chat_key, "anonUserId": "anon-b-author"})
+                "resolved": resolved, "editKey": w.b_conversation_key,
+                "anonUserId": "anon-b-author"})
             for who in w.a_sso:
                 await c.call("POST", path.format(B), 401,
                              json_body={"resolved": resolved, **who.body})
@@ -1015,9 +1018,9 @@ async def case_resolve_image_chat(c: Ctx) -> None:
             body = await c.call("POST", path.format(B), 403, json_body={
                 "resolved": resolved, **w.identities["anon"].body})
             assert body["code"] == "not-allowed-to-resolve"
-    body = await c.call("POST", f"/comment-image-chats/{A}/{w.a_chat}/resolve", 200,
+    body = await c.call("POST", f"/comment-image-chats/{A}/{w.a_conversation}/resolve", 200,
                         json_body={"resolved": True, **w.identities["anon"].body})
-    assert (body["chat"]["_id"], body["chat"]["resolved"]) == (w.a_chat, True)
+    assert (body["chat"]["_id"], body["chat"]["resolved"]) == (w.a_conversation, True)
 
 
 async def case_react(c: Ctx) -> None:
@@ -1183,7 +1186,8 @@ async def _anno(c: Ctx, method: str, url: str, expected: int, *,
 
 def _b_annotation_paths(w: World) -> list[str]:
     """B's annotations, as they would be named under one tenant's path (filled in)."""
-    return [f"{w.b_chat1}", f"{w.b_chat2}", f"{w.b_chat1}/replies/{w.b_reply}"]
+    return [f"{w.b_conversation1}", f"{w.b_conversation2}",
+            f"{w.b_conversation1}/replies/{w.b_reply}"]
 
 
 async def case_annotation_reads(c: Ctx) -> None:
@@ -1191,7 +1195,7 @@ async def case_annotation_reads(c: Ctx) -> None:
     for who in w.a_visitors:
         shared = await _anno(c, "GET", _anno_path(A, SHARED_IMAGE), 200, params=who.query)
         items = shared.json()["first"]["items"]
-        assert [item["id"].rsplit("/", 1)[1] for item in items] == [w.a_chat, w.a_reply]
+        assert [item["id"].rsplit("/", 1)[1] for item in items] == [w.a_conversation, w.a_reply]
         only_b = await _anno(c, "GET", _anno_path(A, B_ONLY_IMAGE), 200, params=who.query)
         assert only_b.json()["total"] == 0
         for rest in _b_annotation_paths(w):
@@ -1211,9 +1215,9 @@ async def case_annotation_post(c: Ctx) -> None:
     w = c.w
     name = {"commenterName": "Ann A"}
     for who in w.a_visitors:
-        for target in (f"http://testserver{_anno_path(A, SHARED_IMAGE, w.b_chat1)}",
-                       f"http://testserver{_anno_path(B, SHARED_IMAGE, w.b_chat1)}",
-                       f"http://testserver{_anno_path(A, SHARED_IMAGE, w.a_chat)}"
+        for target in (f"http://testserver{_anno_path(A, SHARED_IMAGE, w.b_conversation1)}",
+                       f"http://testserver{_anno_path(B, SHARED_IMAGE, w.b_conversation1)}",
+                       f"http://testserver{_anno_path(A, SHARED_IMAGE, w.a_conversation)}"
                        f"/replies/{w.b_reply}"):
             body = await _anno(c, "POST", _anno_path(A, SHARED_IMAGE), 400,
                                params={**who.query, **name},
@@ -1246,7 +1250,7 @@ async def _annotation_writes(c: Ctx, method: str) -> None:
     # A's edit key belongs to A's objects; it proves nothing about B's.
     for key in w.a_edit_keys:
         for rest in _b_annotation_paths(w)[::2]:
-            image = B_ONLY_IMAGE if w.b_chat2 in rest else SHARED_IMAGE
+            image = B_ONLY_IMAGE if w.b_conversation2 in rest else SHARED_IMAGE
             reply = "/replies/" in rest
             doc = _anno_doc(motivation="replying", target="x") if reply and body else body
             await _anno(c, method, _anno_path(B, image, rest), 403,
@@ -1398,8 +1402,8 @@ async def test_b_fixture_is_what_the_cases_assume(
     assert w.b_window1 != w.a_window and not w.b_window1.startswith("chat-")
     reads = await tenant_b_reads(client, w)
     assert [(c["_id"], c["urlId"], c["urlIdClean"]) for c in reads["chats shared"][
-        "conversations"]] == [(w.b_chat1, w.b_window1, SHARED_IMAGE)]
-    assert [c["_id"] for c in reads["chats b-only"]["conversations"]] == [w.b_chat2]
+        "conversations"]] == [(w.b_conversation1, w.b_window1, SHARED_IMAGE)]
+    assert [c["_id"] for c in reads["chats b-only"]["conversations"]] == [w.b_conversation2]
     assert [(c["version"], c["positionVersion"]) for c in reads["chats b-only"][
         "conversations"]] == [(1, 2)]
     assert [v["version"] for v in reads["versions b-only"]["versions"]] == [1, 2]

@@ -45,11 +45,11 @@ async def fill(client: httpx.AsyncClient, tenant_id: str, secret: str) -> None:
         body: dict[str, Any] = answer.json()
         return body
 
-    chat = await ok(client.post(f"/comment-image-chats/{tenant_id}", json={
+    conversation = await ok(client.post(f"/comment-image-chats/{tenant_id}", json={
         "urlId": "logo.png", "x": 10, "y": 20, "comment": "Bigger?", "commenterName": "Ann",
         "anonUserId": "anon-ann"}))
-    thread = chat["chat"]["windowUrlId"]
-    first = chat["comment"]["_id"]
+    thread = conversation["chat"]["windowUrlId"]
+    first = conversation["comment"]["_id"]
     await ok(client.post(f"/comments/{tenant_id}", params={"urlId": thread}, json={
         "comment": "Yes", "commenterName": "Bo", "anonUserId": "anon-bo", "parentId": first}))
     await ok(client.post(f"/comments/{tenant_id}", params={"urlId": "blog/launch"}, json={

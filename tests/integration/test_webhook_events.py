@@ -57,10 +57,10 @@ async def test_every_change_is_an_event_with_its_objects(app: FastAPI,
     created = await s.image_chats.create(tenant, ann, NewImageChatInput(
         url_id=IMAGE, x=10, y=20, first_comment=CommentDraft(text="First", commenter_name="Ann")),
         None)
-    chat, first = created.chat, created.comment
+    conversation, first = created.conversation, created.comment
     assert first is not None and created.edit_key is not None
     clock.advance(1)
-    reply = await s.comments.post(tenant, bea, chat.window_url_id,
+    reply = await s.comments.post(tenant, bea, conversation.window_url_id,
                                   CommentDraft(text="A reply", parent_id=first.id), None)
     clock.advance(1)
     await s.comments.update_text(tenant, ann, first.id, "First, cc @Bea", created.edit_key,
@@ -68,13 +68,13 @@ async def test_every_change_is_an_event_with_its_objects(app: FastAPI,
     clock.advance(1)
     await s.reactions.set(tenant, bea, first.id, "🎉", True, None)
     clock.advance(1)
-    await s.image_chats.resolve(tenant, ann, chat.id, True, None, created.edit_key)
+    await s.image_chats.resolve(tenant, ann, conversation.id, True, None, created.edit_key)
     clock.advance(1)
-    await s.image_chats.resolve(tenant, ann, chat.id, False, None, created.edit_key)
+    await s.image_chats.resolve(tenant, ann, conversation.id, False, None, created.edit_key)
     clock.advance(1)
     await s.comments.delete(tenant, bea, reply.comment.id, None, None)
     clock.advance(1)
-    await s.image_chats.delete(tenant, ann, chat.id, None, created.edit_key)
+    await s.image_chats.delete(tenant, ann, conversation.id, None, created.edit_key)
 
     bodies = await _bodies(app, tenant.id, every)
     # One write a millisecond: the events of each write, write after write.
@@ -88,12 +88,12 @@ async def test_every_change_is_an_event_with_its_objects(app: FastAPI,
     assert {b["type"] for b in bodies} == set(EVENT_TYPES)
     assert all(b["event_type"] == b["type"] and b["tenantId"] == tenant.id for b in bodies)
     by_type = {b["type"]: b["data"] for b in bodies}
-    assert by_type["image-chat.created"]["chat"]["_id"] == chat.id
+    assert by_type["image-chat.created"]["chat"]["_id"] == conversation.id
     assert by_type["image-chat.created"]["chat"]["urlIdClean"] == IMAGE
     created_comment = next(b["data"] for b in bodies if b["type"] == "comment.created")
     assert created_comment["comment"]["_id"] == first.id
-    assert created_comment["comment"]["chatId"] == chat.id
-    assert created_comment["chat"]["_id"] == chat.id
+    assert created_comment["comment"]["chatId"] == conversation.id
+    assert created_comment["chat"]["_id"] == conversation.id
     assert by_type["comment.updated"]["comment"]["comment"] == "First, cc @Bea"
     assert by_type["mention"]["mention"] == {"userId": "bea", "tag": "@Bea"}
     assert by_type["reaction"]["reaction"] == {"emoji": "🎉", "on": True, "userId": "bea",
@@ -102,7 +102,7 @@ async def test_every_change_is_an_event_with_its_objects(app: FastAPI,
     assert by_type["image-chat.resolved"]["chat"]["resolved"] is True
     assert by_type["image-chat.updated"]["chat"]["resolved"] is False
     assert by_type["comment.deleted"]["comment"]["_id"] == reply.comment.id
-    assert by_type["image-chat.deleted"]["chat"]["_id"] == chat.id
+    assert by_type["image-chat.deleted"]["chat"]["_id"] == conversation.id
 
     # An endpoint gets only the types it asked for.
     assert [b["type"] for b in await _bodies(app, tenant.id, mentions_only)] == ["mention"]

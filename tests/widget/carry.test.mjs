@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import { dropPoint, mayMove, movedPlace, needsReview } from '../../src/imagechat/web/widget/carry.mjs';
 
 test('only lost conversations wait for review, in marker order', () => {
-  const chats = [{ _id: 'a', carry: 'lost' }, { _id: 'b', carry: 'same' }, { _id: 'c', carry: 'lost' }, { _id: 'd', carry: 'moved' }, { _id: 'e' }];
+  const conversations = [{ _id: 'a', carry: 'lost' }, { _id: 'b', carry: 'same' }, { _id: 'c', carry: 'lost' }, { _id: 'd', carry: 'moved' }, { _id: 'e' }];
   const order = { a: 3, c: 1 };
-  assert.deepEqual(needsReview(chats, (id) => order[id]).map((c) => c._id), ['c', 'a']);
+  assert.deepEqual(needsReview(conversations, (id) => order[id]).map((c) => c._id), ['c', 'a']);
 });
 
 test('the author and moderators may move a conversation, others not', () => {

@@ -6,24 +6,24 @@ import { beforeEach, describe, test } from 'node:test';
 
 import { LiveSocket } from '../../src/imagechat/web/widget/live-socket.mjs';
 import {
-  chatLink, linkedChatId, NotificationCenter, pageUrl, routeNotification
+  conversationLink, linkedConversationId, NotificationCenter, pageUrl, routeNotification
 } from '../../src/imagechat/web/widget/notifications.mjs';
 import { fakeEnv, FakeServer, Recorder } from './fake-server.mjs';
 
 describe('deep links', () => {
   test('#imagechat=<chatId> names a conversation', () => {
-    assert.equal(linkedChatId('#imagechat=5f0c2a9e'), '5f0c2a9e');
-    assert.equal(linkedChatId('#imagechat=a%2Fb'), 'a/b');
-    assert.equal(linkedChatId('#imagechat='), null);
-    assert.equal(linkedChatId('#other'), null);
-    assert.equal(linkedChatId(''), null);
-    assert.equal(linkedChatId('#imagechat=%E0%A4%A'), null, 'broken escapes name nothing');
+    assert.equal(linkedConversationId('#imagechat=5f0c2a9e'), '5f0c2a9e');
+    assert.equal(linkedConversationId('#imagechat=a%2Fb'), 'a/b');
+    assert.equal(linkedConversationId('#imagechat='), null);
+    assert.equal(linkedConversationId('#other'), null);
+    assert.equal(linkedConversationId(''), null);
+    assert.equal(linkedConversationId('#imagechat=%E0%A4%A'), null, 'broken escapes name nothing');
   });
 
   test('a link to a page opens the conversation, replacing any fragment', () => {
-    assert.equal(chatLink('https://shop.test/review?v=2', 'c1'), 'https://shop.test/review?v=2#imagechat=c1');
-    assert.equal(chatLink('https://shop.test/review#top', 'c 1'), 'https://shop.test/review#imagechat=c%201');
-    assert.equal(chatLink('https://shop.test/blog#x', null), 'https://shop.test/blog');
+    assert.equal(conversationLink('https://shop.test/review?v=2', 'c1'), 'https://shop.test/review?v=2#imagechat=c1');
+    assert.equal(conversationLink('https://shop.test/review#top', 'c 1'), 'https://shop.test/review#imagechat=c%201');
+    assert.equal(conversationLink('https://shop.test/blog#x', null), 'https://shop.test/blog');
   });
 
   test('the address written on leaves our link out, and only that', () => {
@@ -33,7 +33,7 @@ describe('deep links', () => {
 });
 
 describe('where a notification opens', () => {
-  const image = (urlId, chats) => ({ urlId, has: (id) => chats.includes(id) });
+  const image = (urlId, conversations) => ({ urlId, has: (id) => conversations.includes(id) });
   const one = image('review/one', ['c1']);
   const two = image('review/two', ['c2']);
   const note = (fields) => Object.assign({ urlIdWS: 'review/one', conversationId: 'c1', url: 'https://shop.test/one' }, fields);
@@ -73,8 +73,8 @@ class FakeRest {
 }
 
 class FakeBell {
-  constructor(urlId, chats) { this.urlId = urlId; this.chats = chats; this.changes = 0; this.heard = []; }
-  target() { return { urlId: this.urlId, has: (id) => this.chats.includes(id), bell: this }; }
+  constructor(urlId, conversations) { this.urlId = urlId; this.conversations = conversations; this.changes = 0; this.heard = []; }
+  target() { return { urlId: this.urlId, has: (id) => this.conversations.includes(id), bell: this }; }
   changed() { this.changes++; }
   noticed(n) { this.heard.push(n._id); }
 }

@@ -6,14 +6,14 @@ import { test } from 'node:test';
 
 import { mayResolve } from '../../src/imagechat/web/widget/resolve.mjs';
 
-const chat = { _id: 'c1', userId: 'ann' };
+const conversation = { _id: 'c1', userId: 'ann' };
 
 test('the author and moderators may resolve; others only where the site allows it', () => {
-  assert.equal(mayResolve({ id: 'ann' }, chat), true);
-  assert.equal(mayResolve({ id: 'mo', isModerator: true }, chat), true);
-  assert.equal(mayResolve({ id: 'bo' }, chat), false);
-  assert.equal(mayResolve(null, chat), false);
-  assert.equal(mayResolve({ id: 'bo' }, chat, true), true);
-  assert.equal(mayResolve(null, chat, true), true);
+  assert.equal(mayResolve({ id: 'ann' }, conversation), true);
+  assert.equal(mayResolve({ id: 'mo', isModerator: true }, conversation), true);
+  assert.equal(mayResolve({ id: 'bo' }, conversation), false);
+  assert.equal(mayResolve(null, conversation), false);
+  assert.equal(mayResolve({ id: 'bo' }, conversation, true), true);
+  assert.equal(mayResolve(null, conversation, true), true);
   assert.equal(mayResolve({ id: 'ann' }, null, true), false);
 });

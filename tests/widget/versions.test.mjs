@@ -19,9 +19,9 @@ test('a place applies only on its version: positionVersion, else its own, else t
 });
 
 test('without its place, a conversation keeps everything else', () => {
-  const chat = { _id: 'c', x: 1, y: 2, region: null, carry: 'same', positionVersion: 2, resolved: true, commentCount: 3 };
-  assert.deepEqual(withoutPlace(chat), { _id: 'c', resolved: true, commentCount: 3 });
-  assert.equal(chat.x, 1);
+  const conversation = { _id: 'c', x: 1, y: 2, region: null, carry: 'same', positionVersion: 2, resolved: true, commentCount: 3 };
+  assert.deepEqual(withoutPlace(conversation), { _id: 'c', resolved: true, commentCount: 3 });
+  assert.equal(conversation.x, 1);
 });
 
 test('a carried place is on the new version; a region comes with it, a point clears one', () => {

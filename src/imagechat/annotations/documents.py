@@ -33,7 +33,7 @@ class AnnotationThread:
 
     root_id: str
     # None: a comment on the whole image (or another resource): no selector, no marker.
-    chat: Positioned | None
+    placed: Positioned | None
     # Oldest first. A conversation's first comment is its body; a whole-image
     # annotation's comment comes first.
     comments: list[Comment]
@@ -131,23 +131,23 @@ def root_annotation(iris: Iris, image: AnnotatedImage, thread: AnnotationThread
                     ) -> dict[str, Any]:
     stored = image.documents.get(thread.root_id, {})
     first = thread.first
-    if thread.chat is None:
+    if thread.placed is None:
         assert first is not None, "a whole-image annotation is its comment"
         doc = _envelope(stored, iris.annotation(thread.root_id), COMMENTING,
                         first.created_at, first.updated_at)
         doc.setdefault("target", image.src or image.url_id)
         _creator(doc, first.commenter_name)
     else:
-        chat = thread.chat.chat
-        modified = max(chat.updated_at, first.updated_at if first else 0)
+        conversation = thread.placed.conversation
+        modified = max(conversation.updated_at, first.updated_at if first else 0)
         doc = _envelope(stored, iris.annotation(thread.root_id), COMMENTING,
-                        chat.created_at, modified)
-        placed = Place(thread.chat.x, thread.chat.y, thread.chat.region_w,
-                       thread.chat.region_h)
+                        conversation.created_at, modified)
+        placed = Place(thread.placed.x, thread.placed.y, thread.placed.region_w,
+                       thread.placed.region_h)
         doc["target"] = _placed_target(stored.get("target"),
-                                       chat.src or image.src or image.url_id, placed,
+                                       conversation.src or image.src or image.url_id, placed,
                                        image.size)
-        _creator(doc, chat.commenter_name or (first.commenter_name if first else None))
+        _creator(doc, conversation.commenter_name or (first.commenter_name if first else None))
     _bodies(doc, first)
     return doc
 

@@ -63,7 +63,7 @@ class Positioned:
     """A conversation as it sits on one version of its image: `x`, `y` (and the region's
     size) on that version, and how it got there (`carry`)."""
 
-    chat: Conversation
+    conversation: Conversation
     # The version whose image x, y are on; None while the image has no versions.
     on_version: int | None
     x: float

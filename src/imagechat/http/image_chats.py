@@ -23,8 +23,8 @@ from imagechat.http.rate_limits import limit_writes
 from imagechat.http.reply_models import (
     CreatedImageChat,
     ImageChatList,
-    MovedChat,
-    ResolvedChat,
+    MovedConversation,
+    ResolvedConversation,
     Success,
 )
 from imagechat.http.schemas import (
@@ -35,7 +35,7 @@ from imagechat.http.schemas import (
 )
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.image_chats import MoveInput, NewImageChatInput
-from imagechat.wire.present import chat_detail_json, comment_json, user_json
+from imagechat.wire.present import comment_json, conversation_detail_json, user_json
 
 # Every write here counts against the visitor's and the tenant's rate limits.
 router = APIRouter(tags=["image chats"], dependencies=[Depends(limit_writes)])
@@ -56,7 +56,7 @@ async def list_image_chats(
     return {
         "status": "success",
         "user": user_json(actor),
-        "conversations": [chat_detail_json(c) for c in listing.conversations],
+        "conversations": [conversation_detail_json(c) for c in listing.conversations],
         "urlIdClean": listing.url_id,
         "isSiteAdmin": actor.is_admin,
         **ws_ids(tenant, listing.url_id, actor),
@@ -97,13 +97,13 @@ async def create_image_chat(
     )
     result: dict[str, Any] = {
         "status": "success",
-        "createdChatId": created.chat.id,
-        "chat": chat_detail_json(created.placed or created.chat),
+        "createdChatId": created.conversation.id,
+        "chat": conversation_detail_json(created.placed or created.conversation),
         "user": user_json(actor),
         "existing": created.existed,
     }
     if created.comment is not None:
-        result["comment"] = comment_json(created.comment, created.chat.id, reactions={},
+        result["comment"] = comment_json(created.comment, created.conversation.id, reactions={},
                                          mine=[])
     if created.edit_key is not None:
         result["editKey"] = created.edit_key
@@ -123,7 +123,7 @@ async def delete_image_chat(request: Request, tenantId: str, chatId: str) -> dic
 
 
 @router.post("/comment-image-chats/{tenantId}/{chatId}/resolve", dependencies=CHANGE_QUERY,
-             responses=replies(ResolvedChat, WRITE_FAILURES))
+             responses=replies(ResolvedConversation, WRITE_FAILURES))
 async def resolve_image_chat(
     request: Request, tenantId: str, chatId: str, body: ResolveBody
 ) -> dict[str, Any]:
@@ -133,14 +133,14 @@ async def resolve_image_chat(
     tenant = await tenant_of(request, tenantId)
     raw = body.model_dump()
     actor = actor_of(request, tenant, raw)
-    chat = await services_of(request).image_chats.resolve(
+    conversation = await services_of(request).image_chats.resolve(
         tenant, actor, chatId, body.resolved, broadcast_id_of(request, raw),
         edit_key_of(request, raw))
-    return {"status": "success", "chat": chat_detail_json(chat)}
+    return {"status": "success", "chat": conversation_detail_json(conversation)}
 
 
 @router.post("/comment-image-chats/{tenantId}/{chatId}/move", dependencies=CHANGE_QUERY,
-             responses=replies(MovedChat, WRITE_FAILURES))
+             responses=replies(MovedConversation, WRITE_FAILURES))
 async def move_image_chat(
     request: Request, tenantId: str, chatId: str, body: MoveImageChatBody
 ) -> dict[str, Any]:
@@ -155,4 +155,4 @@ async def move_image_chat(
         MoveInput(x=body.x, y=body.y, region=body.region,
                   region_sent="region" in body.model_fields_set, version=body.version),
         broadcast_id_of(request, raw), edit_key_of(request, raw))
-    return {"status": "success", "chat": chat_detail_json(moved)}
+    return {"status": "success", "chat": conversation_detail_json(moved)}

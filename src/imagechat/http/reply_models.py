@@ -182,11 +182,11 @@ class PostedComment(Success):
         default=None, description="Anonymous authors only: proves authorship later.")
 
 
-class ResolvedChat(Success):
+class ResolvedConversation(Success):
     chat: ImageChat
 
 
-class MovedChat(Success):
+class MovedConversation(Success):
     chat: ImageChat = Field(description="The conversation on the version it was moved on.")
 
 

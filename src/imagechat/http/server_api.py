@@ -35,7 +35,7 @@ from imagechat.http.rate_limits import limit_backend_writes
 from imagechat.http.reply_models import BackendImageChat, BackendImageChats, Success, Usage
 from imagechat.services.comment_drafts import CommentDraft
 from imagechat.services.comments import CommentChanges, CommentQuery
-from imagechat.wire.present import api_comment_json, chat_detail_json, page_json
+from imagechat.wire.present import api_comment_json, conversation_detail_json, page_json
 
 # Comments per answer of GET /api/v1/comments, by default and at most.
 API_PAGE_SIZE = 100
@@ -76,7 +76,7 @@ async def list_image_chats(
 ) -> dict[str, Any]:
     tenant, _ = await backend_of(request, tenantId, x_api_key)
     rows = await services_of(request).image_chats.page(tenant, urlId, limit=limit, offset=skip)
-    return {"status": "success", "imageChats": [chat_detail_json(c) for c in rows]}
+    return {"status": "success", "imageChats": [conversation_detail_json(c) for c in rows]}
 
 
 @router.get("/image-chats/{chatId}", responses=replies(BackendImageChat, READ_FAILURES))
@@ -84,8 +84,8 @@ async def get_image_chat(
     request: Request, chatId: str, tenantId: str, x_api_key: str | None = Header(default=None)
 ) -> dict[str, Any]:
     tenant, _ = await backend_of(request, tenantId, x_api_key)
-    chat = await services_of(request).image_chats.get(tenant, chatId)
-    return {"status": "success", "imageChat": chat_detail_json(chat)}
+    conversation = await services_of(request).image_chats.get(tenant, chatId)
+    return {"status": "success", "imageChat": conversation_detail_json(conversation)}
 
 
 @router.delete("/image-chats/{chatId}", responses=replies(Success, BACKEND_WRITE_FAILURES))

@@ -92,8 +92,8 @@ def _in_order(thread: list[Comment]) -> list[Comment]:
 
 
 def _created_at(thread: AnnotationThread) -> int:
-    if thread.chat is not None:
-        return thread.chat.chat.created_at
+    if thread.placed is not None:
+        return thread.placed.conversation.created_at
     return thread.first.created_at if thread.first else 0
 
 
@@ -134,8 +134,9 @@ class AnnotationService:
         listing = await self.image_chats.list(tenant, raw_url_id)
         url_id = listing.url_id
         async with self.db.read() as conn:
-            threads = [AnnotationThread(p.chat.id, p, _in_order(await comment_rows.in_thread(
-                conn, tenant.id, p.chat.window_url_id))) for p in listing.conversations]
+            threads = [AnnotationThread(p.conversation.id, p, _in_order(
+                await comment_rows.in_thread(conn, tenant.id, p.conversation.window_url_id)))
+                for p in listing.conversations]
             threads.extend(_whole_image_threads(
                 await comment_rows.in_thread(conn, tenant.id, url_id)))
             latest = await image_versions.latest(conn, tenant.id, url_id)
@@ -174,9 +175,10 @@ class AnnotationService:
             raise BadInput("A reply's `target` must be an annotation of this container "
                            f"({iris.container}…).", "reply-target-unknown")
         root_id, parent_id = found
-        if thread.chat is None and parent_id is None:
+        if thread.placed is None and parent_id is None:
             parent_id = root_id  # under the whole-image comment it answers
-        thread_url = thread.chat.chat.window_url_id if thread.chat else image.url_id
+        thread_url = (thread.placed.conversation.window_url_id if thread.placed
+                      else image.url_id)
         posted = await self.comments.post(
             tenant, who.actor, thread_url,
             CommentDraft(text=_require_text(incoming), commenter_name=name,
@@ -200,7 +202,7 @@ class AnnotationService:
             url_id=image.url_id, x=place.x, y=place.y, src=src, window_url_id=window,
             first_comment=draft, region=region.as_json() if region else None,
         ), who.broadcast_id)
-        return Written(created.chat.id, None, created.edit_key)
+        return Written(created.conversation.id, None, created.edit_key)
 
     async def replace(self, tenant: Tenant, iris: Iris, root_id: str, reply_id: str | None,
                       incoming: Incoming, if_match: str | None, who: Writing) -> None:
@@ -218,7 +220,7 @@ class AnnotationService:
             await self._check_and_keep(tenant, image, comment, incoming, who)
             await self._retext(tenant, comment, incoming.text, who)
             return
-        if thread.chat is None:
+        if thread.placed is None:
             if incoming.reply_to is not None or incoming.fragment is not None:
                 raise _kind_changed()
             assert thread.first is not None
@@ -227,27 +229,27 @@ class AnnotationService:
             return
         if incoming.reply_to is not None or incoming.fragment is None:
             raise _kind_changed()
-        placed = thread.chat
-        chat = placed.chat
+        placed = thread.placed
+        conversation = placed.conversation
         place = to_place(incoming.fragment, image.size)
         async with self.writer.transaction() as rec:
-            require_change(who.actor, "image chat", owner_user_id=chat.user_id,
-                           edit_key_hash=chat.edit_key_hash, edit_key=who.edit_key)
-            await require_writable(rec.conn, tenant.id, chat.url_id, who.actor)
-            await annotation_documents.put(rec.conn, tenant.id, image.url_id, chat.id,
+            require_change(who.actor, "image chat", owner_user_id=conversation.user_id,
+                           edit_key_hash=conversation.edit_key_hash, edit_key=who.edit_key)
+            await require_writable(rec.conn, tenant.id, conversation.url_id, who.actor)
+            await annotation_documents.put(rec.conn, tenant.id, image.url_id, conversation.id,
                                            incoming.document, rec.now_ms)
         if not _same_place(place, Place(placed.x, placed.y, placed.region_w, placed.region_h),
                            image.size, incoming.fragment.unit):
             region = place.region
             await self.image_chats.move(
-                tenant, who.actor, chat.id,
+                tenant, who.actor, conversation.id,
                 MoveInput(x=place.x, y=place.y, region=region.as_json() if region else None,
                           region_sent=True), who.broadcast_id, who.edit_key)
         if thread.first is not None:
             await self._retext(tenant, thread.first, incoming.text, who)
         elif incoming.text is not None:
             await self.comments.post(
-                tenant, who.actor, chat.window_url_id,
+                tenant, who.actor, conversation.window_url_id,
                 CommentDraft(text=incoming.text,
                              commenter_name=incoming.creator_name or who.commenter_name),
                 who.broadcast_id)
@@ -260,7 +262,7 @@ class AnnotationService:
             await self.comments.delete(tenant, who.actor, reply_id, who.edit_key,
                                        who.broadcast_id)
             gone = [reply_id]
-        elif thread.chat is not None:
+        elif thread.placed is not None:
             await self.image_chats.delete(tenant, who.actor, root_id, who.broadcast_id,
                                           who.edit_key)
             gone = [root_id, *(c.id for c in thread.comments)]
@@ -297,8 +299,8 @@ class AnnotationService:
 
 
 async def _channel_of(conn: Any, tenant_id: str, comment: Comment) -> str:
-    chat = await conversations.by_window_url_id(conn, tenant_id, comment.url_id)
-    return chat.url_id if chat is not None else comment.url_id
+    conversation = await conversations.by_window_url_id(conn, tenant_id, comment.url_id)
+    return conversation.url_id if conversation is not None else comment.url_id
 
 
 def _require_text(incoming: Incoming) -> str:

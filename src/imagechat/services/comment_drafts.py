@@ -58,10 +58,10 @@ class CommentDraft:
 def build_comment(
     draft: CommentDraft, actor: Actor, thread: ThreadChannel, now_ms: int, edit_key: str | None
 ) -> Comment:
-    chat = thread.chat
+    conversation = thread.conversation
     return Comment(
         id=new_id(), tenant_id=actor.tenant_id, url_id=thread.url_id,
-        url=draft.clean_url or (chat.page_url if chat else None) or "",
+        url=draft.clean_url or (conversation.page_url if conversation else None) or "",
         parent_id=draft.clean_parent_id, commenter_name=draft.name_for(actor),
         comment=draft.clean_text, comment_html=render_comment_html(draft.clean_text),
         user_id=actor.user_id, anon_user_id=actor.anon_user_id, avatar=actor.avatar,

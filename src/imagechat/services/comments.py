@@ -17,7 +17,7 @@ from imagechat.domain.permissions import require_change
 from imagechat.domain.text import plain_name, render_comment_html
 from imagechat.services import mentions, positions
 from imagechat.services.comment_drafts import CommentDraft
-from imagechat.services.image_chats import remove_chat
+from imagechat.services.image_chats import remove_conversation
 from imagechat.services.mentions import given_mentions
 from imagechat.services.moderation import acts_as_moderator, record_action
 from imagechat.services.notifications import key_of, notify_mentions
@@ -31,7 +31,7 @@ from imagechat.store import channels, conversations, pages, usage
 from imagechat.store import comments as comment_rows
 from imagechat.store import users as user_rows
 from imagechat.store.comments import mentions_json
-from imagechat.wire.present import chat_json, comment_json
+from imagechat.wire.present import comment_json, conversation_json
 
 DIRECTIONS = (comment_rows.OLDEST_FIRST, comment_rows.NEWEST_FIRST, comment_rows.MOST_RELEVANT)
 
@@ -186,14 +186,16 @@ class CommentService:
                     raise BadInput("`parentId` is not a comment of this thread.",
                                    "invalid-parent")
             await user_rows.remember(conn, actor, rec.now_ms)
-            comment = await write_comment(rec, draft, actor, place, edit_key,
-                                          title=draft.clean_page_title or _chat_title(place),
-                                          parent=parent, broadcast_id=broadcast_id)
-            if place.chat is not None:
+            comment = await write_comment(
+                rec, draft, actor, place, edit_key,
+                title=draft.clean_page_title or _conversation_title(place), parent=parent,
+                broadcast_id=broadcast_id)
+            if place.conversation is not None:
                 updated = await conversations.add_to_comment_count(
-                    conn, tenant.id, place.chat.id, 1, rec.now_ms)
+                    conn, tenant.id, place.conversation.id, 1, rec.now_ms)
+                placed = await positions.place(conn, updated)
                 rec.record(tenant.id, place.channel, EventType.IMAGE_CHAT_UPDATED,
-                           broadcast_id, {"chat": chat_json(await positions.place(conn, updated))})
+                           broadcast_id, {"chat": conversation_json(placed)})
             await usage.add(conn, tenant.id, rec.now_ms, comment_create_count=1)
         return PostedComment(comment=comment, thread=place, edit_key=edit_key)
 
@@ -253,8 +255,8 @@ class CommentService:
                                     rec.now_ms, f"by {comment.commenter_name} on {place.channel}")
             thread = await comment_rows.in_thread(rec.conn, tenant.id, comment.url_id)
             doomed = _subtree(thread, comment.id)
-            if place.chat is not None and len(doomed) == len(thread):
-                await remove_chat(rec, place.chat, broadcast_id)
+            if place.conversation is not None and len(doomed) == len(thread):
+                await remove_conversation(rec, place.conversation, broadcast_id)
                 return comment
             await comment_rows.delete_comments(rec.conn, tenant.id, [c.id for c in doomed])
             await pages.uncount_comments(rec.conn, tenant.id, comment.url_id, rec.now_ms,
@@ -264,12 +266,12 @@ class CommentService:
                 rec.record(tenant.id, place.channel, EventType.DELETED_COMMENT, broadcast_id,
                            {"comment": comment_json(gone, place.chat_id)})
                 comment_event(rec, "comment.deleted", gone, place)
-            if place.chat is not None:
+            if place.conversation is not None:
                 updated = await conversations.add_to_comment_count(
-                    rec.conn, tenant.id, place.chat.id, -len(doomed), rec.now_ms
+                    rec.conn, tenant.id, place.conversation.id, -len(doomed), rec.now_ms
                 )
                 rec.record(tenant.id, place.channel, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                           {"chat": chat_json(await positions.place(rec.conn, updated))})
+                           {"chat": conversation_json(await positions.place(rec.conn, updated))})
         return comment
 
 
@@ -307,13 +309,13 @@ async def _rewrite(
         updated = await change_comment(rec, comment, place, values, broadcast_id)
     before = {m.id for m in comment.mentions}
     fresh = [m for m in updated.mentions if m.id not in before]
-    await notify_mentions(rec, updated, place, actor, fresh, title=_chat_title(place))
+    await notify_mentions(rec, updated, place, actor, fresh, title=_conversation_title(place))
     mention_events(rec, updated, place, fresh)
     return updated
 
 
-def _chat_title(place: ThreadChannel) -> str:
-    return (place.chat.page_title if place.chat is not None else None) or ""
+def _conversation_title(place: ThreadChannel) -> str:
+    return (place.conversation.page_title if place.conversation is not None else None) or ""
 
 
 async def _load(

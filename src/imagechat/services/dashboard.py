@@ -212,7 +212,7 @@ class Listing(Generic[Row]):
 
 @dataclass(frozen=True, slots=True)
 class Thread:
-    chat: Conversation
+    conversation: Conversation
     comments: list[Comment]
 
     @property
@@ -232,11 +232,18 @@ class ImageDetail:
     threads: list[Thread]
     # False when the image has more comments than one page reads.
     complete: bool
+    # Where the latest version was read from, when it has an address (not an upload).
+    latest_src: str | None = None
 
     @property
     def address(self) -> str | None:
+        """The latest version's address, so that the widget shows what visitors now see
+        (and places the conversations on it); else the first one a conversation had."""
+        latest = image_address(self.latest_src, self.image.page_url)
+        if latest:
+            return latest
         for thread in self.threads:
-            found = image_address(thread.chat.src, thread.chat.page_url)
+            found = image_address(thread.conversation.src, thread.conversation.page_url)
             if found:
                 return found
         return image_address(self.image.src, self.image.page_url)
@@ -255,7 +262,7 @@ class PageDetail:
 class LostConversation:
     """A conversation carry-over could not place on the latest version of its image."""
 
-    chat: Conversation
+    conversation: Conversation
     version: int
     # Where it waits: its place on the version before.
     x: float
@@ -294,23 +301,25 @@ class DashboardService:
             summary = await images.get(conn, tenant.id, url_id)
             if summary is None:
                 raise NotFound("This site has no image with that urlId.", "image-not-found")
-            chats = await conversations.list_for_image(conn, tenant.id, url_id)
+            listed = await conversations.list_for_image(conn, tenant.id, url_id)
             found = await comment_rows.for_image(conn, tenant.id, url_id,
                                                  MAX_VIEW_COMMENTS + 1)
-        by_thread: dict[str, list[Comment]] = {chat.window_url_id: [] for chat in chats}
+            latest = await image_versions.latest(conn, tenant.id, url_id)
+        by_thread: dict[str, list[Comment]] = {c.window_url_id: [] for c in listed}
         for comment in found[:MAX_VIEW_COMMENTS]:
             by_thread.setdefault(comment.url_id, []).append(comment)
-        threads = [Thread(chat=chat, comments=by_thread[chat.window_url_id]) for chat in chats]
+        threads = [Thread(conversation=c, comments=by_thread[c.window_url_id]) for c in listed]
         return ImageDetail(image=summary, threads=threads,
-                           complete=len(found) <= MAX_VIEW_COMMENTS)
+                           complete=len(found) <= MAX_VIEW_COMMENTS,
+                           latest_src=latest.src if latest else None)
 
     async def needs_review(self, tenant: Tenant) -> list[LostConversation]:
         async with self.db.read() as conn:
             found = await image_versions.lost_at_latest(conn, tenant.id, MAX_REVIEW)
-            chats = [await conversations.get_conversation(conn, tenant.id, p.chat_id)
+            listed = [await conversations.get_conversation(conn, tenant.id, p.chat_id)
                      for _, p in found]
-        return [LostConversation(chat=chat, version=p.version, x=p.x, y=p.y)
-                for chat, (_, p) in zip(chats, found, strict=True) if chat is not None]
+        return [LostConversation(conversation=c, version=p.version, x=p.x, y=p.y)
+                for c, (_, p) in zip(listed, found, strict=True) if c is not None]
 
     async def pages(
         self, tenant: Tenant, *, page: int = 1, newest_first: bool = True,

@@ -49,14 +49,14 @@ def reactions_text(counts: dict[str, int]) -> str:
 
 def _lines(report: ImageReport) -> Iterable[list[str]]:
     for thread in report.threads:
-        place, chat = thread.place, thread.place.chat
+        place, conversation = thread.place, thread.place.conversation
         region = place.region_w is not None and place.region_h is not None
         where = [report.url_id, "" if place.on_version is None else str(place.on_version),
-                 str(thread.number), chat.id, chat.window_url_id,
+                 str(thread.number), conversation.id, conversation.window_url_id,
                  "rect" if region else "point", _number(place.x), _number(place.y),
                  _number(place.region_w), _number(place.region_h), place.carry,
-                 "yes" if chat.resolved else "no", chat.resolved_by or "",
-                 iso_time(chat.resolved_at)]
+                 "yes" if conversation.resolved else "no", conversation.resolved_by or "",
+                 iso_time(conversation.resolved_at)]
         for _, comment in in_reply_order(thread.comments):
             yield [*where, comment.id, comment.parent_id or "", comment.commenter_name,
                    comment.user_id or "", iso_time(comment.created_at),

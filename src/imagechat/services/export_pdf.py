@@ -244,12 +244,12 @@ def _reactions(counts: dict[str, int]) -> str:
 
 
 def _thread_flowables(thread: ReportThread, styles: dict[str, ParagraphStyle]) -> list[Any]:
-    chat = thread.place.chat
-    state = "Resolved" if chat.resolved else "Open"
-    if chat.resolved and chat.resolved_by:
-        state += f" by {chat.resolved_by}"
-    if chat.resolved and chat.resolved_at:
-        state += f", {_when(chat.resolved_at)}"
+    conversation = thread.place.conversation
+    state = "Resolved" if conversation.resolved else "Open"
+    if conversation.resolved and conversation.resolved_by:
+        state += f" by {conversation.resolved_by}"
+    if conversation.resolved and conversation.resolved_at:
+        state += f", {_when(conversation.resolved_at)}"
     head = [Paragraph(f'<font color="#{_hex(MARKER_RGB)}">#{thread.number}</font> '
                       f"{_text(state)}", styles["thread"]),
             Paragraph(_text(_place_text(thread)), styles["meta"])]
@@ -293,7 +293,7 @@ def render(report: ImageReport) -> bytes:
     doc = SimpleDocTemplate(out, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN,
                             topMargin=MARGIN, bottomMargin=MARGIN, title=title,
                             author="ImageChat", creator="ImageChat", invariant=True)
-    resolved = sum(t.place.chat.resolved for t in report.threads)
+    resolved = sum(t.place.conversation.resolved for t in report.threads)
     meta = [f"{len(report.threads)} conversations, {resolved} resolved"]
     if report.version is not None:
         meta.append(f"version {report.version}")

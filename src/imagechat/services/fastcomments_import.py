@@ -194,23 +194,24 @@ class FastCommentsImport:
         renewed: set[str] = set()
         async with self.db.write_in_thread() as conn:
             for url_id in sorted(threads):
-                chat = await conversations.by_window_url_id(conn, tenant_id, url_id)
+                conversation = await conversations.by_window_url_id(conn, tenant_id, url_id)
                 point = parse_window_url_id(url_id)
-                if chat is None and point is not None:
+                if conversation is None and point is not None:
                     thread = await comment_rows.in_thread(conn, tenant_id, url_id)
                     if thread:
-                        chat = _conversation(tenant_id, url_id, point.url_id, point.src,
-                                             point.x, point.y, thread)
-                        await conversations.insert_conversation(conn, chat)
+                        conversation = _conversation(tenant_id, url_id, point.url_id, point.src,
+                                                     point.x, point.y, thread)
+                        await conversations.insert_conversation(conn, conversation)
                         made += 1
                         touched.add(url_id)
                 if url_id not in touched:
                     continue
                 await pages.recount(conn, tenant_id, url_id, now)
-                if chat is not None:
+                if conversation is not None:
                     count = await comment_rows.count_for_url_id(conn, tenant_id, url_id)
-                    await conversations.set_comment_count(conn, tenant_id, chat.id, count, now)
-                channel = chat.url_id if chat is not None else url_id
+                    await conversations.set_comment_count(conn, tenant_id, conversation.id, count,
+                                                          now)
+                channel = conversation.url_id if conversation is not None else url_id
                 if channel not in renewed:
                     await channels.renew_epoch(conn, tenant_id, channel, now)
                     renewed.add(channel)

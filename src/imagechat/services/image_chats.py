@@ -26,13 +26,13 @@ from imagechat.services.notifications import follow_on_write, notify_resolution
 from imagechat.services.posting import write_comment
 from imagechat.services.recorder import EventRecorder, Writer
 from imagechat.services.threads import ThreadChannel, thread_url_id
-from imagechat.services.webhook_events import chat_event
+from imagechat.services.webhook_events import conversation_event
 from imagechat.services.write_guard import require_writable
 from imagechat.store import channels, conversations, image_versions, pages, usage
 from imagechat.store import comments as comment_rows
 from imagechat.store import users as user_rows
 from imagechat.store.database import Connection
-from imagechat.wire.present import chat_json, comment_json
+from imagechat.wire.present import comment_json, conversation_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ class ImageChatList:
 
 @dataclass(frozen=True, slots=True)
 class NewImageChat:
-    chat: Conversation
+    conversation: Conversation
     # The inline first comment, when one was sent along.
     comment: Comment | None
     # Handed once to an anonymous author; its hash is all we keep.
@@ -79,7 +79,7 @@ class NewImageChatInput:
 
 
 @dataclass(frozen=True, slots=True)
-class _ValidChat:
+class _ValidConversation:
     url_id: str
     window_url_id: str
     x: float
@@ -155,7 +155,7 @@ class ImageChatService:
         raise AssertionError("unreachable")
 
     async def _create(
-        self, tenant: Tenant, actor: Actor, valid: _ValidChat, draft: CommentDraft | None,
+        self, tenant: Tenant, actor: Actor, valid: _ValidConversation, draft: CommentDraft | None,
         edit_key: str | None, broadcast_id: str | None,
     ) -> NewImageChat:
         async with self.writer.transaction() as rec:
@@ -170,7 +170,7 @@ class ImageChatService:
             version, look = await _version_for(rec, tenant.id, valid)
             await user_rows.remember(conn, actor, rec.now_ms)
             earlier = await comment_rows.count_for_url_id(conn, tenant.id, valid.window_url_id)
-            chat = Conversation(
+            conversation = Conversation(
                 id=new_id(), tenant_id=tenant.id, url_id=valid.url_id,
                 window_url_id=valid.window_url_id, page_url=valid.page_url,
                 page_title=valid.page_title, src=valid.src, x=valid.x, y=valid.y,
@@ -182,16 +182,16 @@ class ImageChatService:
                 edit_key_hash=hash_key(edit_key) if edit_key else None,
                 created_at=rec.now_ms, updated_at=rec.now_ms,
             )
-            await conversations.insert_conversation(conn, chat)
-            rec.record(tenant.id, chat.url_id, EventType.NEW_IMAGE_CHAT, broadcast_id,
-                       {"chat": chat_json(chat)})
-            chat_event(rec, "image-chat.created", chat)
-            place = ThreadChannel(url_id=chat.window_url_id, chat=chat)
+            await conversations.insert_conversation(conn, conversation)
+            rec.record(tenant.id, conversation.url_id, EventType.NEW_IMAGE_CHAT, broadcast_id,
+                       {"chat": conversation_json(conversation)})
+            conversation_event(rec, "image-chat.created", conversation)
+            place = ThreadChannel(url_id=conversation.window_url_id, conversation=conversation)
             if first is not None:
                 # Its viewers never saw it: it was posted to the thread before the thread
                 # was on their image's channel.
-                rec.record(tenant.id, chat.url_id, EventType.NEW_COMMENT, broadcast_id,
-                           {"comment": comment_json(first, chat.id)})
+                rec.record(tenant.id, conversation.url_id, EventType.NEW_COMMENT, broadcast_id,
+                           {"comment": comment_json(first, conversation.id)})
             comment = None
             if draft is not None:
                 comment = await write_comment(rec, draft, actor, place, edit_key,
@@ -199,12 +199,13 @@ class ImageChatService:
                                               broadcast_id=broadcast_id)
             else:
                 # Creating the conversation is writing in its thread: it follows it.
-                await follow_on_write(rec, actor, chat.window_url_id, url=chat.page_url or "",
-                                      title=chat.page_title or "")
+                await follow_on_write(rec, actor, conversation.window_url_id,
+                                      url=conversation.page_url or "",
+                                      title=conversation.page_title or "")
             await usage.add(conn, tenant.id, rec.now_ms, conversation_create_count=1,
                             comment_create_count=1 if comment else 0)
-        return NewImageChat(chat=chat, comment=comment, edit_key=edit_key,
-                            placed=positions.origin(chat), look=look)
+        return NewImageChat(conversation=conversation, comment=comment, edit_key=edit_key,
+                            placed=positions.origin(conversation), look=look)
 
     async def move(
         self, tenant: Tenant, actor: Actor, chat_id: Any, data: MoveInput,
@@ -217,31 +218,33 @@ class ImageChatService:
         chat_id = rules.require_id(chat_id, "chatId")
         wanted = None if data.version in (None, "") else require_version(data.version)
         async with self.writer.transaction() as rec:
-            chat = await _chat_to_change(rec.conn, tenant, actor, chat_id, edit_key)
-            latest = await image_versions.latest_number(rec.conn, tenant.id, chat.url_id)
+            conversation = await _conversation_to_change(rec.conn, tenant, actor, chat_id, edit_key)
+            latest = await image_versions.latest_number(rec.conn, tenant.id, conversation.url_id)
             on = wanted if wanted is not None else latest
-            if on is not None and (latest is None or on > latest or on < (chat.version or 1)):
+            if on is not None and (latest is None or on > latest
+                                   or on < (conversation.version or 1)):
                 raise NotFound("The conversation is not on that version of its image.",
                                "version-not-found")
-            before = await positions.place(rec.conn, chat, on)
+            before = await positions.place(rec.conn, conversation, on)
             place = _moved_place(data, before)
-            if on is None or on == (chat.version or on):
-                chat = await conversations.set_place(
-                    rec.conn, tenant.id, chat.id, x=place.x, y=place.y, region_w=place.w,
+            if on is None or on == (conversation.version or on):
+                conversation = await conversations.set_place(
+                    rec.conn, tenant.id, conversation.id, x=place.x, y=place.y, region_w=place.w,
                     region_h=place.h, now_ms=rec.now_ms)
-                moved = positions.origin(chat)
+                moved = positions.origin(conversation)
             else:
-                await image_versions.put_position(rec.conn, tenant.id, chat.url_id,
-                    image_versions.Position(chat.id, on, place.x, place.y, place.w, place.h,
+                await image_versions.put_position(rec.conn, tenant.id, conversation.url_id,
+                    image_versions.Position(conversation.id, on, place.x, place.y, place.w, place.h,
                                             positions.MOVED), rec.now_ms)
-                moved = Positioned(chat=chat, on_version=on, x=place.x, y=place.y,
+                moved = Positioned(conversation=conversation, on_version=on, x=place.x, y=place.y,
                                    region_w=place.w, region_h=place.h, carry=positions.MOVED)
-            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                       {"chat": chat_json(moved)})
-            chat_event(rec, "image-chat.updated", moved)
-            if acts_as_moderator(actor, chat.user_id):
-                await record_action(rec.conn, tenant.id, actor, "move-conversation", chat.id,
-                                    rec.now_ms, f"on {chat.url_id}, version {on or '-'}")
+            rec.record(tenant.id, conversation.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+                       {"chat": conversation_json(moved)})
+            conversation_event(rec, "image-chat.updated", moved)
+            if acts_as_moderator(actor, conversation.user_id):
+                await record_action(rec.conn, tenant.id, actor, "move-conversation",
+                                    conversation.id, rec.now_ms,
+                                    f"on {conversation.url_id}, version {on or '-'}")
         return moved
 
     async def resolve(
@@ -253,31 +256,32 @@ class ImageChatService:
         if not isinstance(resolved, bool):
             raise BadInput("`resolved` must be true or false.", "invalid-field")
         async with self.writer.transaction() as rec:
-            chat = await conversations.get_conversation(rec.conn, tenant.id, chat_id)
-            if chat is None:
+            conversation = await conversations.get_conversation(rec.conn, tenant.id, chat_id)
+            if conversation is None:
                 raise NotFound("No image chat with that id.", "chat-not-found")
-            require_resolver(tenant, actor, chat, edit_key)
-            await require_writable(rec.conn, tenant.id, chat.url_id, actor)
-            if chat.resolved == resolved:
+            require_resolver(tenant, actor, conversation, edit_key)
+            await require_writable(rec.conn, tenant.id, conversation.url_id, actor)
+            if conversation.resolved == resolved:
                 # Already so: nothing to tell anyone.
-                return await positions.place(rec.conn, chat)
+                return await positions.place(rec.conn, conversation)
             updated = await conversations.set_resolved(
-                rec.conn, tenant.id, chat.id, resolved=resolved,
-                by=resolver_name(actor, chat)[:200], now_ms=rec.now_ms)
+                rec.conn, tenant.id, conversation.id, resolved=resolved,
+                by=resolver_name(actor, conversation)[:200], now_ms=rec.now_ms)
             placed = await positions.place(rec.conn, updated)
-            rec.record(tenant.id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-                       {"chat": chat_json(placed)})
-            chat_event(rec, "image-chat.resolved" if resolved else "image-chat.updated", placed)
+            rec.record(tenant.id, conversation.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+                       {"chat": conversation_json(placed)})
+            conversation_event(rec, "image-chat.resolved" if resolved else "image-chat.updated",
+                               placed)
             await notify_resolution(rec, updated, actor, resolved)
         return placed
 
     async def get(self, tenant: Tenant, chat_id: Any) -> Conversation:
         chat_id = rules.require_id(chat_id, "chatId")
         async with self.db.read() as conn:
-            chat = await conversations.get_conversation(conn, tenant.id, chat_id)
-        if chat is None:
+            conversation = await conversations.get_conversation(conn, tenant.id, chat_id)
+        if conversation is None:
             raise NotFound("No image chat with that id.", "chat-not-found")
-        return chat
+        return conversation
 
     async def delete(
         self, tenant: Tenant, actor: Actor, chat_id: Any, broadcast_id: str | None,
@@ -285,31 +289,31 @@ class ImageChatService:
     ) -> Conversation:
         chat_id = rules.require_id(chat_id, "chatId")
         async with self.writer.transaction() as rec:
-            chat = await _chat_to_change(rec.conn, tenant, actor, chat_id, edit_key)
-            await remove_chat(rec, chat, broadcast_id)
-            if acts_as_moderator(actor, chat.user_id):
+            conversation = await _conversation_to_change(rec.conn, tenant, actor, chat_id, edit_key)
+            await remove_conversation(rec, conversation, broadcast_id)
+            if acts_as_moderator(actor, conversation.user_id):
                 await record_action(rec.conn, tenant.id, actor, "delete-conversation",
-                                    chat.id, rec.now_ms, f"on {chat.url_id}")
-        return chat
+                                    conversation.id, rec.now_ms, f"on {conversation.url_id}")
+        return conversation
 
 
-def resolver_name(actor: Actor, chat: Conversation) -> str:
+def resolver_name(actor: Actor, conversation: Conversation) -> str:
     """How a resolution names who made it (`resolvedBy`)."""
     if actor.display_name:
         return actor.display_name
     if actor.is_backend:
         return "The site"
-    if actor.anon_user_id is not None and actor.anon_user_id == chat.anon_user_id:
-        return chat.commenter_name or "Anonymous"
+    if actor.anon_user_id is not None and actor.anon_user_id == conversation.anon_user_id:
+        return conversation.commenter_name or "Anonymous"
     return "Anonymous"
 
 
-def require_resolver(tenant: Tenant, actor: Actor, chat: Conversation,
+def require_resolver(tenant: Tenant, actor: Actor, conversation: Conversation,
                      edit_key: str | None) -> None:
     """The conversation's author, a moderator or an admin; every writer where the tenant
     lets visitors resolve."""
-    if may_change(actor, owner_user_id=chat.user_id, edit_key_hash=chat.edit_key_hash,
-                  edit_key=edit_key):
+    if may_change(actor, owner_user_id=conversation.user_id,
+                  edit_key_hash=conversation.edit_key_hash, edit_key=edit_key):
         return
     if tenant.visitors_resolve:
         require_writer(tenant, actor)
@@ -318,60 +322,64 @@ def require_resolver(tenant: Tenant, actor: Actor, chat: Conversation,
                     "reopen it.", "not-allowed-to-resolve")
 
 
-async def _chat_to_change(conn: Connection, tenant: Tenant, actor: Actor, chat_id: str,
-                          edit_key: str | None) -> Conversation:
+async def _conversation_to_change(conn: Connection, tenant: Tenant, actor: Actor, chat_id: str,
+                                  edit_key: str | None) -> Conversation:
     """The conversation a write changes (moves, deletes): it exists, the actor may change
     it (its author, by edit key or user; moderators; admins), and its image is writable."""
-    chat = await conversations.get_conversation(conn, tenant.id, chat_id)
-    if chat is None:
+    conversation = await conversations.get_conversation(conn, tenant.id, chat_id)
+    if conversation is None:
         raise NotFound("No image chat with that id.", "chat-not-found")
-    require_change(actor, "image chat", owner_user_id=chat.user_id,
-                   edit_key_hash=chat.edit_key_hash, edit_key=edit_key)
-    await require_writable(conn, tenant.id, chat.url_id, actor)
-    return chat
+    require_change(actor, "image chat", owner_user_id=conversation.user_id,
+                   edit_key_hash=conversation.edit_key_hash, edit_key=edit_key)
+    await require_writable(conn, tenant.id, conversation.url_id, actor)
+    return conversation
 
 
-async def remove_chat(rec: EventRecorder, chat: Conversation, broadcast_id: str | None) -> None:
+async def remove_conversation(rec: EventRecorder, conversation: Conversation,
+                              broadcast_id: str | None) -> None:
     """Delete a conversation and its thread (the thread's votes go by cascade)."""
-    thread = await comment_rows.in_thread(rec.conn, chat.tenant_id, chat.window_url_id)
-    await comment_rows.delete_comments(rec.conn, chat.tenant_id, [c.id for c in thread])
-    await pages.uncount_comments(rec.conn, chat.tenant_id, chat.window_url_id, rec.now_ms,
+    tenant_id, window = conversation.tenant_id, conversation.window_url_id
+    thread = await comment_rows.in_thread(rec.conn, tenant_id, window)
+    await comment_rows.delete_comments(rec.conn, tenant_id, [c.id for c in thread])
+    await pages.uncount_comments(rec.conn, tenant_id, window, rec.now_ms,
                                  comments=len(thread),
                                  roots=sum(1 for c in thread if c.parent_id is None))
-    await conversations.delete_conversation(rec.conn, chat.tenant_id, chat.id)
-    rec.record(chat.tenant_id, chat.url_id, EventType.DELETED_IMAGE_CHAT, broadcast_id,
-               {"chat": chat_json(chat)})
-    chat_event(rec, "image-chat.deleted", chat)
+    await conversations.delete_conversation(rec.conn, tenant_id, conversation.id)
+    rec.record(tenant_id, conversation.url_id, EventType.DELETED_IMAGE_CHAT, broadcast_id,
+               {"chat": conversation_json(conversation)})
+    conversation_event(rec, "image-chat.deleted", conversation)
 
 
 async def _join_existing(
-    rec: EventRecorder, chat: Conversation, valid: _ValidChat, actor: Actor,
+    rec: EventRecorder, conversation: Conversation, valid: _ValidConversation, actor: Actor,
     draft: CommentDraft | None, edit_key: str | None, broadcast_id: str | None,
 ) -> NewImageChat:
     """The thread has its conversation already: hand it back, with the inline comment (if
     any) posted into its thread like a reply."""
-    if chat.url_id != valid.url_id:
+    if conversation.url_id != valid.url_id:
         raise Conflict(f"The thread {valid.window_url_id!r} already belongs to conversation "
-                       f"{chat.id} on image {chat.url_id!r}.", "chat-exists")
+                       f"{conversation.id} on image {conversation.url_id!r}.", "chat-exists")
     if draft is None:
-        return NewImageChat(chat=chat, comment=None, edit_key=None, existed=True,
-                            placed=await positions.place(rec.conn, chat))
+        return NewImageChat(conversation=conversation, comment=None, edit_key=None,
+                            existed=True, placed=await positions.place(rec.conn, conversation))
     await user_rows.remember(rec.conn, actor, rec.now_ms)
-    place = ThreadChannel(url_id=chat.window_url_id, chat=chat)
+    place = ThreadChannel(url_id=conversation.window_url_id, conversation=conversation)
     comment = await write_comment(rec, draft, actor, place, edit_key,
-                                  title=valid.page_title or chat.page_title or "", parent=None,
-                                  broadcast_id=broadcast_id)
-    updated = await conversations.add_to_comment_count(rec.conn, chat.tenant_id, chat.id, 1,
+                                  title=valid.page_title or conversation.page_title or "",
+                                  parent=None, broadcast_id=broadcast_id)
+    tenant_id = conversation.tenant_id
+    updated = await conversations.add_to_comment_count(rec.conn, tenant_id, conversation.id, 1,
                                                        rec.now_ms)
     placed = await positions.place(rec.conn, updated)
-    rec.record(chat.tenant_id, chat.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
-               {"chat": chat_json(placed)})
-    await usage.add(rec.conn, chat.tenant_id, rec.now_ms, comment_create_count=1)
-    return NewImageChat(chat=updated, comment=comment, edit_key=edit_key, existed=True,
+    rec.record(tenant_id, conversation.url_id, EventType.IMAGE_CHAT_UPDATED, broadcast_id,
+               {"chat": conversation_json(placed)})
+    await usage.add(rec.conn, tenant_id, rec.now_ms, comment_create_count=1)
+    return NewImageChat(conversation=updated, comment=comment, edit_key=edit_key, existed=True,
                         placed=placed)
 
 
-async def _created_from(conn: Connection, tenant_id: str, valid: _ValidChat) -> Comment | None:
+async def _created_from(conn: Connection, tenant_id: str, valid: _ValidConversation
+                        ) -> Comment | None:
     if valid.created_from is None:
         return None
     first = await comment_rows.get_comment(conn, tenant_id, valid.created_from)
@@ -385,7 +393,7 @@ async def _created_from(conn: Connection, tenant_id: str, valid: _ValidChat) -> 
     return first
 
 
-async def _version_for(rec: EventRecorder, tenant_id: str, valid: _ValidChat
+async def _version_for(rec: EventRecorder, tenant_id: str, valid: _ValidConversation
                        ) -> tuple[int | None, bool]:
     """The version a new conversation is made on (the image's latest), and whether its
     `src` is worth a look: the image's first (its version 1, whose content is fetched after
@@ -429,14 +437,14 @@ def _moved_place(data: MoveInput, before: Positioned) -> Place:
                                       "h": before.region_h})
 
 
-def _validate(data: NewImageChatInput) -> _ValidChat:
+def _validate(data: NewImageChatInput) -> _ValidConversation:
     url_id = rules.clean_url_id(data.url_id)
     place = require_place(data.x, data.y, data.region)
     x, y = place.x, place.y
     src = rules.optional_text(data.src, "src", limits.MAX_URL_CHARS)
     window = (data.window_url_id if data.window_url_id not in (None, "")
               else window_url_id(url_id, src, x, y))
-    return _ValidChat(
+    return _ValidConversation(
         url_id=url_id, window_url_id=thread_url_id(window), x=x, y=y,
         page_url=rules.optional_text(data.url, "url", limits.MAX_URL_CHARS),
         page_title=rules.optional_text(data.page_title, "pageTitle",

@@ -178,20 +178,20 @@ async def _report(conn: Connection, tenant_id: str, url_id: str, now_ms: int
                   ) -> ImageReport | None:
     if await images.get(conn, tenant_id, url_id) is None:
         return None
-    chats = await conversations.list_for_image(conn, tenant_id, url_id)
-    shown, _, placed = await positions.place_all(conn, tenant_id, url_id, chats, None)
+    listed = await conversations.list_for_image(conn, tenant_id, url_id)
+    shown, _, placed = await positions.place_all(conn, tenant_id, url_id, listed, None)
     found = await comment_rows.for_image(conn, tenant_id, url_id, MAX_EXPORT_COMMENTS + 1)
     if len(found) > MAX_EXPORT_COMMENTS:
         raise TooLarge(f"This image has more than {MAX_EXPORT_COMMENTS:,} comments, more "
                        "than one export reads.", "export-too-large")
     counts = await reactions.counts(conn, tenant_id, [c.id for c in found])
-    by_thread: dict[str, list[Comment]] = {p.chat.window_url_id: [] for p in placed}
+    by_thread: dict[str, list[Comment]] = {p.conversation.window_url_id: [] for p in placed}
     for comment in found:
         if comment.url_id in by_thread:
             by_thread[comment.url_id].append(comment)
     threads = []
     for number, place in enumerate(placed, start=1):
-        thread = by_thread[place.chat.window_url_id]
+        thread = by_thread[place.conversation.window_url_id]
         threads.append(ReportThread(number=number, place=place, comments=thread,
                                     reactions={c.id: counts[c.id] for c in thread
                                                if c.id in counts}))
@@ -200,7 +200,7 @@ async def _report(conn: Connection, tenant_id: str, url_id: str, now_ms: int
         version = await image_versions.get(conn, tenant_id, url_id, shown)
         src = version.src if version is not None else None
     if src is None:
-        src = next((a for c in chats if (a := image_address(c.src, c.page_url))), None)
+        src = next((a for c in listed if (a := image_address(c.src, c.page_url))), None)
     return ImageReport(tenant_id=tenant_id, url_id=url_id, version=shown, src=src,
                        threads=threads, made_at_ms=now_ms)
 

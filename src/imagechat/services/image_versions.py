@@ -331,15 +331,15 @@ class ImageVersionService:
                     ) -> tuple[VersionOutcome, Alignment | None]:
         url_id, number = latest.url_id, latest.version + 1
         async with self.db.read() as conn:
-            chats = await conversations.list_for_image(conn, tenant.id, url_id)
-            _, _, placed = await positions.place_all(conn, tenant.id, url_id, chats,
+            listed = await conversations.list_for_image(conn, tenant.id, url_id)
+            _, _, placed = await positions.place_all(conn, tenant.id, url_id, listed,
                                                      latest.version)
             old_thumbnail = await image_versions.thumbnail(conn, tenant.id, url_id,
                                                            latest.version)
         # Made over the new image already (their `src` is its address): not carried.
-        made_on_new = {p.chat.id for p in placed if _made_on(p.chat, latest, src)}
-        anchors = [Anchor(p.chat.id, p.x, p.y, p.region_w, p.region_h, lost=p.carry == LOST)
-                for p in placed if p.chat.id not in made_on_new]
+        made_on_new = {p.conversation.id for p in placed if _made_on(p.conversation, latest, src)}
+        anchors = [Anchor(p.conversation.id, p.x, p.y, p.region_w, p.region_h, lost=p.carry == LOST)
+                for p in placed if p.conversation.id not in made_on_new]
         if old_thumbnail is None:
             carried = [Carried(p.key, p.x, p.y, p.w, p.h, LOST) for p in anchors]
         else:
@@ -351,10 +351,10 @@ class ImageVersionService:
         async with self.writer.transaction() as rec:
             if await image_versions.latest_number(rec.conn, tenant.id, url_id) != latest.version:
                 raise _Moved
-            now_chats = {c.id: c for c in await conversations.list_for_image(
+            now_conversations = {c.id: c for c in await conversations.list_for_image(
                 rec.conn, tenant.id, url_id)}
-            expected = {p.chat.id for p in placed}
-            if {i for i, c in now_chats.items() if (c.version or 1) <= latest.version} \
+            expected = {p.conversation.id for p in placed}
+            if {i for i, c in now_conversations.items() if (c.version or 1) <= latest.version} \
                     - expected:
                 raise _Moved  # a conversation was made meanwhile: carry it too
             version = self._version(tenant, url_id, number, src, picture, etag, last_modified,
@@ -362,20 +362,20 @@ class ImageVersionService:
             await image_versions.add(rec.conn, version, picture.thumbnail)
             await conversations.set_version(rec.conn, tenant.id, sorted(made_on_new), number,
                                             rec.now_ms)
-            kept = [c for c in carried if c.key in now_chats]
+            kept = [c for c in carried if c.key in now_conversations]
             await image_versions.add_positions(rec.conn, tenant.id, url_id, [
                 image_versions.Position(c.key, number, c.x, c.y, c.w, c.h, c.carry)
                 for c in kept], rec.now_ms)
-            moved = [Positioned(chat=now_chats[c.key], on_version=number, x=c.x, y=c.y,
-                                region_w=c.w, region_h=c.h, carry=c.carry) for c in kept]
-            moved += [positions.origin(replace(now_chats[i], version=number))
-                      for i in sorted(made_on_new) if i in now_chats]
+            moved = [Positioned(conversation=now_conversations[c.key], on_version=number, x=c.x,
+                                y=c.y, region_w=c.w, region_h=c.h, carry=c.carry) for c in kept]
+            moved += [positions.origin(replace(now_conversations[i], version=number))
+                      for i in sorted(made_on_new) if i in now_conversations]
             _record(rec, version, moved, broadcast_id)
         return VersionOutcome(version, created=True), alignment
 
 
-def _made_on(chat: Conversation, latest: ImageVersion, src: str | None) -> bool:
-    return (src is not None and chat.version == latest.version and chat.src == src
+def _made_on(conversation: Conversation, latest: ImageVersion, src: str | None) -> bool:
+    return (src is not None and conversation.version == latest.version and conversation.src == src
             and latest.src != src)
 
 

@@ -189,18 +189,18 @@ async def notify_mentions(rec: EventRecorder, comment: Comment, place: ThreadCha
         await _make(rec, wanted, actor, base=_about(comment, place, title))
 
 
-async def notify_resolution(rec: EventRecorder, chat: Conversation, actor: Actor,
+async def notify_resolution(rec: EventRecorder, conversation: Conversation, actor: Actor,
                             resolved: bool) -> None:
     """The conversation's author hears that it was resolved or reopened."""
-    key = key_of(chat.user_id, chat.anon_user_id)
+    key = key_of(conversation.user_id, conversation.anon_user_id)
     if key is None:
         return
     kind = "resolved" if resolved else "reopened"
-    place = await locate(rec.conn, chat.tenant_id, chat.window_url_id)
+    place = await locate(rec.conn, conversation.tenant_id, conversation.window_url_id)
     base = Notification(
-        id="", tenant_id=chat.tenant_id, user_key="", kind=kind, type=REPLIED_IN_THREAD,
-        url_id=chat.window_url_id, channel_url_id=place.channel, chat_id=chat.id,
-        comment_id=None, url=chat.page_url or "", page_title=chat.page_title or "",
+        id="", tenant_id=conversation.tenant_id, user_key="", kind=kind, type=REPLIED_IN_THREAD,
+        url_id=conversation.window_url_id, channel_url_id=place.channel, chat_id=conversation.id,
+        comment_id=None, url=conversation.page_url or "", page_title=conversation.page_title or "",
         from_user_id=actor.user_id, from_name=_name(actor), from_avatar=actor.avatar,
         context="", viewed=False, created_at=rec.now_ms,
     )

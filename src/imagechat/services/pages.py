@@ -39,8 +39,8 @@ class PageService:
 async def _with_state(conn: Connection, tenant_id: str, found: list[Page]) -> list[PageState]:
     # A conversation's thread is closed when its image is locked; any other thread when
     # its own channel is.
-    chats = await conversations.by_window_url_ids(conn, tenant_id, [p.url_id for p in found])
-    channel_of = {p.url_id: chats[p.url_id].url_id if p.url_id in chats else p.url_id
+    by_window = await conversations.by_window_url_ids(conn, tenant_id, [p.url_id for p in found])
+    channel_of = {p.url_id: by_window[p.url_id].url_id if p.url_id in by_window else p.url_id
                   for p in found}
     locked = await channels.locked_among(conn, tenant_id, sorted(set(channel_of.values())))
     return [PageState(page=p, closed=channel_of[p.url_id] in locked) for p in found]

@@ -22,15 +22,15 @@ from imagechat.store.database import Connection
 class ThreadChannel:
     url_id: str
     # The conversation whose thread this is, if any.
-    chat: Conversation | None
+    conversation: Conversation | None
 
     @property
     def channel(self) -> str:
-        return self.chat.url_id if self.chat is not None else self.url_id
+        return self.conversation.url_id if self.conversation is not None else self.url_id
 
     @property
     def chat_id(self) -> str | None:
-        return self.chat.id if self.chat is not None else None
+        return self.conversation.id if self.conversation is not None else None
 
 
 def thread_url_id(raw: Any) -> str:
@@ -40,5 +40,5 @@ def thread_url_id(raw: Any) -> str:
 
 
 async def locate(conn: Connection, tenant_id: str, url_id: str) -> ThreadChannel:
-    chat = await conversations.by_window_url_id(conn, tenant_id, url_id)
-    return ThreadChannel(url_id=url_id, chat=chat)
+    conversation = await conversations.by_window_url_id(conn, tenant_id, url_id)
+    return ThreadChannel(url_id=url_id, conversation=conversation)

@@ -14,19 +14,20 @@ from imagechat.domain.actor import Actor
 from imagechat.domain.models import Comment, Conversation, Mention, Positioned
 from imagechat.services.recorder import EventRecorder
 from imagechat.services.threads import ThreadChannel
-from imagechat.wire.present import chat_detail_json, comment_json
+from imagechat.wire.present import comment_json, conversation_detail_json
 
 
-def chat_event(rec: EventRecorder, event_type: str, chat: Conversation | Positioned) -> None:
-    tenant_id = chat.chat.tenant_id if isinstance(chat, Positioned) else chat.tenant_id
-    rec.webhook(tenant_id, event_type, {"chat": chat_detail_json(chat)})
+def conversation_event(rec: EventRecorder, event_type: str,
+                       c: Conversation | Positioned) -> None:
+    tenant_id = c.conversation.tenant_id if isinstance(c, Positioned) else c.tenant_id
+    rec.webhook(tenant_id, event_type, {"chat": conversation_detail_json(c)})
 
 
 def comment_event(rec: EventRecorder, event_type: str, comment: Comment, place: ThreadChannel,
                   *, reactions: dict[str, int] | None = None, **extra: Any) -> None:
     data: dict[str, Any] = {"comment": comment_json(comment, place.chat_id, reactions=reactions)}
-    if place.chat is not None:
-        data["chat"] = chat_detail_json(place.chat)
+    if place.conversation is not None:
+        data["chat"] = conversation_detail_json(place.conversation)
     rec.webhook(comment.tenant_id, event_type, {**data, **extra})
 
 

@@ -193,14 +193,14 @@ async def set_place(
 
 
 async def set_version(
-    conn: Connection, tenant_id: str, chat_ids: list[str], version: int, now_ms: int
+    conn: Connection, tenant_id: str, conversation_ids: list[str], version: int, now_ms: int
 ) -> None:
     """Say which version of their image these conversations were made on."""
-    if not chat_ids:
+    if not conversation_ids:
         return
     await conn.execute(
         update(conversations)
-        .where(conversations.c.tenant_id == tenant_id, conversations.c.id.in_(chat_ids))
+        .where(conversations.c.tenant_id == tenant_id, conversations.c.id.in_(conversation_ids))
         .values(version=version, updated_at=now_ms)
     )
 

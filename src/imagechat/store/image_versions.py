@@ -203,9 +203,9 @@ async def lost_at_latest(conn: Connection, tenant_id: str, limit: int
     return [(r.url_id, _position(r)) for r in rows]
 
 
-async def drop_positions_from(conn: Connection, tenant_id: str, chat_ids: list[str],
+async def drop_positions_from(conn: Connection, tenant_id: str, conversation_ids: list[str],
                               version: int) -> None:
     """Forget places on `version` and later (a conversation now made on that version)."""
-    if chat_ids:
+    if conversation_ids:
         await conn.execute(delete(conversation_positions).where(and_(
-            _P.tenant_id == tenant_id, _P.chat_id.in_(chat_ids), _P.version >= version)))
+            _P.tenant_id == tenant_id, _P.chat_id.in_(conversation_ids), _P.version >= version)))

@@ -16,11 +16,11 @@ def _is_image(tenant_id: str) -> Any:
     # A channel is an image's unless it is a page's: comments at its own urlId and no
     # conversation on it. A conversation's thread rides on its image's channel, and an
     # image locked before its first conversation has no comments at all.
-    has_chats = exists().where(conversations.c.tenant_id == tenant_id,
-                               conversations.c.url_id == channels.c.url_id)
+    has_conversations = exists().where(conversations.c.tenant_id == tenant_id,
+                                       conversations.c.url_id == channels.c.url_id)
     is_page = exists().where(pages.c.tenant_id == tenant_id,
                              pages.c.url_id == channels.c.url_id)
-    return and_(channels.c.tenant_id == tenant_id, or_(has_chats, not_(is_page)))
+    return and_(channels.c.tenant_id == tenant_id, or_(has_conversations, not_(is_page)))
 
 
 async def count(conn: Connection, tenant_id: str) -> int:

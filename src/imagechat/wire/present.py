@@ -70,7 +70,7 @@ def comment_json(
 def _positioned(c: Conversation | Positioned) -> Positioned:
     if isinstance(c, Positioned):
         return c
-    return Positioned(chat=c, on_version=c.version, x=c.x, y=c.y, region_w=c.region_w,
+    return Positioned(conversation=c, on_version=c.version, x=c.x, y=c.y, region_w=c.region_w,
                       region_h=c.region_h)
 
 
@@ -80,7 +80,7 @@ def region_json(p: Positioned) -> dict[str, Any] | None:
     return {"shape": "rect", "x": p.x, "y": p.y, "w": p.region_w, "h": p.region_h}
 
 
-def chat_json(c: Conversation | Positioned) -> dict[str, Any]:
+def conversation_json(c: Conversation | Positioned) -> dict[str, Any]:
     """A conversation as events carry it. Kept small (a `new-image-chat` frame stays under
     350 bytes for urlIds of up to about 50 bytes): its creation time is the event's
     `timestamp`, its image is the event's `urlId`, and unset author ids are left out. Its
@@ -91,68 +91,68 @@ def chat_json(c: Conversation | Positioned) -> dict[str, Any]:
     with versions it has `version` (made on), and `carry` and `positionVersion` when they
     are not "origin" and its own version."""
     p = _positioned(c)
-    chat = p.chat
+    conversation = p.conversation
     data: dict[str, Any] = {
-        "_id": chat.id,
-        "urlId": chat.window_url_id,
+        "_id": conversation.id,
+        "urlId": conversation.window_url_id,
         "x": p.x,
         "y": p.y,
-        "commentCount": chat.comment_count,
-        "resolved": chat.resolved,
+        "commentCount": conversation.comment_count,
+        "resolved": conversation.resolved,
     }
     region = region_json(p)
     if region is not None:
         data["region"] = region
-    if chat.user_id is not None:
-        data["userId"] = chat.user_id
-    if chat.anon_user_id is not None:
-        data["anonUserId"] = chat.anon_user_id
-    if chat.resolved_at is not None:
-        data["resolvedBy"] = chat.resolved_by
-        data["resolvedAt"] = chat.resolved_at
-    if chat.version is not None:
-        data["version"] = chat.version
+    if conversation.user_id is not None:
+        data["userId"] = conversation.user_id
+    if conversation.anon_user_id is not None:
+        data["anonUserId"] = conversation.anon_user_id
+    if conversation.resolved_at is not None:
+        data["resolvedBy"] = conversation.resolved_by
+        data["resolvedAt"] = conversation.resolved_at
+    if conversation.version is not None:
+        data["version"] = conversation.version
         if p.carry != "origin":
             data["carry"] = p.carry
-        if p.on_version != chat.version:
+        if p.on_version != conversation.version:
             data["positionVersion"] = p.on_version
     return data
 
 
-def chat_detail_json(c: Conversation | Positioned) -> dict[str, Any]:
+def conversation_detail_json(c: Conversation | Positioned) -> dict[str, Any]:
     """A conversation with everything stored about it (REST reads, not events)."""
     p = _positioned(c)
-    chat = p.chat
+    conversation = p.conversation
     return {
-        **chat_json(p),
-        "windowUrlId": chat.window_url_id,
+        **conversation_json(p),
+        "windowUrlId": conversation.window_url_id,
         "region": region_json(p),
-        "version": chat.version,
+        "version": conversation.version,
         "carry": p.carry,
         "positionVersion": p.on_version,
-        "resolvedBy": chat.resolved_by,
-        "resolvedAt": chat.resolved_at,
-        "urlIdClean": chat.url_id,
-        "createdAt": chat.created_at,
-        "userId": chat.user_id,
-        "anonUserId": chat.anon_user_id,
-        "tenantId": chat.tenant_id,
-        "pageUrl": chat.page_url,
-        "pageTitle": chat.page_title,
-        "src": chat.src,
-        "commenterName": chat.commenter_name,
-        "updatedAt": chat.updated_at,
+        "resolvedBy": conversation.resolved_by,
+        "resolvedAt": conversation.resolved_at,
+        "urlIdClean": conversation.url_id,
+        "createdAt": conversation.created_at,
+        "userId": conversation.user_id,
+        "anonUserId": conversation.anon_user_id,
+        "tenantId": conversation.tenant_id,
+        "pageUrl": conversation.page_url,
+        "pageTitle": conversation.page_title,
+        "src": conversation.src,
+        "commenterName": conversation.commenter_name,
+        "updatedAt": conversation.updated_at,
     }
 
 
 def carried_place_json(p: Positioned) -> dict[str, Any]:
     """A conversation's new place in an `image-version` event: only what moved."""
-    data: dict[str, Any] = {"_id": p.chat.id, "x": p.x, "y": p.y, "carry": p.carry}
+    data: dict[str, Any] = {"_id": p.conversation.id, "x": p.x, "y": p.y, "carry": p.carry}
     region = region_json(p)
     if region is not None:
         data["region"] = region
     if p.carry == "origin":  # made on the new version after all (its src was the new one)
-        data["version"] = p.chat.version
+        data["version"] = p.conversation.version
     return data
 
 

@@ -29,13 +29,13 @@ def comment(comment_id: str, text: str, at: int, parent: str | None = None,
 
 def conversation(chat_id: str, x: float, y: float, w: float | None = None,
                  h: float | None = None) -> Positioned:
-    chat = Conversation(id=chat_id, tenant_id="acme", url_id="shop/home.png",
-                        window_url_id="thread-1", page_url=None, page_title=None,
-                        src="https://shop.example/home.png", x=x, y=y, comment_count=2,
-                        resolved=False, user_id=None, anon_user_id="a", commenter_name="Ann",
-                        edit_key_hash=None, created_at=T0, updated_at=T0, region_w=w,
-                        region_h=h, version=1)
-    return Positioned(chat=chat, on_version=1, x=x, y=y, region_w=w, region_h=h)
+    stored = Conversation(id=chat_id, tenant_id="acme", url_id="shop/home.png",
+                          window_url_id="thread-1", page_url=None, page_title=None,
+                          src="https://shop.example/home.png", x=x, y=y, comment_count=2,
+                          resolved=False, user_id=None, anon_user_id="a", commenter_name="Ann",
+                          edit_key_hash=None, created_at=T0, updated_at=T0, region_w=w,
+                          region_h=h, version=1)
+    return Positioned(conversation=stored, on_version=1, x=x, y=y, region_w=w, region_h=h)
 
 
 def image(documents: dict[str, Any] | None = None, size: ImageSize | None = None

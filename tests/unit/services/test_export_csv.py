@@ -49,11 +49,13 @@ def test_replies_follow_what_they_answer() -> None:
 
 
 def test_rows_quote_what_needs_quoting() -> None:
-    chat = Conversation(id="c1", tenant_id="t", url_id="img", window_url_id="img:1",
-                        page_url=None, page_title=None, src=None, x=12.5, y=40, comment_count=1,
-                        resolved=False, user_id=None, anon_user_id="a", commenter_name="Zoë",
-                        edit_key_hash=None, created_at=0, updated_at=0)
-    place = Positioned(chat=chat, on_version=None, x=12.5, y=40, region_w=None, region_h=None)
+    conversation = Conversation(id="c1", tenant_id="t", url_id="img", window_url_id="img:1",
+                                page_url=None, page_title=None, src=None, x=12.5, y=40,
+                                comment_count=1, resolved=False, user_id=None, anon_user_id="a",
+                                commenter_name="Zoë", edit_key_hash=None, created_at=0,
+                                updated_at=0)
+    place = Positioned(conversation=conversation, on_version=None, x=12.5, y=40, region_w=None,
+                       region_h=None)
     report = ImageReport("t", "img", None, None, [ReportThread(
         1, place, [_comment("m", None, 'say "hi", then\n=cmd', 0)], {"m": {"👍": 3}})], 0)
     text = export_csv.render(report).decode("utf-8-sig")

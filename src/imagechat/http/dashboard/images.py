@@ -101,6 +101,6 @@ async def lock_image(request: Request) -> Response:
 async def delete_conversation(request: Request) -> Response:
     admin = await admin_of(request)
     form = await form_of(request, admin.session)
-    chat = await services(request).image_chats.delete(admin.tenant, admin.actor,
-                                                      form.get("chatId"), None, None)
-    return redirect("/dashboard/images/view", urlId=chat.url_id, notice="deleted")
+    conversation = await services(request).image_chats.delete(admin.tenant, admin.actor,
+                                                              form.get("chatId"), None, None)
+    return redirect("/dashboard/images/view", urlId=conversation.url_id, notice="deleted")

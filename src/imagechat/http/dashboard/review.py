@@ -1,6 +1,7 @@
 """Needs review: conversations carry-over could not place on the latest version of their
-image (`lost`), for a person to put in place. The widget lets them drag one; this page
-does it with two numbers, without JavaScript."""
+image (`lost`), for a person to put in place. This page does it with two numbers, without
+JavaScript; each row links to the image's page, whose widget (showing the latest version)
+lets a moderator drag it into place."""
 
 from __future__ import annotations
 

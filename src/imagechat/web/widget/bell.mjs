@@ -5,7 +5,7 @@
 // it is there, else on the page it was written on (`#imagechat=<chatId>`).
 //
 // `widget` gives t, opts, tools (the bar on the image), channel, markers, announce and
-// showChat.
+// showConversation.
 
 import { el, formatTime, htmlToText, icon } from './dom.mjs';
 import { uuid } from './ids.mjs';
@@ -128,7 +128,7 @@ export class Bell {
     try { await this.center.markRead(n); } catch (e) { /* it stays unread; open it anyway */ }
     const where = this.center.route(n);
     if (!where) { this.btn.focus(); return; }
-    if (where.target) where.target.widget.showChat(where.chatId);
+    if (where.target) where.target.widget.showConversation(where.chatId);
     else location.assign(where.href);
   }
 

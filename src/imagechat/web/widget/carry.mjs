@@ -7,7 +7,7 @@
 // version shown.
 //
 // `widget` gives t, opts, user, readonly, visitorsResolve, wrap, tools, img, markers, rest,
-// versions, and upsertChat, chatChanged, refuseIfDown, announce, error, toast.
+// versions, and upsertConversation, conversationChanged, refuseIfDown, announce, error, toast.
 
 import { button, el } from './dom.mjs';
 import { newBroadcastId } from './ids.mjs';
@@ -16,11 +16,11 @@ import { isModerator, keyQuery, owns } from './moderation.mjs';
 import { mayResolve, setResolved } from './resolve.mjs';
 
 // Who may move a conversation: its author, moderators and admins (as the server says).
-export function mayMove(user, chat) { return !!chat && (owns(user, chat) || isModerator(user)); }
+export function mayMove(user, conversation) { return !!conversation && (owns(user, conversation) || isModerator(user)); }
 
 // The conversations waiting for a person, in marker order.
-export function needsReview(chats, index) {
-  return chats.filter((c) => c.carry === 'lost').sort((a, b) => index(a._id) - index(b._id));
+export function needsReview(conversations, index) {
+  return conversations.filter((c) => c.carry === 'lost').sort((a, b) => index(a._id) - index(b._id));
 }
 
 // A pointer position inside the box, else null (dropped outside the image).
@@ -30,8 +30,8 @@ export function dropPoint(box, clientX, clientY) {
 }
 
 // The new place of a moved conversation: a region keeps its size, inside the image.
-export function movedPlace(chat, pos) {
-  const r = chat.region;
+export function movedPlace(conversation, pos) {
+  const r = conversation.region;
   if (!r) return { x: pos.x, y: pos.y, region: null };
   const x = Math.min(pos.x, Math.round((100 - r.w) * 100) / 100), y = Math.min(pos.y, Math.round((100 - r.h) * 100) / 100);
   return { x, y, region: { shape: 'rect', x, y, w: r.w, h: r.h } };
@@ -152,22 +152,22 @@ export class Carry {
 
   async move(id, pos) {
     const w = this.widget;
-    const chat = w.markers.data(id);
-    if (!chat || w.refuseIfDown()) return;
-    const before = { _id: id, x: chat.x, y: chat.y, region: chat.region || null, carry: chat.carry };
-    const place = movedPlace(chat, pos);
-    w.upsertChat(Object.assign({ _id: id, carry: 'moved' }, place));
+    const conversation = w.markers.data(id);
+    if (!conversation || w.refuseIfDown()) return;
+    const before = { _id: id, x: conversation.x, y: conversation.y, region: conversation.region || null, carry: conversation.carry };
+    const place = movedPlace(conversation, pos);
+    w.upsertConversation(Object.assign({ _id: id, carry: 'moved' }, place));
     this.render();
     try {
       const body = Object.assign({ broadcastId: newBroadcastId(), version: w.versions.shown || undefined }, keyQuery(w.opts.sso, id), place.region ? { region: place.region } : { x: place.x, y: place.y });
-      const res = await w.rest.moveChat(id, body);
-      if (w.markers.has(id)) w.upsertChat(res.chat);
+      const res = await w.rest.moveConversation(id, body);
+      if (w.markers.has(id)) w.upsertConversation(res.chat);
       w.announce(w.t('reviewPlaced', { n: w.markers.index(id) }));
     } catch (e) {
-      if (w.markers.has(id)) w.upsertChat(before);
+      if (w.markers.has(id)) w.upsertConversation(before);
       w.toast(w.t('errMove', { reason: e.message }));
     }
-    w.chatChanged(id);
+    w.conversationChanged(id);
     this.render();
   }
 

@@ -2,13 +2,13 @@
 // whom), Resolve or Reopen for whoever may (resolve.mjs), and the follow switch: following
 // a thread brings a notification for each new comment in it (writing in it follows it).
 //
-// `win` is the ChatWindow: widget, chat, chatId, root, open.
+// `win` is the ConversationWindow: widget, conversation, chatId, root, open.
 
 import { el, formatTime, icon } from './dom.mjs';
 import { pageUrl } from './notifications.mjs';
 import { mayResolve, setResolved } from './resolve.mjs';
 
-export class ChatBar {
+export class ConversationBar {
   constructor(win) {
     this.win = win;
     const w = win.widget, t = w.t;
@@ -17,9 +17,9 @@ export class ChatBar {
     this.resolveBtn = null;
     this.followBtn = null;
     this.following = null; // unknown until read
-    if (!w.readonly && mayResolve(w.user, win.chat, w.visitorsResolve)) {
+    if (!w.readonly && mayResolve(w.user, win.conversation, w.visitorsResolve)) {
       this.resolveBtn = this.root.appendChild(el('button', 'ic-btn ic-small ic-resolve', { type: 'button' }));
-      this.resolveBtn.addEventListener('click', () => setResolved(w, win.chatId, !win.chat.resolved));
+      this.resolveBtn.addEventListener('click', () => setResolved(w, win.chatId, !win.conversation.resolved));
     }
     if (w.opts.notifications) {
       this.followBtn = this.root.appendChild(el('button', 'ic-btn ic-small ic-follow', { type: 'button', 'aria-pressed': 'false' }));
@@ -32,13 +32,13 @@ export class ChatBar {
   }
 
   render() {
-    const chat = this.win.chat, t = this.win.widget.t;
-    if (!chat) return;
-    const when = chat.resolvedAt ? ' · ' + formatTime(chat.resolvedAt, this.win.widget.opts.locale) : '';
-    this.note.textContent = chat.resolved ? '✓ ' + (chat.resolvedBy ? t('resolvedBy', { name: chat.resolvedBy }) : t('resolvedNote')) + when : '';
-    this.note.hidden = !chat.resolved;
-    this.win.root.classList.toggle('ic-is-resolved', !!chat.resolved);
-    if (this.resolveBtn) this.resolveBtn.textContent = t(chat.resolved ? 'reopen' : 'resolve');
+    const conversation = this.win.conversation, t = this.win.widget.t;
+    if (!conversation) return;
+    const when = conversation.resolvedAt ? ' · ' + formatTime(conversation.resolvedAt, this.win.widget.opts.locale) : '';
+    this.note.textContent = conversation.resolved ? '✓ ' + (conversation.resolvedBy ? t('resolvedBy', { name: conversation.resolvedBy }) : t('resolvedNote')) + when : '';
+    this.note.hidden = !conversation.resolved;
+    this.win.root.classList.toggle('ic-is-resolved', !!conversation.resolved);
+    if (this.resolveBtn) this.resolveBtn.textContent = t(conversation.resolved ? 'reopen' : 'resolve');
     if (this.followBtn) {
       this.followBtn.setAttribute('aria-pressed', String(!!this.following));
       this.followBtn.disabled = this.following === null;
@@ -46,9 +46,9 @@ export class ChatBar {
   }
 
   async loadFollow() {
-    const w = this.win.widget, chat = this.win.chat;
+    const w = this.win.widget, conversation = this.win.conversation;
     try {
-      const res = await w.rest.notifications({ urlId: chat.windowUrlId, pageSize: 1 });
+      const res = await w.rest.notifications({ urlId: conversation.windowUrlId, pageSize: 1 });
       if (this.following === null) this.following = !!res.isSubscribed;
     } catch (e) {
       if (this.followBtn) { this.followBtn.remove(); this.followBtn = null; }
@@ -60,13 +60,13 @@ export class ChatBar {
   followed() { this.following = true; this.render(); }
 
   async toggleFollow() {
-    const w = this.win.widget, chat = this.win.chat;
-    if (this.following === null || !chat || w.refuseIfDown()) return;
+    const w = this.win.widget, conversation = this.win.conversation;
+    if (this.following === null || !conversation || w.refuseIfDown()) return;
     const want = !this.following;
     this.following = want;
     this.render();
     try {
-      await w.rest.setFollowing(chat.windowUrlId, want, pageUrl(location.href), document.title);
+      await w.rest.setFollowing(conversation.windowUrlId, want, pageUrl(location.href), document.title);
       w.announce(w.t(want ? 'followOn' : 'followOff'));
     } catch (e) {
       this.following = !want;

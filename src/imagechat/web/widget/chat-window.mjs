@@ -7,10 +7,10 @@
 // suggestions (mentions.mjs).
 //
 // `widget` (widget.mjs) gives: t, opts, user, readonly, img, markers, rest, win (the open
-// window) and error, refuseIfDown, closeWindow, openWindow, placeWindow, upsertChat,
-// chatChanged, bumpCount, removeChat, deleteChat, announce.
+// window) and error, refuseIfDown, closeWindow, openWindow, placeWindow, upsertConversation,
+// conversationChanged, bumpCount, removeConversation, deleteConversation, announce.
 
-import { ChatBar } from './chat-bar.mjs';
+import { ConversationBar } from './chat-bar.mjs';
 import { button, el, formatTime, htmlToText } from './dom.mjs';
 import { anonUserId, newBroadcastId, rememberEditKey, storage, uuid } from './ids.mjs';
 import { FULLSCREEN_BELOW_PX, windowPlacement } from './markers.mjs';
@@ -19,14 +19,14 @@ import { banAuthor, isModerator, keyQuery, owns } from './moderation.mjs';
 import { pageUrl } from './notifications.mjs';
 import { ReactionBar } from './reactions.mjs';
 
-export class ChatWindow {
+export class ConversationWindow {
   constructor(widget, chatId) {
     this.widget = widget;
     this.chatId = chatId;
     this.comments = new Map(); // id -> comment, in the thread shown
     this.items = new Map(); // id -> its <li>
     this.bars = new Map(); // id -> its ReactionBar, kept when its <li> is redrawn
-    this.bar = null; // the ChatBar, for a conversation that exists
+    this.bar = null; // the ConversationBar, for a conversation that exists
     this.mention = null;
     this.replyTo = null;
     this.build();
@@ -35,28 +35,28 @@ export class ChatWindow {
   // Still the image's open window (async work checks this before touching it).
   get open() { return this.widget.win === this; }
 
-  get chat() { return this.chatId ? this.widget.markers.data(this.chatId) : null; }
+  get conversation() { return this.chatId ? this.widget.markers.data(this.chatId) : null; }
 
   build() {
     const w = this.widget, t = w.t;
-    const chat = this.chat;
-    const title = chat ? t('dialog', { n: w.markers.index(this.chatId) }) : t('newDialog');
+    const conversation = this.conversation;
+    const title = conversation ? t('dialog', { n: w.markers.index(this.chatId) }) : t('newDialog');
     const root = el('section', 'ic-win', { role: 'dialog', 'aria-label': title });
     const head = root.appendChild(el('div', 'ic-head'));
     const h = head.appendChild(el('h2', 'ic-title'));
     h.textContent = title;
-    if (chat && (owns(w.user, chat) || isModerator(w.user)) && !w.readonly) {
+    if (conversation && (owns(w.user, conversation) || isModerator(w.user)) && !w.readonly) {
       const del = head.appendChild(button('ic-btn ic-link ic-del-chat', t('delChat')));
-      del.addEventListener('click', () => w.deleteChat(this.chatId));
+      del.addEventListener('click', () => w.deleteConversation(this.chatId));
     }
     const close = head.appendChild(button('ic-btn ic-close', '×', t('close')));
     close.addEventListener('click', () => w.closeWindow());
     this.root = root;
-    if (chat) { this.bar = new ChatBar(this); root.appendChild(this.bar.root); }
+    if (conversation) { this.bar = new ConversationBar(this); root.appendChild(this.bar.root); }
     this.msgs = root.appendChild(el('div', 'ic-msgs', { tabindex: '0', role: 'region', 'aria-label': t('messages') }));
     this.list = this.msgs.appendChild(el('ul', 'ic-list'));
     this.status = this.msgs.appendChild(el('p', 'ic-muted'));
-    this.status.textContent = chat ? t('loading') : t('empty');
+    this.status.textContent = conversation ? t('loading') : t('empty');
     this.errorBox = root.appendChild(el('p', 'ic-error', { role: 'alert', hidden: '' }));
     if (w.readonly) {
       const ro = root.appendChild(el('p', 'ic-muted ic-pad'));
@@ -76,8 +76,8 @@ export class ChatWindow {
     this.text = row.appendChild(el('textarea', 'ic-input ic-text', { rows: '2', 'aria-label': t('message'), placeholder: t('placeholder'), maxlength: '5000' }));
     const send = row.appendChild(button('ic-btn ic-primary ic-send', t('send')));
     send.type = 'submit';
-    const chat = this.chat;
-    this.mention = new MentionBox(w, this.text, chat ? chat.windowUrlId : w.opts.urlId);
+    const conversation = this.conversation;
+    this.mention = new MentionBox(w, this.text, conversation ? conversation.windowUrlId : w.opts.urlId);
     // Enter sends, Shift+Enter makes a new line: the usual chat convention. While the `@`
     // list is open, its keys come first.
     this.text.addEventListener('keydown', (e) => {
@@ -101,7 +101,7 @@ export class ChatWindow {
     root.classList.remove('to-right', 'to-left', 'to-top', 'to-bottom');
     root.style.left = root.style.top = '';
     if (full) return;
-    const pos = this.chatId ? this.chat : w.markers.pendingPos;
+    const pos = this.chatId ? this.conversation : w.markers.pendingPos;
     if (!pos) return;
     const box = w.img.getBoundingClientRect();
     const at = windowPlacement(box, { width: innerWidth, height: innerHeight }, pos, w.opts.chatSquarePercentage, root.offsetHeight);
@@ -113,10 +113,10 @@ export class ChatWindow {
   // -- the thread
   async load() {
     const w = this.widget;
-    const chat = this.chat;
-    if (!chat) return;
+    const conversation = this.conversation;
+    if (!conversation) return;
     try {
-      const res = await w.rest.listComments(chat.windowUrlId);
+      const res = await w.rest.listComments(conversation.windowUrlId);
       if (!this.open) return;
       this.comments.clear(); this.items.forEach((li) => li.remove()); this.items.clear(); this.bars.clear();
       (res.comments || []).forEach((c) => this.addComment(c));
@@ -140,7 +140,7 @@ export class ChatWindow {
   }
 
   // The conversation's data changed (resolved, reopened).
-  chatChanged() { if (this.bar) this.bar.render(); }
+  conversationChanged() { if (this.bar) this.bar.render(); }
 
   // Insert or replace one message, keeping others (and any edit in progress) untouched. A
   // copy that changes only its reactions (a live event) updates them in place, so that a
@@ -274,7 +274,7 @@ export class ChatWindow {
     this.errorBox.hidden = true;
     if (this.name) { this.name.remove(); this.name = null; }
     const mentions = this.mention.take(text);
-    if (this.chatId) this.postReply(text, name, mentions); else this.createChat(text, name, mentions);
+    if (this.chatId) this.postReply(text, name, mentions); else this.createConversation(text, name, mentions);
   }
 
   showSending(text, name, parentId) {
@@ -300,12 +300,12 @@ export class ChatWindow {
   }
 
   // A new conversation exists on the server only once its first message is sent.
-  async createChat(text, name, mentions) {
+  async createConversation(text, name, mentions) {
     const w = this.widget;
     const pos = w.markers.pendingPos, region = w.markers.pendingRegion;
     const li = this.showSending(text, name, null);
     try {
-      const res = await w.rest.createChat({
+      const res = await w.rest.createConversation({
         urlId: w.opts.urlId, x: pos.x, y: pos.y, region: region || undefined, comment: text, commenterName: name, mentions,
         anonUserId: w.opts.sso ? undefined : anonUserId(), broadcastId: newBroadcastId(),
         pageTitle: document.title, src: w.img.currentSrc || w.img.src, url: pageUrl(location.href)
@@ -313,7 +313,7 @@ export class ChatWindow {
       rememberEditKey([res.chat._id, res.comment && res.comment._id].filter(Boolean), res.editKey);
       li.remove();
       if (this.open) w.closeWindow(true, false); else w.markers.dropPending();
-      w.upsertChat(res.chat);
+      w.upsertConversation(res.chat);
       // Reopen as the real conversation, with the message the server stored.
       w.openWindow(res.chat._id);
     } catch (e) {
@@ -323,13 +323,13 @@ export class ChatWindow {
 
   async postReply(text, name, mentions) {
     const w = this.widget;
-    const chat = this.chat;
+    const conversation = this.conversation;
     const parent = this.replyTo;
     const li = this.showSending(text, name, parent && parent._id);
     this.replyTo = null; this.replyChip.hidden = true;
     try {
-      const res = await w.rest.postComment(chat.windowUrlId, newBroadcastId(), {
-        comment: text, commenterName: name, urlId: chat.windowUrlId, parentId: parent ? parent._id : null,
+      const res = await w.rest.postComment(conversation.windowUrlId, newBroadcastId(), {
+        comment: text, commenterName: name, urlId: conversation.windowUrlId, parentId: parent ? parent._id : null,
         anonUserId: w.opts.sso ? undefined : anonUserId(), url: pageUrl(location.href), mentions,
         pageTitle: document.title
       });
@@ -395,7 +395,7 @@ export class ChatWindow {
     try {
       await w.rest.deleteComment(id, Object.assign({ broadcastId: newBroadcastId() }, keyQuery(w.opts.sso, id)));
       // The marker goes with its last message (the server deletes it too).
-      if (this.open && !this.comments.size) w.removeChat(chatId); else w.bumpCount(chatId, -lost);
+      if (this.open && !this.comments.size) w.removeConversation(chatId); else w.bumpCount(chatId, -lost);
     } catch (e) {
       if (this.open) removed.forEach((c) => { if (!this.comments.has(c._id)) this.addComment(c); });
       this.updateStatus();

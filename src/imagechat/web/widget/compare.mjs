@@ -113,7 +113,7 @@ export class CompareView {
       p.marks.forEach((mark) => mark.remove());
       p.marks = [];
       let list;
-      try { list = await w.rest.listChats(w.opts.urlId, n); } catch (e) { p.caption.textContent += ' · ' + w.t('errLoad', { reason: e.message }); return; }
+      try { list = await w.rest.listConversations(w.opts.urlId, n); } catch (e) { p.caption.textContent += ' · ' + w.t('errLoad', { reason: e.message }); return; }
       if (!this.root || this.pair[side] !== n) return;
       (list.conversations || []).forEach((c) => p.marks.push(...this.mark(p.box, c)));
     });

@@ -71,7 +71,7 @@ class Channel {
   }
 
   // A conversation of this image: events that name only its thread find the image.
-  track(chat) { this.socket.track(chat, this); }
+  track(conversation) { this.socket.track(conversation, this); }
 
   leave() { this.socket.leave(this); }
 }
@@ -148,12 +148,12 @@ export class LiveSocket {
     this.release();
   }
 
-  track(chat, ch) {
+  track(conversation, ch) {
     // Never pruned (the socket goes when its last image leaves): late events of a deleted
     // conversation still count towards their image's seq, and those of an image that was
     // left are not taken for another image's.
-    this.threads.set(chat._id, ch.urlId);
-    if (chat.windowUrlId) this.threads.set(chat.windowUrlId, ch.urlId);
+    this.threads.set(conversation._id, ch.urlId);
+    if (conversation.windowUrlId) this.threads.set(conversation.windowUrlId, ch.urlId);
   }
 
   sendJoin(ch) {

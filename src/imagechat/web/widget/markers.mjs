@@ -53,8 +53,8 @@ export class Markers {
     this.onQuickResolve = null; // (id) => resolve it
     this.pendingOutline = null;
     this.pendingRegion = null;
-    this.hovered = null; // the chat whose region the pointer is over
-    this.chats = new Map(); // id -> {data, marker, shown}
+    this.hovered = null; // the conversation whose region the pointer is over
+    this.conversations = new Map(); // id -> {data, marker, shown}
     this.order = null; // id -> number (1, 2, ...) by creation time; null: to be worked out
     this.openId = null;
     this.pending = null; // the marker of a new conversation, until its first message is sent
@@ -62,48 +62,48 @@ export class Markers {
     this.resolvedCount = 0;
   }
 
-  get size() { return this.chats.size; }
+  get size() { return this.conversations.size; }
 
-  has(id) { return this.chats.has(id); }
+  has(id) { return this.conversations.has(id); }
 
-  data(id) { const c = this.chats.get(id); return c ? c.data : null; }
+  data(id) { const c = this.conversations.get(id); return c ? c.data : null; }
 
-  element(id) { const c = this.chats.get(id); return c ? c.marker : null; }
+  element(id) { const c = this.conversations.get(id); return c ? c.marker : null; }
 
-  ids() { return Array.from(this.chats.keys()); }
+  ids() { return Array.from(this.conversations.keys()); }
 
   // Merge what is known of a conversation; returns its data. `later`: the caller renders
   // every marker once when it is done (a whole list at once).
   upsert(data, later) {
-    let chat = this.chats.get(data._id);
-    if (!chat) {
+    let conversation = this.conversations.get(data._id);
+    if (!conversation) {
       const id = data._id;
-      chat = { data: {}, marker: button('ic-marker', ''), shown: {}, outline: null, badge: null };
-      chat.marker.dataset.id = id;
-      chat.marker.addEventListener('click', () => this.onToggle(id));
-      const hot = (on) => () => this.light(chat, on);
-      ['mouseenter', 'focus'].forEach((type) => chat.marker.addEventListener(type, hot(true)));
-      ['mouseleave', 'blur'].forEach((type) => chat.marker.addEventListener(type, hot(false)));
-      this.chats.set(id, chat);
-      this.layer.insertBefore(chat.marker, this.before);
+      conversation = { data: {}, marker: button('ic-marker', ''), shown: {}, outline: null, badge: null };
+      conversation.marker.dataset.id = id;
+      conversation.marker.addEventListener('click', () => this.onToggle(id));
+      const hot = (on) => () => this.light(conversation, on);
+      ['mouseenter', 'focus'].forEach((type) => conversation.marker.addEventListener(type, hot(true)));
+      ['mouseleave', 'blur'].forEach((type) => conversation.marker.addEventListener(type, hot(false)));
+      this.conversations.set(id, conversation);
+      this.layer.insertBefore(conversation.marker, this.before);
       this.order = null;
-    } else if (data.createdAt !== undefined && data.createdAt !== chat.data.createdAt) this.order = null;
-    const wasResolved = !!chat.data.resolved;
-    chat.data = Object.assign({}, chat.data, data);
-    this.resolvedCount += (chat.data.resolved ? 1 : 0) - (wasResolved ? 1 : 0);
-    if (later) return chat.data;
-    if (this.order) this.render(chat); else this.renderAll();
-    return chat.data;
+    } else if (data.createdAt !== undefined && data.createdAt !== conversation.data.createdAt) this.order = null;
+    const wasResolved = !!conversation.data.resolved;
+    conversation.data = Object.assign({}, conversation.data, data);
+    this.resolvedCount += (conversation.data.resolved ? 1 : 0) - (wasResolved ? 1 : 0);
+    if (later) return conversation.data;
+    if (this.order) this.render(conversation); else this.renderAll();
+    return conversation.data;
   }
 
   remove(id) {
-    const chat = this.chats.get(id);
-    if (!chat) return;
-    this.chats.delete(id);
-    if (chat.data.resolved) this.resolvedCount--;
-    chat.marker.remove();
-    if (chat.outline) chat.outline.remove();
-    if (chat.badge) chat.badge.remove();
+    const conversation = this.conversations.get(id);
+    if (!conversation) return;
+    this.conversations.delete(id);
+    if (conversation.data.resolved) this.resolvedCount--;
+    conversation.marker.remove();
+    if (conversation.outline) conversation.outline.remove();
+    if (conversation.badge) conversation.badge.remove();
     if (this.openId === id) this.openId = null;
     this.order = null;
     this.renderAll();
@@ -112,7 +112,7 @@ export class Markers {
   // Marker numbers follow creation time, as people read them ("conversation 3").
   index(id) {
     if (!this.order) {
-      const sorted = Array.from(this.chats.values()).sort((a, b) => (a.data.createdAt || 0) - (b.data.createdAt || 0));
+      const sorted = Array.from(this.conversations.values()).sort((a, b) => (a.data.createdAt || 0) - (b.data.createdAt || 0));
       this.order = new Map(sorted.map((c, n) => [c.data._id, n + 1]));
     }
     return this.order.get(id) || 0;
@@ -122,53 +122,53 @@ export class Markers {
   setOpen(id) {
     const before = this.openId;
     this.openId = id || null;
-    [before, this.openId].forEach((one) => { const c = one && this.chats.get(one); if (c) this.render(c); });
+    [before, this.openId].forEach((one) => { const c = one && this.conversations.get(one); if (c) this.render(c); });
   }
 
-  renderAll() { this.chats.forEach((chat) => this.render(chat)); }
+  renderAll() { this.conversations.forEach((conversation) => this.render(conversation)); }
 
   // A region is highlighted with its marker (hover, focus, or an open window).
-  light(chat, on) {
-    chat.marker.classList.toggle('ic-hot', on);
-    if (chat.outline) chat.outline.classList.toggle('ic-hot', on || this.openId === chat.data._id);
+  light(conversation, on) {
+    conversation.marker.classList.toggle('ic-hot', on);
+    if (conversation.outline) conversation.outline.classList.toggle('ic-hot', on || this.openId === conversation.data._id);
   }
 
   // The pointer over the image (in %): the smallest region under it is lit with its marker.
   // Only regions are looked at, and only while the pointer moves over the image.
   hover(pos) {
     let best = null;
-    this.chats.forEach((c) => {
+    this.conversations.forEach((c) => {
       const r = c.outline && c.data.region;
       if (r && contains(r, pos) && (!best || r.w * r.h < best.data.region.w * best.data.region.h)) best = c;
     });
     if (best === this.hovered) return;
-    if (this.hovered && this.chats.has(this.hovered.data._id)) this.light(this.hovered, false);
+    if (this.hovered && this.conversations.has(this.hovered.data._id)) this.light(this.hovered, false);
     this.hovered = best;
     if (best) this.light(best, true);
   }
 
   // The regions' outlines, created when a conversation first has one.
-  drawRegion(chat, r) {
-    if (!r) { if (chat.outline) { chat.outline.remove(); chat.outline = null; } return; }
-    if (!chat.outline) chat.outline = this.layer.insertBefore(outline(), chat.marker);
-    placeOutline(chat.outline, r);
+  drawRegion(conversation, r) {
+    if (!r) { if (conversation.outline) { conversation.outline.remove(); conversation.outline = null; } return; }
+    if (!conversation.outline) conversation.outline = this.layer.insertBefore(outline(), conversation.marker);
+    placeOutline(conversation.outline, r);
   }
 
-  drawBadge(chat, wanted) {
-    if (!wanted) { if (chat.badge) { chat.badge.remove(); chat.badge = null; } return; }
-    if (!chat.badge) {
-      const id = chat.data._id;
-      chat.badge = button('ic-quick-resolve', '\u2713', '');
-      chat.badge.dataset.id = id;
-      chat.badge.addEventListener('click', () => { if (this.onQuickResolve) this.onQuickResolve(id); });
-      this.layer.insertBefore(chat.badge, chat.marker.nextSibling);
+  drawBadge(conversation, wanted) {
+    if (!wanted) { if (conversation.badge) { conversation.badge.remove(); conversation.badge = null; } return; }
+    if (!conversation.badge) {
+      const id = conversation.data._id;
+      conversation.badge = button('ic-quick-resolve', '\u2713', '');
+      conversation.badge.dataset.id = id;
+      conversation.badge.addEventListener('click', () => { if (this.onQuickResolve) this.onQuickResolve(id); });
+      this.layer.insertBefore(conversation.badge, conversation.marker.nextSibling);
     }
-    chat.badge.style.left = chat.data.x + '%'; chat.badge.style.top = chat.data.y + '%';
-    chat.badge.setAttribute('aria-label', this.t('markResolved', { n: this.index(chat.data._id) }));
+    conversation.badge.style.left = conversation.data.x + '%'; conversation.badge.style.top = conversation.data.y + '%';
+    conversation.badge.setAttribute('aria-label', this.t('markResolved', { n: this.index(conversation.data._id) }));
   }
 
-  render(chat) {
-    const d = chat.data, s = chat.shown, m = chat.marker;
+  render(conversation) {
+    const d = conversation.data, s = conversation.shown, m = conversation.marker;
     const count = d.commentCount || 0;
     const resolved = !!d.resolved;
     const carry = CARRY_LABEL[d.carry] ? d.carry : '';
@@ -185,15 +185,15 @@ export class Markers {
     if (s.text !== want.text) m.textContent = want.text;
     if (s.label !== want.label) m.setAttribute('aria-label', want.label);
     if (s.expanded !== want.expanded) m.setAttribute('aria-expanded', want.expanded);
-    if (s.resolved !== want.resolved) { m.classList.toggle('ic-resolved', resolved); if (chat.outline) chat.outline.classList.toggle('ic-resolved', resolved); }
+    if (s.resolved !== want.resolved) { m.classList.toggle('ic-resolved', resolved); if (conversation.outline) conversation.outline.classList.toggle('ic-resolved', resolved); }
     if (s.carry !== want.carry) {
       m.classList.toggle('ic-carry-changed', carry === 'changed');
       m.classList.toggle('ic-carry-lost', carry === 'lost');
     }
-    if (s.region !== want.region) { this.drawRegion(chat, r); if (chat.outline) chat.outline.classList.toggle('ic-resolved', resolved); }
-    if (s.expanded !== want.expanded && chat.outline) chat.outline.classList.toggle('ic-hot', this.openId === d._id);
-    if (s.badge !== want.badge || s.label !== want.label) this.drawBadge(chat, want.badge);
-    chat.shown = want;
+    if (s.region !== want.region) { this.drawRegion(conversation, r); if (conversation.outline) conversation.outline.classList.toggle('ic-resolved', resolved); }
+    if (s.expanded !== want.expanded && conversation.outline) conversation.outline.classList.toggle('ic-hot', this.openId === d._id);
+    if (s.badge !== want.badge || s.label !== want.label) this.drawBadge(conversation, want.badge);
+    conversation.shown = want;
   }
 
   // `region`: the new conversation is a region's, with `pos` its corner.
@@ -220,7 +220,7 @@ export class Markers {
 
   total() {
     let total = 0;
-    this.chats.forEach((c) => { total += c.data.commentCount || 0; });
+    this.conversations.forEach((c) => { total += c.data.commentCount || 0; });
     return total;
   }
 }

@@ -12,13 +12,13 @@
 export const LINK_PREFIX = '#imagechat=';
 const LIST_SIZE = 20;
 
-export function linkedChatId(hash) {
+export function linkedConversationId(hash) {
   if (!hash || hash.indexOf(LINK_PREFIX) !== 0) return null;
   try { return decodeURIComponent(hash.slice(LINK_PREFIX.length)) || null; } catch (e) { return null; }
 }
 
 // A page's address opening one of its conversations (a fragment it had is replaced).
-export function chatLink(url, chatId) {
+export function conversationLink(url, chatId) {
   const page = String(url).split('#')[0];
   return chatId ? page + LINK_PREFIX + encodeURIComponent(chatId) : page;
 }
@@ -36,7 +36,7 @@ export function routeNotification(n, targets) {
   const chatId = n.conversationId || null;
   const target = targets.find((t) => t.urlId === n.urlIdWS) || (chatId && targets.find((t) => t.has(chatId)));
   if (target) return { target, chatId };
-  if (n.url) return { href: chatLink(n.url, chatId) };
+  if (n.url) return { href: conversationLink(n.url, chatId) };
   return null;
 }
 

@@ -3,8 +3,8 @@
 // markers.mjs and the styles). The server decides; the list says whether the site lets
 // every writer resolve (`visitorsResolve`), so the button is offered where it will work.
 //
-// `widget` gives t, opts, user, readonly, tools, wrap, markers, rest, win, and upsertChat,
-// chatChanged, refuseIfDown, announce and error.
+// `widget` gives t, opts, user, readonly, tools, wrap, markers, rest, win, and
+// upsertConversation, conversationChanged, refuseIfDown, announce and error.
 
 import { el } from './dom.mjs';
 import { newBroadcastId } from './ids.mjs';
@@ -12,26 +12,26 @@ import { isModerator, keyQuery, owns } from './moderation.mjs';
 
 // The conversation's author (its edit key in this browser, or the signed-in user's id),
 // moderators and admins; everyone, where the site allows it.
-export function mayResolve(user, chat, visitorsResolve = false) {
-  return !!chat && (visitorsResolve || owns(user, chat) || isModerator(user));
+export function mayResolve(user, conversation, visitorsResolve = false) {
+  return !!conversation && (visitorsResolve || owns(user, conversation) || isModerator(user));
 }
 
 export async function setResolved(w, chatId, resolved) {
-  const chat = w.markers.data(chatId);
-  if (!chat || w.refuseIfDown()) return;
-  const before = { _id: chatId, resolved: !!chat.resolved, resolvedBy: chat.resolvedBy, resolvedAt: chat.resolvedAt };
-  const me = (w.user && (w.user.displayName || w.user.username)) || chat.resolvedBy || null;
-  w.upsertChat(resolved ? { _id: chatId, resolved, resolvedBy: me, resolvedAt: Date.now() } : { _id: chatId, resolved });
-  w.chatChanged(chatId);
+  const conversation = w.markers.data(chatId);
+  if (!conversation || w.refuseIfDown()) return;
+  const before = { _id: chatId, resolved: !!conversation.resolved, resolvedBy: conversation.resolvedBy, resolvedAt: conversation.resolvedAt };
+  const me = (w.user && (w.user.displayName || w.user.username)) || conversation.resolvedBy || null;
+  w.upsertConversation(resolved ? { _id: chatId, resolved, resolvedBy: me, resolvedAt: Date.now() } : { _id: chatId, resolved });
+  w.conversationChanged(chatId);
   try {
     const body = Object.assign({ resolved, broadcastId: newBroadcastId() }, keyQuery(w.opts.sso, chatId));
-    const res = await w.rest.resolveChat(chatId, body);
+    const res = await w.rest.resolveConversation(chatId, body);
     if (!w.markers.has(chatId)) return;
-    w.upsertChat(res.chat);
-    w.chatChanged(chatId);
+    w.upsertConversation(res.chat);
+    w.conversationChanged(chatId);
     w.announce(w.t(resolved ? 'resolvedDone' : 'reopenedDone'));
   } catch (e) {
-    if (w.markers.has(chatId)) { w.upsertChat(before); w.chatChanged(chatId); }
+    if (w.markers.has(chatId)) { w.upsertConversation(before); w.conversationChanged(chatId); }
     w.error(w.t('errResolve', { reason: e.message }));
   }
 }

@@ -39,11 +39,11 @@ export class Rest {
   }
 
   // `version`: each conversation's place on that version of the image (null: the latest).
-  listChats(urlId, version) { return this.call('GET', this.path('comment-image-chats'), { urlId, version }); }
+  listConversations(urlId, version) { return this.call('GET', this.path('comment-image-chats'), { urlId, version }); }
 
-  createChat(body) { return this.call('POST', this.path('comment-image-chats'), null, body); }
+  createConversation(body) { return this.call('POST', this.path('comment-image-chats'), null, body); }
 
-  deleteChat(chatId, query) { return this.call('DELETE', this.path('comment-image-chats', chatId), query); }
+  deleteConversation(chatId, query) { return this.call('DELETE', this.path('comment-image-chats', chatId), query); }
 
   listComments(windowUrlId) { return this.call('GET', this.path('comments'), { urlId: windowUrlId, count: 200 }); }
 
@@ -62,14 +62,14 @@ export class Rest {
 
   reportImage(body) { return this.call('POST', this.path('image-versions'), null, body); }
 
-  moveChat(chatId, body) { return this.call('POST', this.path('comment-image-chats', chatId) + '/move', null, body); }
+  moveConversation(chatId, body) { return this.call('POST', this.path('comment-image-chats', chatId) + '/move', null, body); }
 
   lockImage(urlId, locked) { return this.call('POST', this.path('lock-image'), { urlId }, { locked }); }
 
   banUser(who) { return this.call('POST', this.path('ban-user'), null, who); }
 
   // -- the review workflow: resolving, reactions, mentions, notifications, following
-  resolveChat(chatId, body) { return this.call('POST', this.path('comment-image-chats', chatId) + '/resolve', null, body); }
+  resolveConversation(chatId, body) { return this.call('POST', this.path('comment-image-chats', chatId) + '/resolve', null, body); }
 
   react(commentId, emoji, on, broadcastId) {
     return this.call('POST', this.path('comments', commentId) + '/reactions', null, { emoji, on, broadcastId });

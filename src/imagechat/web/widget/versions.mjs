@@ -19,14 +19,14 @@ const REPORTS_KEPT = 50;
 // The protocol's rule: a conversation's `x`, `y`, `region` and `carry` are on
 // `positionVersion` (default: its own version, else the latest); they apply only when that
 // is the version shown. `shown` null: the image has no versions, everything applies.
-export function placeApplies(chat, shown, latest) {
+export function placeApplies(conversation, shown, latest) {
   if (shown == null) return true;
-  const on = chat.positionVersion != null ? chat.positionVersion : chat.version != null ? chat.version : latest;
+  const on = conversation.positionVersion != null ? conversation.positionVersion : conversation.version != null ? conversation.version : latest;
   return on == null || on === shown;
 }
 
-export function withoutPlace(chat) {
-  const rest = Object.assign({}, chat);
+export function withoutPlace(conversation) {
+  const rest = Object.assign({}, conversation);
   PLACE.forEach((k) => delete rest[k]);
   return rest;
 }
@@ -69,7 +69,7 @@ export function upsertVersion(list, v) {
   return out.sort((a, b) => a.version - b.version);
 }
 
-// `widget` gives t, opts, img, rest, tools, readonly, and reloadList, upsertChat, announce.
+// `widget` gives t, opts, img, rest, tools, readonly, and reloadList, upsertConversation, announce.
 export class Versions {
   constructor(widget) {
     this.widget = widget;
@@ -188,7 +188,7 @@ export class Versions {
     if (isNew && this.follow) {
       this.shown = v.version;
       this.display(v.version);
-      (ev.chats || []).forEach((c) => w.upsertChat(carriedPlace(c, v.version), true));
+      (ev.chats || []).forEach((c) => w.upsertConversation(carriedPlace(c, v.version), true));
       w.markers.renderAll();
       w.carryChanged();
       w.announce(w.t('newVersion', { n: v.version }));

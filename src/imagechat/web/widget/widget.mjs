@@ -7,7 +7,7 @@
 
 import { Bell } from './bell.mjs';
 import { Carry } from './carry.mjs';
-import { ChatWindow } from './chat-window.mjs';
+import { ConversationWindow } from './chat-window.mjs';
 import { CompareView } from './compare.mjs';
 import { el, htmlToText } from './dom.mjs';
 import { LiveSocket } from './live-socket.mjs';
@@ -15,7 +15,7 @@ import { translator } from './locales.mjs';
 import { Markers, percentAt } from './markers.mjs';
 import { isReadonly, keyQuery, LockSwitch } from './moderation.mjs';
 import { newBroadcastId } from './ids.mjs';
-import { linkedChatId, NotificationCenter } from './notifications.mjs';
+import { linkedConversationId, NotificationCenter } from './notifications.mjs';
 import { normalizeOptions } from './options.mjs';
 import { RegionDraw } from './region-draw.mjs';
 import { KEY_STEP, MIN_REGION, outline, placeOutline, resized } from './regions.mjs';
@@ -51,7 +51,7 @@ export class Widget {
     this.locked = false;
     this.user = null;
     this.visitorsResolve = false; // the site lets every writer resolve conversations
-    this.win = null; // the one open ChatWindow
+    this.win = null; // the one open ConversationWindow
     this.cross = { x: 50, y: 50 };
     this.size = { w: 0, h: 0 }; // a region sized by keyboard from the cross-hair (Shift+arrows)
     this.lastCount = null;
@@ -59,7 +59,7 @@ export class Widget {
     this.channel = null;
     this.bell = null;
     this.loaded = false; // the list was read once
-    this.wantChat = null; // to open once it is
+    this.wantConversation = null; // to open once it is
     this.destroyed = false;
     this.build();
     this.load();
@@ -106,7 +106,7 @@ export class Widget {
     this.updateDark();
     this.darkObs = new MutationObserver(() => this.updateDark());
     this.darkObs.observe(document.body, { attributes: true, attributeFilter: ['class'] });
-    this.onHash = () => { const id = linkedChatId(location.hash); if (id && this.markers.has(id)) this.showChat(id); };
+    this.onHash = () => { const id = linkedConversationId(location.hash); if (id && this.markers.has(id)) this.showConversation(id); };
     addEventListener('hashchange', this.onHash);
   }
 
@@ -157,7 +157,7 @@ export class Widget {
   // -- the list, then live events from its position on
   async load() {
     let list;
-    try { list = await this.rest.listChats(this.opts.urlId, this.versions.wanted); } catch (e) {
+    try { list = await this.rest.listConversations(this.opts.urlId, this.versions.wanted); } catch (e) {
       this.toast(this.t('errLoad', { reason: e.message }));
       this.timers.after(LOAD_RETRY_MS + Math.random() * LOAD_RETRY_SPREAD_MS, () => this.load());
       return;
@@ -172,9 +172,9 @@ export class Widget {
     }
     this.loaded = true;
     // A conversation asked for before the list was in (a notification), or linked to.
-    const wanted = this.wantChat || linkedChatId(location.hash);
-    if (wanted && (this.wantChat || this.markers.has(wanted))) this.showChat(wanted);
-    this.wantChat = null;
+    const wanted = this.wantConversation || linkedConversationId(location.hash);
+    if (wanted && (this.wantConversation || this.markers.has(wanted))) this.showConversation(wanted);
+    this.wantConversation = null;
     this.versions.report();
   }
 
@@ -183,9 +183,9 @@ export class Widget {
     this.visitorsResolve = !!list.visitorsResolve;
     this.setLocked(!!list.locked, false);
     const seen = new Set();
-    (list.conversations || []).forEach((c) => { seen.add(c._id); this.upsertChat(c, true); });
+    (list.conversations || []).forEach((c) => { seen.add(c._id); this.upsertConversation(c, true); });
     this.markers.renderAll();
-    this.markers.ids().forEach((id) => { if (!seen.has(id)) this.removeChat(id); });
+    this.markers.ids().forEach((id) => { if (!seen.has(id)) this.removeConversation(id); });
     this.resolvedSwitch.render();
     this.versions.took(list);
     this.versions.render();
@@ -205,7 +205,7 @@ export class Widget {
     let list;
     const version = this.versions.wanted;
     try {
-      list = await this.rest.listChats(this.opts.urlId, version);
+      list = await this.rest.listConversations(this.opts.urlId, version);
       this.takeList(list);
       if (this.win && this.win.chatId) this.win.load();
     } catch (e) {
@@ -259,8 +259,8 @@ export class Widget {
           // Its place is the version's it is on (docs/protocol.md): another version's is not ours.
           const fits = placeApplies(ev.chat, this.versions.shown, this.versions.latest);
           if (!before && !fits) break;
-          this.upsertChat(Object.assign(before ? {} : { createdAt: ev.timestamp }, fits ? ev.chat : withoutPlace(ev.chat)));
-          this.chatChanged(ev.chat._id);
+          this.upsertConversation(Object.assign(before ? {} : { createdAt: ev.timestamp }, fits ? ev.chat : withoutPlace(ev.chat)));
+          this.conversationChanged(ev.chat._id);
           if ((fits && ev.chat.carry !== undefined) || (before && before.carry === 'lost')) this.carryChanged();
           if (before && ev.chat.resolved !== undefined && !!before.resolved !== !!ev.chat.resolved) {
             const n = this.markers.index(ev.chat._id);
@@ -269,7 +269,7 @@ export class Widget {
         }
         break;
       case 'deleted-image-chat':
-        if (ev.chat && this.markers.has(ev.chat._id)) { this.removeChat(ev.chat._id); this.announce(this.t('removed')); }
+        if (ev.chat && this.markers.has(ev.chat._id)) { this.removeConversation(ev.chat._id); this.announce(this.t('removed')); }
         break;
       case 'new-comment':
       case 'updated-comment':
@@ -289,8 +289,8 @@ export class Widget {
   applyComment(type, c) {
     if (!c) return;
     const w = this.win;
-    const chat = w && this.markers.data(w.chatId);
-    const inOpen = chat && (c.chatId === w.chatId || c.urlId === chat.windowUrlId);
+    const conversation = w && this.markers.data(w.chatId);
+    const inOpen = conversation && (c.chatId === w.chatId || c.urlId === conversation.windowUrlId);
     if (type === 'deleted-comment') {
       if (inOpen) { w.removeComment(c._id); w.updateStatus(); }
       return;
@@ -342,7 +342,7 @@ export class Widget {
   }
 
   // -- conversations
-  upsertChat(data, later) {
+  upsertConversation(data, later) {
     // Events name a conversation's thread once, as `urlId` (REST answers also as windowUrlId).
     if (data.windowUrlId === undefined && data.urlId !== undefined) data = Object.assign({}, data, { windowUrlId: data.urlId });
     if (this.channel) this.channel.track(data);
@@ -352,7 +352,7 @@ export class Widget {
     return merged;
   }
 
-  removeChat(id) {
+  removeConversation(id) {
     if (!this.markers.has(id)) return;
     // Forget it first, so that closing its window sends focus to the image, not the marker.
     this.markers.remove(id);
@@ -362,14 +362,14 @@ export class Widget {
   }
 
   // A conversation's data changed: its open window follows.
-  chatChanged(id) {
-    if (this.win && this.win.chatId === id) { this.win.chatChanged(); this.placeWindow(); }
+  conversationChanged(id) {
+    if (this.win && this.win.chatId === id) { this.win.conversationChanged(); this.placeWindow(); }
   }
 
   // Bring a conversation into view and open it (a notification, a `#imagechat=` link). A
   // resolved one is shown even if the switch hid them.
-  showChat(chatId) {
-    if (!this.loaded) { this.wantChat = chatId; return; }
+  showConversation(chatId) {
+    if (!this.loaded) { this.wantConversation = chatId; return; }
     this.wrap.scrollIntoView({ block: 'nearest' });
     if (!chatId) return;
     const data = this.markers.data(chatId);
@@ -381,7 +381,7 @@ export class Widget {
   bumpCount(chatId, delta) {
     const data = this.markers.data(chatId);
     if (!data) return;
-    this.upsertChat({ _id: chatId, commentCount: Math.max(0, (data.commentCount || 0) + delta) });
+    this.upsertConversation({ _id: chatId, commentCount: Math.max(0, (data.commentCount || 0) + delta) });
   }
 
   reportCount() {
@@ -394,17 +394,17 @@ export class Widget {
     }
   }
 
-  async deleteChat(chatId) {
+  async deleteConversation(chatId) {
     if (this.refuseIfDown()) return;
     const data = this.markers.data(chatId);
     if (!data) return;
     this.closeWindow(true);
-    this.removeChat(chatId);
+    this.removeConversation(chatId);
     this.wrap.focus();
     try {
-      await this.rest.deleteChat(chatId, Object.assign({ broadcastId: newBroadcastId() }, keyQuery(this.opts.sso, chatId)));
+      await this.rest.deleteConversation(chatId, Object.assign({ broadcastId: newBroadcastId() }, keyQuery(this.opts.sso, chatId)));
     } catch (e) {
-      this.upsertChat(data);
+      this.upsertConversation(data);
       this.toast(this.t('errDel', { reason: e.message }));
     }
   }
@@ -428,12 +428,12 @@ export class Widget {
 
   openWindow(chatId) {
     this.closeWindow(true, !chatId);
-    const win = new ChatWindow(this, chatId);
+    const win = new ConversationWindow(this, chatId);
     this.win = win;
     this.wrap.appendChild(win.root);
     this.markers.setOpen(chatId);
     win.place();
-    if (win.chat) win.load();
+    if (win.conversation) win.load();
     win.focusComposer();
   }
 
