@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ from fastapi import FastAPI
 
 from imagechat.app import create_app
 from imagechat.domain.clock import FixedClock
+from imagechat.services.image_export import file_name
 from imagechat.settings import Settings
 from tests.helpers import api_routes, services
 from tests.integration.dashboard_helpers import (
@@ -151,6 +154,25 @@ async def case_export_site(c: Ctx) -> None:
     text = await c.get("/dashboard/images/export.csv")
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert {(r["urlId"], r["conversationId"]) for r in rows} == {(SHARED_IMAGE, c.w.a_conversation)}
+
+
+async def case_export_site_annotations(c: Ctx) -> None:
+    text = await c.get("/dashboard/images/export.jsonld")
+    # A's images only (B's leak markers are checked by c.get), with A's conversation.
+    collections = json.loads(text)
+    assert [c["label"] for c in collections] == [f"Annotations on {SHARED_IMAGE}"]
+    assert c.w.a_conversation in text
+
+
+async def case_export_site_reports(c: Ctx) -> None:
+    response = await c.admin.get("/dashboard/images/reports.zip")
+    c.check(response, 200)
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert archive.namelist() == [file_name(SHARED_IMAGE, "pdf")]
+        report = archive.read(archive.namelist()[0])
+    # A's own report, which names A's conversation and none of B's.
+    for marker in c.w.leak_markers():
+        assert marker.encode() not in report
 
 
 async def case_lock(c: Ctx) -> None:
@@ -288,6 +310,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/dashboard/images/lock"): case_lock,
     ("GET", "/dashboard/images/export"): case_export_image,
     ("GET", "/dashboard/images/export.csv"): case_export_site,
+    ("GET", "/dashboard/images/export.jsonld"): case_export_site_annotations,
+    ("GET", "/dashboard/images/reports.zip"): case_export_site_reports,
     ("POST", "/dashboard/conversations/delete"): case_delete_conversation,
     ("GET", "/dashboard/pages"): case_pages,
     ("GET", "/dashboard/pages/view"): case_page_view,

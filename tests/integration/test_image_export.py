@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -360,6 +361,30 @@ async def test_dashboard_downloads_one_image_and_every_image(
     rows = list(csv.DictReader(io.StringIO(every.content.decode("utf-8-sig"))))
     assert [r["urlId"] for r in rows] == ["mockups/about.png"] + [URL_ID] * 4
     assert rows[0]["text"] == "Drugi obraz"
+    for link in ("/dashboard/images/reports.zip", "/dashboard/images/export.jsonld"):
+        assert f'href="{link}"' in listing.text
+
+    # Every image's annotations in one JSON-LD document: each image's own collection.
+    annotations = await client.get("/dashboard/images/export.jsonld")
+    assert annotations.status_code == 200, annotations.text
+    assert annotations.headers["content-type"].startswith("application/ld+json")
+    collections = annotations.json()
+    assert [c["type"] for c in collections] == ["AnnotationCollection"] * 2
+    alone = await client.get("/dashboard/images/export", params={"urlId": URL_ID,
+                                                                  "format": "jsonld"})
+    assert collections[1] == alone.json()
+    assert [c["total"] for c in collections] == [1, 4]  # as many as the CSV has rows
+
+    # Every image's review report, a PDF each, in one ZIP archive.
+    reports = await client.get("/dashboard/images/reports.zip")
+    assert reports.status_code == 200
+    assert reports.headers["content-disposition"] == \
+        'attachment; filename="imagechat-acme-reports.zip"'
+    with zipfile.ZipFile(io.BytesIO(reports.content)) as archive:
+        assert archive.testzip() is None
+        assert archive.namelist() == ["mockups-about.png.pdf", "mockups-home-page.png.pdf"]
+        report = archive.read("mockups-home-page.png.pdf")
+    assert report.startswith(b"%PDF-") and report.rstrip().endswith(b"%%EOF")
 
 
 def test_cli_writes_the_csv_and_the_report(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Exports of an image: a CSV of its comments, a PDF review report, and its W3C
-AnnotationCollection (JSON-LD) for annotation tools (README "Exports").
+AnnotationCollection (JSON-LD) for annotation tools; and of every image of a site: one CSV,
+one JSON-LD document, a ZIP archive of the reports (README "Exports").
 
 An export shows the image's latest version: every conversation placed on it (its point or
 region there, and how it got there), numbered 1, 2, ... in the order they were made, with
@@ -16,11 +17,14 @@ the image host is down.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
+import zipfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from imagechat.annotations import collection
@@ -49,7 +53,7 @@ log = logging.getLogger("imagechat.exports")
 # Comments of one image an export reads at most; past it the export is refused (413) rather
 # than cut short without saying so. The archive (`imagechat export`) has no such bound.
 MAX_EXPORT_COMMENTS = 100_000
-# Images read per query when the whole site is exported as one CSV.
+# Images read per query when the whole site is exported (CSV, JSON-LD, the PDF reports).
 _IMAGES_PER_READ = 100
 
 
@@ -112,11 +116,16 @@ class ImageExportService:
             report = await _report(conn, tenant.id, url_id, self.clock.now_ms())
         if report is None:
             raise NotFound("This site has no image with that urlId.", "image-not-found")
+        return ExportFile(body=await self._render(tenant, report, chosen),
+                          media_type=chosen.media_type,
+                          filename=file_name(url_id, chosen.extension))
+
+    async def _render(self, tenant: Tenant, report: ImageReport, chosen: ExportFormat
+                      ) -> bytes:
+        assert chosen.render is not None
         if chosen.draws_image:
             report = replace(report, image=await self._picture(tenant, report))
-        body = await self.versions.work.run(chosen.render, report)
-        return ExportFile(body=body, media_type=chosen.media_type,
-                          filename=file_name(url_id, chosen.extension))
+        return await self.versions.work.run(chosen.render, report)
 
     async def _collection(self, tenant: Tenant, url_id: str, base_url: str) -> bytes:
         async with self.db.read() as conn:
@@ -131,15 +140,53 @@ class ImageExportService:
         """Every image of the site in one CSV (the same columns, images in urlId order),
         read and written one image at a time so memory stays flat."""
         yield export_csv.header()
+        async for url_id in self._url_ids(tenant):
+            async with self.db.read() as conn:
+                report = await _report(conn, tenant.id, url_id, self.clock.now_ms())
+            if report is not None and report.threads:
+                yield export_csv.rows(report)
+
+    async def site_jsonld(self, tenant: Tenant, *, base_url: str) -> AsyncIterator[bytes]:
+        """Every image's AnnotationCollection, as one JSON-LD document: an array of them,
+        in urlId order, each as `export(..., "jsonld")` gives it; written one at a time."""
+        yield b"["
+        first = True
+        async for url_id in self._url_ids(tenant):
+            body = await self._collection(tenant, url_id, base_url)
+            yield (b"\n" if first else b",\n") + body
+            first = False
+        yield b"\n]\n"
+
+    async def site_reports(self, tenant: Tenant) -> AsyncIterator[bytes]:
+        """Every image's PDF review report in one ZIP archive (a file per image, named after
+        its urlId), each written out as soon as it is made."""
+        out = _Chunks()
+        names: set[str] = set()
+        pdf = FORMATS["pdf"]
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+            async for url_id in self._url_ids(tenant):
+                try:
+                    async with self.db.read() as conn:
+                        report = await _report(conn, tenant.id, url_id, self.clock.now_ms())
+                    if report is None or not report.threads:
+                        continue  # as in the site's CSV: images with something to read
+                    body = await self._render(tenant, report, pdf)
+                    name = _unique(file_name(url_id, pdf.extension), names)
+                except TooLarge as exc:
+                    # One image too big to report on does not end the others' download.
+                    body = f"{url_id}: {exc.reason}\n".encode()
+                    name = _unique(file_name(url_id, "txt"), names)
+                archive.writestr(zipfile.ZipInfo(name, _zip_time(self.clock.now_ms())), body)
+                yield out.take()
+        yield out.take()
+
+    async def _url_ids(self, tenant: Tenant) -> AsyncIterator[str]:
         after: str | None = None
         while True:
             async with self.db.read() as conn:
                 found = await images.url_ids_after(conn, tenant.id, after, _IMAGES_PER_READ)
             for url_id in found:
-                async with self.db.read() as conn:
-                    report = await _report(conn, tenant.id, url_id, self.clock.now_ms())
-                if report is not None and report.threads:
-                    yield export_csv.rows(report)
+                yield url_id
             if len(found) < _IMAGES_PER_READ:
                 return
             after = found[-1]
@@ -172,6 +219,46 @@ class ImageExportService:
                     f"{why} Shown instead: the thumbnail the server keeps of version "
                     f"{report.version}.")
         return ReportImage(None, why)
+
+
+class _Chunks(io.RawIOBase):
+    """What zipfile writes, kept until taken: the archive streams out as it grows."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self._written += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._written
+
+    def take(self) -> bytes:
+        taken, self._parts = b"".join(self._parts), []
+        return taken
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """Two urlIds may clean to one file name: the second gets a number."""
+    stem, dot, extension = name.rpartition(".")
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}{dot}{extension}"
+    taken.add(candidate)
+    return candidate
+
+
+def _zip_time(now_ms: int) -> tuple[int, int, int, int, int, int]:
+    made = datetime.fromtimestamp(now_ms / 1000, UTC)
+    return (max(made.year, 1980), made.month, made.day, made.hour, made.minute, made.second)
 
 
 async def _report(conn: Connection, tenant_id: str, url_id: str, now_ms: int
