@@ -209,7 +209,7 @@ def test_a_mention_reaches_the_other_bell_live_and_the_review_goes_live_both_way
         bea_ctx.close()
 
 
-def test_an_anonymous_visitor_hears_of_replies_opens_them_in_place_and_unfollows(
+def test_an_anonymous_visitor_hears_of_replies_opens_them_in_place_and_unfollows_and_follows(
     browser: Browser, server: str
 ) -> None:
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
@@ -255,5 +255,13 @@ def test_an_anonymous_visitor_hears_of_replies_opens_them_in_place_and_unfollows
                            params={"tenantId": "demo", "anonUserId": anon}).json()["count"]
         assert unread == 0
         expect(count).to_be_hidden()
+
+        # Followed again with the same button, the next reply is news once more.
+        with page.expect_response(lambda r: "/set-subscription-state/subscribe" in r.url):
+            follow.click()
+        expect(follow).to_have_attribute("aria-pressed", "true")
+        conversation_window(page).locator(".ic-close").click()
+        api_reply(server, thread, "And the colours", name="Max")
+        expect(count).to_have_text("1")
     finally:
         context.close()

@@ -198,6 +198,24 @@ async def test_mentions_name_known_users_only(
         "comment": "x", "sso": writer, "mentions": "u-ann"}), 400, "invalid-mentions")
 
 
+async def test_one_comment_mentions_at_most_twenty_people(
+    client: httpx.AsyncClient, studio: str, people: People
+) -> None:
+    for n in range(25):
+        await post(client, f"warmup-{n}", "hello",
+                   sso_token=people.token(f"u-{n}", f"User{n:02}"))
+    text = " ".join(f"@User{n:02}" for n in range(25))
+    comment = (await post(client, "blog/1", text,
+                          sso_token=people.token("u-cy", "Cy")))["comment"]
+    assert [m["id"] for m in comment["mentions"]] == [f"u-{n}" for n in range(20)]
+    assert comment["commentHTML"].count('class="mention"') == 20
+    # Only the twenty named hear of it.
+    for n in (0, 19, 20, 24):
+        heard = [x["kind"] for x in await bell(client, sso_token=people.token(f"u-{n}",
+                                                                             f"User{n:02}"))]
+        assert heard == (["mention"] if n < 20 else [])
+
+
 async def test_user_search_lists_signed_in_users_by_prefix(
     client: httpx.AsyncClient, studio: str, people: People
 ) -> None:
