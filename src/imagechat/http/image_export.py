@@ -7,6 +7,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from imagechat.http.deps import services_of
 from imagechat.http.openapi import failures
+from imagechat.http.responses import download_headers
 from imagechat.http.server_api import API_KEY_QUERY, backend_of
 from imagechat.services.image_export import FORMATS, ExportFile
 
@@ -15,9 +16,8 @@ router = APIRouter(prefix="/api/v1", tags=["server-to-server"], dependencies=API
 
 def attachment(found: ExportFile) -> Response:
     """The file as a download, under its own name; never sniffed as anything else."""
-    return Response(found.body, media_type=found.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{found.filename}"',
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    return Response(found.body, media_type=found.media_type,
+                    headers=download_headers(found.filename))
 
 
 @router.get("/images/export", response_class=Response, responses={

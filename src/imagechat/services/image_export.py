@@ -222,11 +222,11 @@ class ImageExportService:
 
 
 class _Chunks(io.RawIOBase):
-    """What zipfile writes, kept until taken: the archive streams out as it grows."""
+    """What zipfile writes, kept until taken: the archive streams out as it grows. Not
+    seekable, so zipfile counts the position itself and never goes back."""
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
-        self._written = 0
 
     def writable(self) -> bool:
         return True
@@ -234,11 +234,7 @@ class _Chunks(io.RawIOBase):
     def write(self, data: Any) -> int:
         chunk = bytes(data)
         self._parts.append(chunk)
-        self._written += len(chunk)
         return len(chunk)
-
-    def tell(self) -> int:
-        return self._written
 
     def take(self) -> bytes:
         taken, self._parts = b"".join(self._parts), []

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 
 from imagechat.http.dashboard.common import PREFIX, DashboardRoute, admin_of, services
 from imagechat.http.image_export import attachment
+from imagechat.http.responses import download_headers
 from imagechat.services.image_export import FORMATS, file_name
 
 router = APIRouter(prefix=PREFIX, route_class=DashboardRoute)
@@ -27,10 +28,8 @@ async def export_image(request: Request) -> Response:
 
 def _download(stem: str, extension: str, media_type: str,
               body: AsyncIterator[bytes]) -> StreamingResponse:
-    name = file_name(stem, extension)
-    return StreamingResponse(body, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    return StreamingResponse(body, media_type=media_type,
+                             headers=download_headers(file_name(stem, extension)))
 
 
 @router.get("/images/export.csv")

@@ -15,6 +15,7 @@ from imagechat.http.dashboard.common import (
     render,
     services,
 )
+from imagechat.http.responses import download_headers
 from imagechat.services.dashboard import (
     METRICS,
     Metric,
@@ -78,8 +79,7 @@ async def usage_csv_download(request: Request) -> Response:
     name = (f"imagechat-usage-{admin.tenant.id}-{span.first_day.isoformat()}-"
             f"{span.last_day.isoformat()}-{span.bucket}.csv")
     return Response(usage_csv(points, span.bucket), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"',
-                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+                    headers=download_headers(name))
 
 
 def _query(span: UsageRange) -> str:
